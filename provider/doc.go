@@ -1,0 +1,45 @@
+// Package provider is the portable core of paylink: the domain types
+// ([Link], [Payment], [Event], [Money] and the typed statuses), the small
+// [Provider] interface every payment gateway implements, the [Store]
+// interface every database implements, the hook interfaces apps implement,
+// the portable error codes, and [Service], the one place the payment rules
+// live.
+//
+// It imports only the standard library. Package flip implements Provider
+// for Flip for Business; gormstore implements Store on PostgreSQL and
+// SQLite; ginadapter mounts a Service into a Gin app.
+//
+// # The rules
+//
+// [Service.ApplyEvent] applies every piece of news about a payment (a
+// callback, a reconciliation, a customer's return) in one store
+// transaction: record the callback, claim the event (payment id + status,
+// so a repeat is a duplicate), move the payment along its state machine
+// (see [PaymentStatus]: never backwards), deactivate a paid SINGLE link,
+// and enqueue hook runs. It answers only after the commit. An event for an
+// unknown link or with the wrong amount is recorded and flagged, never paid.
+//
+// # Hooks
+//
+// Register hooks with [Service.OnSucceeded], [Service.OnCancelled],
+// [Service.OnFailed] and [Service.OnEvent] before [Service.Start]. Each
+// registered hook runs once per payment event when it succeeds; a hook that
+// returns an error or panics is retried with backoff ([HookPolicy]), and
+// after its last attempt its run is FAILED and visible through
+// [Store.ListHookRuns] until [Service.RetryHookRun]. A hook receives a
+// stable [HookEvent.IdempotencyKey] for its own side effects.
+//
+// # Errors
+//
+// Every error carries an [ErrorCode]; match it with errors.Is(err,
+// provider.CodeNotFound) or read it with [CodeOf]. Field-level validation
+// errors are available through [FieldErrorsOf].
+//
+// # Capabilities
+//
+// Operations not every gateway has are optional interfaces found by type
+// assertion ([LinkEditor], [LinkDeactivator], [PaymentLister],
+// [CallbackChecker]); the helpers [EditLink], [DeactivateLink] and
+// [ListPayments] return an error matching errors.ErrUnsupported when the
+// provider lacks them.
+package provider

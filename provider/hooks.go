@@ -1,0 +1,79 @@
+package provider
+
+import (
+	"context"
+	"time"
+)
+
+// HookEvent is what a hook receives: one payment reaching one status.
+type HookEvent struct {
+	// ID is the event id, EventKey.String(): stable for the payment and status.
+	ID string `json:"id"`
+	// Status is the status the payment reached.
+	Status PaymentStatus `json:"status"`
+	// Previous is the status before, empty for a payment first seen final.
+	Previous PaymentStatus `json:"previous,omitempty"`
+	Payment  Payment       `json:"payment"`
+	Link     Link          `json:"link"`
+	Source   Source        `json:"source"`
+	// OccurredAt is when the library applied the transition.
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Set for each call:
+
+	// Hook is the registered name of the hook being called.
+	Hook string `json:"-"`
+	// IdempotencyKey is stable for this event and hook across retries,
+	// restarts and replicas. Use it to make side effects idempotent.
+	IdempotencyKey string `json:"-"`
+	// Attempt is 1 on the first call, 2 on the first retry, and so on.
+	Attempt int `json:"-"`
+}
+
+// SucceededHook runs when a payment becomes SUCCESSFUL.
+type SucceededHook interface {
+	PaymentSucceeded(ctx context.Context, ev *HookEvent) error
+}
+
+// SucceededHookFunc adapts a function to a SucceededHook.
+type SucceededHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentSucceeded calls f.
+func (f SucceededHookFunc) PaymentSucceeded(ctx context.Context, ev *HookEvent) error {
+	return f(ctx, ev)
+}
+
+// CancelledHook runs when a payment becomes CANCELLED (expired).
+type CancelledHook interface {
+	PaymentCancelled(ctx context.Context, ev *HookEvent) error
+}
+
+// CancelledHookFunc adapts a function to a CancelledHook.
+type CancelledHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentCancelled calls f.
+func (f CancelledHookFunc) PaymentCancelled(ctx context.Context, ev *HookEvent) error {
+	return f(ctx, ev)
+}
+
+// FailedHook runs when a payment becomes FAILED.
+type FailedHook interface {
+	PaymentFailed(ctx context.Context, ev *HookEvent) error
+}
+
+// FailedHookFunc adapts a function to a FailedHook.
+type FailedHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentFailed calls f.
+func (f FailedHookFunc) PaymentFailed(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
+
+// EventHook runs on every status a payment reaches, PENDING included.
+type EventHook interface {
+	PaymentEvent(ctx context.Context, ev *HookEvent) error
+}
+
+// EventHookFunc adapts a function to an EventHook.
+type EventHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentEvent calls f.
+func (f EventHookFunc) PaymentEvent(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }

@@ -1,0 +1,89 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+)
+
+// Provider is what every payment gateway offers: payment links, their
+// payments, and verified callbacks. Implementations are thin; rules live in
+// [Service].
+//
+// Methods return errors that carry an [ErrorCode] ([CodeOf] reads it).
+type Provider interface {
+	// Name is the provider's name as stored with links and payments
+	// ("flip"). Two instances for two accounts have two names.
+	Name() string
+
+	// CreateLink asks the provider for a new payment link. It never
+	// retries on its own once a request may have reached the provider.
+	CreateLink(ctx context.Context, params CreateLinkParams) (*Link, error)
+
+	// GetLink reads one link. An unknown id gives CodeNotFound.
+	GetLink(ctx context.Context, id string) (*Link, error)
+
+	// ListLinkPayments returns every payment of a link (all pages). A link
+	// with no payments gives an empty slice and no error.
+	ListLinkPayments(ctx context.Context, linkID string) ([]Payment, error)
+
+	// ParseCallback verifies a callback request and decodes it. The body
+	// has already been capped by the caller. It fails with
+	// CodeUnauthenticated when the request's credentials are missing or
+	// wrong, or when the provider has no callback secret configured (fail
+	// closed), and with CodeInvalidArgument when the body is malformed.
+	// The returned event's Raw holds the body as received.
+	ParseCallback(ctx context.Context, r *http.Request) (*Event, error)
+}
+
+// LinkEditor is a Provider that can change a link after creating it.
+type LinkEditor interface {
+	EditLink(ctx context.Context, id string, params EditLinkParams) (*Link, error)
+}
+
+// LinkDeactivator is a Provider that can stop a link from taking payments.
+type LinkDeactivator interface {
+	DeactivateLink(ctx context.Context, id string) (*Link, error)
+}
+
+// PaymentLister is a Provider that can list payments across all links.
+type PaymentLister interface {
+	ListPayments(ctx context.Context, params ListPaymentsParams) ([]Payment, error)
+}
+
+// CallbackChecker is a Provider that can tell, before any request arrives,
+// whether its callback verification is configured. Adapters refuse to mount
+// a callback route when it returns an error.
+type CallbackChecker interface {
+	CheckCallbackConfig() error
+}
+
+// EditLink edits a link if p supports it, or returns an error matching
+// CodeUnimplemented and errors.ErrUnsupported.
+func EditLink(ctx context.Context, p Provider, id string, params EditLinkParams) (*Link, error) {
+	if e, ok := p.(LinkEditor); ok {
+		return e.EditLink(ctx, id, params)
+	}
+	return nil, Unsupported(p.Name() + ".EditLink")
+}
+
+// DeactivateLink deactivates a link if p supports it (directly, or through
+// EditLink), or returns an error matching CodeUnimplemented.
+func DeactivateLink(ctx context.Context, p Provider, id string) (*Link, error) {
+	if d, ok := p.(LinkDeactivator); ok {
+		return d.DeactivateLink(ctx, id)
+	}
+	if e, ok := p.(LinkEditor); ok {
+		inactive := LinkInactive
+		return e.EditLink(ctx, id, EditLinkParams{Status: &inactive})
+	}
+	return nil, Unsupported(p.Name() + ".DeactivateLink")
+}
+
+// ListPayments lists all payments if p supports it, or returns an error
+// matching CodeUnimplemented.
+func ListPayments(ctx context.Context, p Provider, params ListPaymentsParams) ([]Payment, error) {
+	if l, ok := p.(PaymentLister); ok {
+		return l.ListPayments(ctx, params)
+	}
+	return nil, Unsupported(p.Name() + ".ListPayments")
+}

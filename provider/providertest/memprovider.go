@@ -1,0 +1,253 @@
+package providertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// CallbackTokenHeader carries the shared secret on MemProvider callbacks.
+const CallbackTokenHeader = "X-Callback-Token"
+
+// MemProvider is an in-memory [provider.Provider]: the reference
+// implementation of the Provider contract, and a stand-in gateway for apps
+// that want to run without Flip. Its callbacks are JSON bodies (a
+// [provider.Payment]) with the token in the X-Callback-Token header.
+type MemProvider struct {
+	name  string
+	token string
+	now   func() time.Time
+
+	mu       sync.Mutex
+	seq      int
+	links    map[string]*provider.Link
+	payments map[string][]provider.Payment
+}
+
+var (
+	_ provider.Provider        = (*MemProvider)(nil)
+	_ provider.LinkEditor      = (*MemProvider)(nil)
+	_ provider.LinkDeactivator = (*MemProvider)(nil)
+	_ provider.PaymentLister   = (*MemProvider)(nil)
+	_ provider.CallbackChecker = (*MemProvider)(nil)
+)
+
+// NewMemProvider returns an empty provider called name whose callbacks
+// must carry token. An empty token refuses every callback.
+func NewMemProvider(name, token string) *MemProvider {
+	return &MemProvider{name: name, token: token, now: time.Now, links: map[string]*provider.Link{}, payments: map[string][]provider.Payment{}}
+}
+
+// Name implements provider.Provider.
+func (m *MemProvider) Name() string { return m.name }
+
+// CheckCallbackConfig implements provider.CallbackChecker.
+func (m *MemProvider) CheckCallbackConfig() error {
+	if m.token == "" {
+		return provider.Errorf(provider.CodeFailedPrecondition, m.name+".CheckCallbackConfig", "no callback token configured")
+	}
+	return nil
+}
+
+// CreateLink implements provider.Provider.
+func (m *MemProvider) CreateLink(ctx context.Context, p provider.CreateLinkParams) (*provider.Link, error) {
+	op := m.name + ".CreateLink"
+	if p.Title == "" {
+		return nil, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid link",
+			Fields: []provider.FieldError{{Field: "title", Rule: "required", Message: "title is required"}}}
+	}
+	if p.Amount.Amount < 0 {
+		return nil, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid link",
+			Fields: []provider.FieldError{{Field: "amount", Rule: "min", Message: "amount must not be negative"}}}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	id := strconv.Itoa(m.seq)
+	l := &provider.Link{
+		ID: id, Provider: m.name, URL: "https://pay.invalid/" + m.name + "/" + id, Title: p.Title,
+		Type: cmpOr(p.Type, provider.LinkSingle), Amount: p.Amount, Status: provider.LinkActive,
+		ExpiresAt: p.ExpiresAt, Step: cmpOr(p.Step, provider.StepInputData), Customer: p.Customer,
+		Method: p.Method, RedirectURL: p.RedirectURL, CreatedAt: m.now(),
+	}
+	if l.Amount.Currency == "" {
+		l.Amount.Currency = provider.IDR
+	}
+	m.links[id] = l
+	c := *l
+	return &c, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// GetLink implements provider.Provider.
+func (m *MemProvider) GetLink(ctx context.Context, id string) (*provider.Link, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[id]
+	if !ok {
+		return nil, provider.Errorf(provider.CodeNotFound, m.name+".GetLink", "link %q not found", id)
+	}
+	c := *l
+	return &c, nil
+}
+
+// EditLink implements provider.LinkEditor.
+func (m *MemProvider) EditLink(ctx context.Context, id string, p provider.EditLinkParams) (*provider.Link, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[id]
+	if !ok {
+		return nil, provider.Errorf(provider.CodeNotFound, m.name+".EditLink", "link %q not found", id)
+	}
+	set(&l.Title, p.Title)
+	set(&l.Type, p.Type)
+	set(&l.Amount, p.Amount)
+	set(&l.ExpiresAt, p.ExpiresAt)
+	set(&l.RedirectURL, p.RedirectURL)
+	set(&l.Status, p.Status)
+	c := *l
+	return &c, nil
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// DeactivateLink implements provider.LinkDeactivator.
+func (m *MemProvider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
+	inactive := provider.LinkInactive
+	return m.EditLink(ctx, id, provider.EditLinkParams{Status: &inactive})
+}
+
+// ListLinkPayments implements provider.Provider.
+func (m *MemProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.links[linkID]; !ok {
+		return nil, provider.Errorf(provider.CodeNotFound, m.name+".ListLinkPayments", "link %q not found", linkID)
+	}
+	return slices.Clone(m.payments[linkID]), nil
+}
+
+// ListPayments implements provider.PaymentLister.
+func (m *MemProvider) ListPayments(ctx context.Context, p provider.ListPaymentsParams) ([]provider.Payment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []provider.Payment
+	for _, ps := range m.payments {
+		for _, x := range ps {
+			if (p.From.IsZero() || !x.CreatedAt.Before(p.From)) && (p.To.IsZero() || !x.CreatedAt.After(p.To)) {
+				out = append(out, x)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b provider.Payment) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if p.Order == provider.SortDescending {
+		slices.Reverse(out)
+	}
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	return out, nil
+}
+
+// Settle simulates the customer: the link's latest payment (a new one when
+// there is none, or when the latest is final and the link is MULTIPLE)
+// moves to status with the given amount (0 = the link's amount). It
+// returns the payment; build its callback with NewCallbackRequest.
+func (m *MemProvider) Settle(linkID string, status provider.PaymentStatus, amount int64) (provider.Payment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[linkID]
+	if !ok {
+		return provider.Payment{}, provider.Errorf(provider.CodeNotFound, m.name+".Settle", "link %q not found", linkID)
+	}
+	if l.Status != provider.LinkActive {
+		return provider.Payment{}, provider.Errorf(provider.CodeFailedPrecondition, m.name+".Settle", "link %q is inactive", linkID)
+	}
+	if amount == 0 {
+		amount = l.Amount.Amount
+	}
+	ps := m.payments[linkID]
+	if n := len(ps); n == 0 || ps[n-1].Status.Final() {
+		m.seq++
+		ps = append(ps, provider.Payment{ID: "MEM" + strconv.Itoa(m.seq), Provider: m.name, LinkID: linkID,
+			Status: provider.PaymentPending, CreatedAt: m.now()})
+	}
+	p := &ps[len(ps)-1]
+	p.Status, p.RawStatus, p.Amount = status, string(status), provider.Money{Amount: amount, Currency: provider.IDR}
+	if status.Final() {
+		p.CompletedAt = m.now()
+	}
+	if status == provider.PaymentSuccessful && l.Type == provider.LinkSingle {
+		l.Status = provider.LinkInactive
+	}
+	m.payments[linkID] = ps
+	return *p, nil
+}
+
+// NewCallbackRequest builds the callback MemProvider would send for p,
+// signed with token.
+func NewCallbackRequest(ctx context.Context, url, token string, p provider.Payment) (*http.Request, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(CallbackTokenHeader, token)
+	return r, nil
+}
+
+// ParseCallback implements provider.Provider: the token header must match
+// (compared in constant time; refused when none is configured) and the
+// body must be a JSON payment.
+func (m *MemProvider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
+	op := m.name + ".ParseCallback"
+	got := r.Header.Get(CallbackTokenHeader)
+	if m.token == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(m.token)) != 1 {
+		return nil, provider.Errorf(provider.CodeUnauthenticated, op, "missing or wrong callback token")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "reading body: %w", err)
+	}
+	var p provider.Payment
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&p); err != nil {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "malformed callback: %w", err)
+	}
+	if p.ID == "" || p.LinkID == "" || !p.Status.Valid() {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "callback needs id, link_id and a valid status")
+	}
+	p.Provider = m.name
+	return &provider.Event{Provider: m.name, Payment: p, Source: provider.SourceCallback, Raw: body, ReceivedAt: time.Now()}, nil
+}
+
+// String describes the provider without its token.
+func (m *MemProvider) String() string { return fmt.Sprintf("providertest.MemProvider(%s)", m.name) }

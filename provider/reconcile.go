@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ReconcileReport says what one reconciliation pass found.
+type ReconcileReport struct {
+	// Links is how many open links were visited.
+	Links int
+	// Payments is how many payments the providers reported for them.
+	Payments int
+	// Applied is how many of those changed a stored payment: each one is
+	// a callback that had not (yet) arrived.
+	Applied int
+	// Errors lists links that could not be reconciled; the next pass
+	// tries them again.
+	Errors []error
+}
+
+// Reconcile visits the open links of every provider (ACTIVE, created within
+// ReconcileLookback, least recently reconciled first, ReconcileBatch per
+// provider), asks the provider for their payments and applies whatever it
+// finds through [Service.ApplyEvent]. A callback lost for longer than the
+// provider's retry window is applied this way. Safe to run concurrently
+// with callbacks and on several replicas: every event is claimed once.
+//
+// The returned error joins the per-link errors; the report is valid either way.
+func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	var rep ReconcileReport
+	since := s.now().Add(-s.lookback)
+	for _, name := range s.names {
+		p := s.providers[name]
+		links, err := s.store.ListOpenLinks(ctx, name, since, s.batch)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Errorf("listing open links of %s: %w", name, err))
+			continue
+		}
+		for _, l := range links {
+			if err := ctx.Err(); err != nil {
+				rep.Errors = append(rep.Errors, err)
+				return rep, errors.Join(rep.Errors...)
+			}
+			rep.Links++
+			seen, applied, err := s.pull(ctx, p, l.ID, SourceReconcile)
+			rep.Payments += seen
+			rep.Applied += applied
+			if err != nil {
+				rep.Errors = append(rep.Errors, fmt.Errorf("reconciling %s link %s: %w", name, l.ID, err))
+				continue
+			}
+			if err := s.store.MarkReconciled(ctx, name, l.ID, s.now()); err != nil {
+				rep.Errors = append(rep.Errors, err)
+			}
+		}
+	}
+	if rep.Applied > 0 {
+		s.log.WarnContext(ctx, "paylink: reconciliation applied events that no callback had delivered", "applied", rep.Applied)
+	}
+	return rep, errors.Join(rep.Errors...)
+}
+
+// RunReconciler calls Reconcile every interval until ctx is done, logging
+// each pass, and returns ctx's error. Run it in its own goroutine; on
+// several replicas, running it on each is safe (but one is enough).
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return Errorf(CodeInvalidArgument, "provider.RunReconciler", "interval must be positive")
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			rep, err := s.Reconcile(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "paylink: reconciliation pass had errors", "links", rep.Links, "applied", rep.Applied, "err", err)
+				continue
+			}
+			s.log.InfoContext(ctx, "paylink: reconciliation pass", "links", rep.Links, "payments", rep.Payments, "applied", rep.Applied)
+		}
+	}
+}

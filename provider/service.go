@@ -1,0 +1,431 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServiceOptions configures a [Service]. The zero value of every field is a
+// safe default.
+type ServiceOptions struct {
+	// Providers are the gateways the service may use, keyed by Name().
+	Providers []Provider
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// HookPolicy says how hook runs are retried; zero fields take
+	// DefaultHookPolicy's values.
+	HookPolicy HookPolicy
+	// VerifyByRefetch, when true, confirms every SUCCESSFUL callback with
+	// the provider's API (status and amount) before it is applied and its
+	// hooks fire. A callback the provider does not confirm is recorded
+	// with VerdictUnverified and never paid.
+	VerifyByRefetch bool
+	// ReconcileLookback bounds which links the reconciler visits: links
+	// created longer ago are left alone. Default 30 days.
+	ReconcileLookback time.Duration
+	// ReconcileBatch is how many links one Reconcile pass visits per
+	// provider. Default 200.
+	ReconcileBatch int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Service is the one place the payment rules live. Adapters (ginadapter,
+// your own handlers, the reconciler) call it; it calls providers and the
+// store. It is safe for concurrent use.
+type Service struct {
+	store     Store
+	providers map[string]Provider
+	names     []string
+	log       *slog.Logger
+	policy    HookPolicy
+	verify    bool
+	lookback  time.Duration
+	batch     int
+	now       func() time.Time
+
+	mu    sync.RWMutex
+	hooks []registeredHook
+}
+
+type registeredHook struct {
+	name   string
+	status PaymentStatus // empty: every status
+	call   func(ctx context.Context, ev *HookEvent) error
+}
+
+// Outcome is what ApplyEvent did with an event.
+type Outcome struct {
+	Verdict Verdict
+	// Previous is the payment's status before the event ("" if new).
+	Previous PaymentStatus
+	// Payment is the payment as stored after the event; nil for flagged events.
+	Payment *Payment
+	// HookRuns is how many hook runs were enqueued.
+	HookRuns int
+}
+
+// NewService returns a Service over store and the given providers.
+func NewService(store Store, opts ServiceOptions) (*Service, error) {
+	const op = "provider.NewService"
+	if store == nil {
+		return nil, Errorf(CodeInvalidArgument, op, "store is nil")
+	}
+	if len(opts.Providers) == 0 {
+		return nil, Errorf(CodeInvalidArgument, op, "no providers")
+	}
+	s := &Service{
+		store:     store,
+		providers: make(map[string]Provider, len(opts.Providers)),
+		log:       opts.Logger,
+		policy:    opts.HookPolicy.WithDefaults(),
+		verify:    opts.VerifyByRefetch,
+		lookback:  opts.ReconcileLookback,
+		batch:     opts.ReconcileBatch,
+		now:       opts.Now,
+	}
+	for _, p := range opts.Providers {
+		if p == nil || p.Name() == "" {
+			return nil, Errorf(CodeInvalidArgument, op, "a provider is nil or has no name")
+		}
+		if _, dup := s.providers[p.Name()]; dup {
+			return nil, Errorf(CodeInvalidArgument, op, "two providers are named %q", p.Name())
+		}
+		s.providers[p.Name()] = p
+		s.names = append(s.names, p.Name())
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.lookback <= 0 {
+		s.lookback = 30 * 24 * time.Hour
+	}
+	if s.batch <= 0 {
+		s.batch = 200
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Store returns the service's store, for reads such as ListHookRuns.
+func (s *Service) Store() Store { return s.store }
+
+// ProviderNames returns the names of the configured providers, in order.
+func (s *Service) ProviderNames() []string { return slices.Clone(s.names) }
+
+// Provider returns the provider called name. An empty name selects the
+// only provider when there is exactly one.
+func (s *Service) Provider(name string) (Provider, error) {
+	if name == "" && len(s.names) == 1 {
+		name = s.names[0]
+	}
+	p, ok := s.providers[name]
+	if !ok {
+		return nil, Errorf(CodeNotFound, "provider.Service", "no provider named %q", name)
+	}
+	return p, nil
+}
+
+// OnSucceeded registers h to run once for every payment that becomes
+// SUCCESSFUL. The name identifies the hook's runs in the store: keep it
+// stable across deploys, and unique.
+func (s *Service) OnSucceeded(name string, h SucceededHook) error {
+	return register(s, name, PaymentSuccessful, h, func(h SucceededHook) func(context.Context, *HookEvent) error {
+		return h.PaymentSucceeded
+	})
+}
+
+// OnCancelled registers h to run once for every payment that becomes CANCELLED.
+func (s *Service) OnCancelled(name string, h CancelledHook) error {
+	return register(s, name, PaymentCancelled, h, func(h CancelledHook) func(context.Context, *HookEvent) error {
+		return h.PaymentCancelled
+	})
+}
+
+// OnFailed registers h to run once for every payment that becomes FAILED.
+func (s *Service) OnFailed(name string, h FailedHook) error {
+	return register(s, name, PaymentFailed, h, func(h FailedHook) func(context.Context, *HookEvent) error {
+		return h.PaymentFailed
+	})
+}
+
+// OnEvent registers h to run once for every status any payment reaches,
+// PENDING included.
+func (s *Service) OnEvent(name string, h EventHook) error {
+	return register(s, name, "", h, func(h EventHook) func(context.Context, *HookEvent) error {
+		return h.PaymentEvent
+	})
+}
+
+func register[H comparable](s *Service, name string, status PaymentStatus, h H, call func(H) func(context.Context, *HookEvent) error) error {
+	const op = "provider.Service.On"
+	var zero H
+	if h == zero {
+		return Errorf(CodeInvalidArgument, op, "hook %q is nil", name)
+	}
+	if strings.TrimSpace(name) == "" || len(name) > 200 {
+		return Errorf(CodeInvalidArgument, op, "a hook needs a name of 1 to 200 characters")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.hooks {
+		if r.name == name {
+			return Errorf(CodeConflict, op, "a hook named %q is already registered", name)
+		}
+	}
+	s.hooks = append(s.hooks, registeredHook{name: name, status: status, call: call(h)})
+	return nil
+}
+
+// hooksFor returns the names of the hooks that want an event with status st.
+func (s *Service) hooksFor(st PaymentStatus) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var names []string
+	for _, r := range s.hooks {
+		if r.status == "" || r.status == st {
+			names = append(names, r.name)
+		}
+	}
+	return names
+}
+
+// Start begins running hooks: it asks the store to deliver queued hook
+// runs (including those left by a crash or by other replicas) to this
+// service. Register hooks before Start.
+func (s *Service) Start(ctx context.Context) error {
+	return s.store.StartHooks(ctx, s, s.policy)
+}
+
+// Stop stops running hooks, waiting for running ones until ctx is done.
+func (s *Service) Stop(ctx context.Context) error { return s.store.StopHooks(ctx) }
+
+// RetryHookRun puts a FAILED hook run back in the queue.
+func (s *Service) RetryHookRun(ctx context.Context, id int64) error {
+	return s.store.RetryHookRun(ctx, id)
+}
+
+// DispatchHook runs one attempt of a hook run. Stores call it; it
+// implements [HookDispatcher]. A panicking hook becomes an error, so the
+// run is retried and the process lives on.
+func (s *Service) DispatchHook(ctx context.Context, run HookRun, ev HookEvent) (err error) {
+	var call func(context.Context, *HookEvent) error
+	s.mu.RLock()
+	for _, r := range s.hooks {
+		if r.name == run.Hook {
+			call = r.call
+		}
+	}
+	s.mu.RUnlock()
+	if call == nil {
+		return Errorf(CodeFailedPrecondition, "provider.DispatchHook", "no hook named %q is registered", run.Hook)
+	}
+	ev.Hook = run.Hook
+	ev.IdempotencyKey = run.IdempotencyKey
+	ev.Attempt = run.Attempts + 1
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "paylink: hook panicked", "hook", run.Hook, "event", ev.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = Errorf(CodeInternal, "provider.DispatchHook", "hook %q panicked: %v", run.Hook, r)
+		}
+	}()
+	err = call(ctx, &ev)
+	if err != nil {
+		s.log.WarnContext(ctx, "paylink: hook failed", "hook", run.Hook, "event", ev.ID, "attempt", ev.Attempt, "err", err)
+	}
+	return err
+}
+
+// CreateLink validates params, asks the provider for a link and stores it.
+// With an IdempotencyKey, a retried call returns the link the first call
+// stored instead of creating a second one. An empty providerName selects
+// the only provider.
+func (s *Service) CreateLink(ctx context.Context, providerName string, params CreateLinkParams) (*Link, error) {
+	const op = "provider.CreateLink"
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	params, err = normalizeCreate(params)
+	if err != nil {
+		return nil, err
+	}
+	key := params.IdempotencyKey
+	if key != "" {
+		if l, err := s.existingLink(ctx, p, key); err != nil || l != nil {
+			return l, err
+		}
+	}
+	link, err := p.CreateLink(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	link.Provider = p.Name()
+	link.IdempotencyKey = key
+	now := s.now()
+	if link.CreatedAt.IsZero() {
+		link.CreatedAt = now
+	}
+	link.UpdatedAt = now
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutLink(ctx, link) })
+	if err == nil {
+		s.log.InfoContext(ctx, "paylink: link created", "provider", link.Provider, "link", link.ID, "amount", link.Amount.Amount)
+		return link, nil
+	}
+	// The provider made a link we could not keep: stop it from taking money
+	// (best effort), then report the winner of an idempotency race or the error.
+	s.discard(ctx, p, link.ID)
+	if key != "" && CodeOf(err) == CodeConflict {
+		if l, lerr := s.existingLink(ctx, p, key); lerr == nil && l != nil {
+			return l, nil
+		}
+	}
+	return nil, &Error{Code: CodeOf(err), Op: op, Message: "storing the new link failed", Err: err}
+}
+
+func (s *Service) existingLink(ctx context.Context, p Provider, key string) (*Link, error) {
+	l, err := s.store.GetLinkByIdempotencyKey(ctx, key)
+	switch {
+	case errors.Is(err, CodeNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case l.Provider != p.Name():
+		return nil, Errorf(CodeConflict, "provider.CreateLink", "idempotency key already used with provider %q", l.Provider)
+	}
+	return l, nil
+}
+
+func (s *Service) discard(ctx context.Context, p Provider, linkID string) {
+	if _, err := DeactivateLink(context.WithoutCancel(ctx), p, linkID); err != nil {
+		s.log.WarnContext(ctx, "paylink: could not deactivate an unstored link", "provider", p.Name(), "link", linkID, "err", err)
+	}
+}
+
+func normalizeCreate(p CreateLinkParams) (CreateLinkParams, error) {
+	var fields []FieldError
+	bad := func(field, rule, msg string) {
+		fields = append(fields, FieldError{Field: field, Rule: rule, Message: msg})
+	}
+	if p.Type == "" {
+		p.Type = LinkSingle
+	}
+	if p.Step == 0 {
+		p.Step = StepInputData
+	}
+	if p.Amount.Currency == "" {
+		p.Amount.Currency = IDR
+	}
+	if strings.TrimSpace(p.Title) == "" {
+		bad("title", "required", "title is required")
+	}
+	if !p.Type.Valid() {
+		bad("type", "oneof", "type must be SINGLE or MULTIPLE")
+	}
+	if !p.Step.Valid() {
+		bad("step", "oneof", "step must be 1, 2 or 3")
+	}
+	if p.Amount.Amount < 0 {
+		bad("amount", "min", "amount must not be negative")
+	}
+	if len(p.IdempotencyKey) > 255 {
+		bad("idempotency_key", "max", "idempotency key must be at most 255 characters")
+	}
+	if len(fields) > 0 {
+		return p, &Error{Code: CodeInvalidArgument, Op: "provider.CreateLink", Message: "invalid link parameters", Fields: fields}
+	}
+	return p, nil
+}
+
+// GetLink reads a stored link.
+func (s *Service) GetLink(ctx context.Context, providerName, linkID string) (*Link, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetLink(ctx, p.Name(), linkID)
+}
+
+// LinkPayments reads a stored link's payments.
+func (s *Service) LinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListLinkPayments(ctx, p.Name(), linkID)
+}
+
+// RefreshLink asks the provider for the link's payments, applies what it
+// finds through the same rules as a callback (SourceRefresh), and returns
+// the stored link and payments. Use it when a customer returns from the
+// checkout page before the callback has arrived.
+func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) (*Link, []Payment, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+		return nil, nil, err
+	}
+	if _, _, err := s.pull(ctx, p, linkID, SourceRefresh); err != nil {
+		return nil, nil, err
+	}
+	link, err := s.store.GetLink(ctx, p.Name(), linkID)
+	if err != nil {
+		return nil, nil, err
+	}
+	pays, err := s.store.ListLinkPayments(ctx, p.Name(), linkID)
+	return link, pays, err
+}
+
+// pull applies every payment the provider reports for a link.
+func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Source) (seen, applied int, err error) {
+	pays, err := p.ListLinkPayments(ctx, linkID)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, pay := range pays {
+		pay.Provider = p.Name()
+		if pay.LinkID == "" {
+			pay.LinkID = linkID
+		}
+		out, err := s.ApplyEvent(ctx, &Event{Provider: p.Name(), Payment: pay, Source: src, ReceivedAt: s.now()})
+		if err != nil {
+			return len(pays), applied, err
+		}
+		if out.Verdict == VerdictApplied {
+			applied++
+		}
+	}
+	return len(pays), applied, nil
+}
+
+// HandleCallback verifies and parses a callback request with the named
+// provider, then applies it. It returns only after the event is committed
+// (or recognised as a duplicate or flagged), so answering 200 after a nil
+// error is always safe. Verification failures keep the provider's error
+// code (CodeUnauthenticated, CodeInvalidArgument, CodeTooLarge) and store
+// nothing.
+func (s *Service) HandleCallback(ctx context.Context, providerName string, r *http.Request) (*Event, Outcome, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, Outcome{}, err
+	}
+	ev, err := p.ParseCallback(ctx, r)
+	if err != nil {
+		return nil, Outcome{}, err
+	}
+	out, err := s.ApplyEvent(ctx, ev)
+	return ev, out, err
+}

@@ -1,0 +1,428 @@
+package provider_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/providertest"
+)
+
+// fixture is a Service over the in-memory store and provider.
+type fixture struct {
+	svc   *provider.Service
+	store *providertest.MemStore
+	mem   *providertest.MemProvider
+}
+
+func newFixture(t *testing.T, opts provider.ServiceOptions) *fixture {
+	t.Helper()
+	f := &fixture{store: providertest.NewMemStore(), mem: providertest.NewMemProvider("mem", "tok")}
+	opts.Providers = append(opts.Providers, f.mem)
+	if opts.HookPolicy.Backoff == nil {
+		opts.HookPolicy = provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: 10 * time.Second}
+	}
+	svc, err := provider.NewService(f.store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	return f
+}
+
+func (f *fixture) link(t *testing.T, amount int64, typ provider.LinkType) *provider.Link {
+	t.Helper()
+	l, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(amount), Type: typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func event(linkID, paymentID string, st provider.PaymentStatus, amount int64) *provider.Event {
+	return &provider.Event{Provider: "mem", Source: provider.SourceCallback, Raw: []byte(`{"raw":true}`), Payment: provider.Payment{
+		ID: paymentID, LinkID: linkID, Status: st, Amount: provider.Rupiah(amount),
+	}}
+}
+
+func (f *fixture) apply(t *testing.T, ev *provider.Event) provider.Outcome {
+	t.Helper()
+	out, err := f.svc.ApplyEvent(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("ApplyEvent(%s %s): %v", ev.Payment.ID, ev.Payment.Status, err)
+	}
+	return out
+}
+
+func (f *fixture) status(t *testing.T, paymentID string) provider.PaymentStatus {
+	t.Helper()
+	p, err := f.store.GetPayment(t.Context(), "mem", paymentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Status
+}
+
+// counter is a hook that counts calls per event.
+type counter struct {
+	mu    sync.Mutex
+	calls map[string]int
+	keys  map[string]bool
+}
+
+func (c *counter) hook(ctx context.Context, ev *provider.HookEvent) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls, c.keys = map[string]int{}, map[string]bool{}
+	}
+	c.calls[ev.ID]++
+	c.keys[ev.IdempotencyKey] = true
+	return nil
+}
+
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.calls {
+		n += v
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestApplyEventMovesAPaymentForwardOnly(t *testing.T) {
+	type step struct {
+		status provider.PaymentStatus
+		want   provider.Verdict
+		after  provider.PaymentStatus
+	}
+	for _, c := range []struct {
+		name  string
+		steps []step
+	}{
+		{"pending then success", []step{
+			{provider.PaymentPending, provider.VerdictApplied, provider.PaymentPending},
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+		}},
+		{"a late CANCELLED never undoes SUCCESSFUL", []step{
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+			{provider.PaymentCancelled, provider.VerdictStale, provider.PaymentSuccessful},
+		}},
+		{"a late FAILED never undoes SUCCESSFUL", []step{
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+			{provider.PaymentFailed, provider.VerdictStale, provider.PaymentSuccessful},
+		}},
+		{"a late PENDING changes nothing", []step{
+			{provider.PaymentCancelled, provider.VerdictApplied, provider.PaymentCancelled},
+			{provider.PaymentPending, provider.VerdictStale, provider.PaymentCancelled},
+		}},
+		{"a success after a cancellation wins", []step{
+			{provider.PaymentCancelled, provider.VerdictApplied, provider.PaymentCancelled},
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+		}},
+		{"a repeat is a duplicate", []step{
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+			{provider.PaymentSuccessful, provider.VerdictDuplicate, provider.PaymentSuccessful},
+		}},
+		{"CANCELLED and FAILED never replace each other", []step{
+			{provider.PaymentFailed, provider.VerdictApplied, provider.PaymentFailed},
+			{provider.PaymentCancelled, provider.VerdictStale, provider.PaymentFailed},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, provider.ServiceOptions{})
+			l := f.link(t, 45000, provider.LinkMultiple)
+			for i, s := range c.steps {
+				out := f.apply(t, event(l.ID, "PAY1", s.status, 45000))
+				if out.Verdict != s.want {
+					t.Errorf("step %d (%s): verdict %s, want %s", i, s.status, out.Verdict, s.want)
+				}
+				if got := f.status(t, "PAY1"); got != s.after {
+					t.Errorf("step %d (%s): payment is %s, want %s", i, s.status, got, s.after)
+				}
+			}
+			hist, err := f.store.ListStatusChanges(t.Context(), "mem", "PAY1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < len(hist); i++ {
+				if !hist[i-1].To.CanTransition(hist[i].To) || hist[i].From != hist[i-1].To {
+					t.Errorf("history goes backwards: %+v", hist)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryCallbackIsRecordedWithItsVerdict(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 45000, provider.LinkSingle)
+	f.apply(t, event(l.ID, "PAY1", provider.PaymentSuccessful, 45000))
+	f.apply(t, event(l.ID, "PAY1", provider.PaymentSuccessful, 45000))
+	cbs, err := f.store.ListCallbacks(t.Context(), provider.CallbackFilter{PaymentID: "PAY1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cbs) != 2 || cbs[0].Verdict != provider.VerdictDuplicate || cbs[1].Verdict != provider.VerdictApplied {
+		t.Fatalf("callbacks = %+v, want [duplicate applied] (newest first)", cbs)
+	}
+	if string(cbs[1].Body) != `{"raw":true}` {
+		t.Errorf("raw body = %q", cbs[1].Body)
+	}
+}
+
+func TestFlaggedEventsAreRecordedButNeverPaid(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		linkID func(l *provider.Link) string
+		amount int64
+		want   provider.Verdict
+	}{
+		{"amount differs from the link", func(l *provider.Link) string { return l.ID }, 10000, provider.VerdictAmountMismatch},
+		{"unknown link", func(*provider.Link) string { return "no-such-link" }, 45000, provider.VerdictUnknownLink},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, provider.ServiceOptions{})
+			var hooks counter
+			if err := f.svc.OnSucceeded("count", provider.SucceededHookFunc(hooks.hook)); err != nil {
+				t.Fatal(err)
+			}
+			l := f.link(t, 45000, provider.LinkSingle)
+			out := f.apply(t, event(c.linkID(l), "PAY1", provider.PaymentSuccessful, c.amount))
+			if out.Verdict != c.want || out.Payment != nil || out.HookRuns != 0 {
+				t.Fatalf("outcome = %+v, want verdict %s, no payment, no hooks", out, c.want)
+			}
+			if _, err := f.store.GetPayment(t.Context(), "mem", "PAY1"); !errors.Is(err, provider.CodeNotFound) {
+				t.Errorf("a flagged payment was stored (err %v)", err)
+			}
+			flagged, _ := f.store.ListCallbacks(t.Context(), provider.CallbackFilter{Flagged: true})
+			if len(flagged) != 1 || flagged[0].Verdict != c.want {
+				t.Errorf("flagged callbacks = %+v", flagged)
+			}
+			runs, _ := f.store.ListHookRuns(t.Context(), provider.HookRunFilter{})
+			if len(runs) != 0 {
+				t.Errorf("hook runs = %+v, want none", runs)
+			}
+		})
+	}
+}
+
+func TestAnOpenAmountLinkAcceptsAnyPositiveAmount(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 0, provider.LinkSingle)
+	if out := f.apply(t, event(l.ID, "PAY1", provider.PaymentSuccessful, 77000)); out.Verdict != provider.VerdictApplied {
+		t.Fatalf("verdict = %s", out.Verdict)
+	}
+}
+
+func TestAMultipleLinkCollectsManyPaymentsAndASingleLinkCloses(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	multi := f.link(t, 20000, provider.LinkMultiple)
+	single := f.link(t, 20000, provider.LinkSingle)
+	for i := range 3 {
+		f.apply(t, event(multi.ID, fmt.Sprintf("M%d", i), provider.PaymentSuccessful, 20000))
+	}
+	f.apply(t, event(single.ID, "S1", provider.PaymentSuccessful, 20000))
+	pays, _ := f.store.ListLinkPayments(t.Context(), "mem", multi.ID)
+	if len(pays) != 3 {
+		t.Errorf("MULTIPLE link has %d payments, want 3", len(pays))
+	}
+	if l, _ := f.store.GetLink(t.Context(), "mem", multi.ID); l.Status != provider.LinkActive {
+		t.Errorf("MULTIPLE link is %s after payments, want ACTIVE", l.Status)
+	}
+	if l, _ := f.store.GetLink(t.Context(), "mem", single.ID); l.Status != provider.LinkInactive {
+		t.Errorf("SINGLE link is %s after its payment, want INACTIVE", l.Status)
+	}
+}
+
+func TestHooksRunOncePerEventEvenUnderConcurrentDuplicates(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	var succeeded, all counter
+	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(succeeded.hook)))
+	must(t, f.svc.OnEvent("audit", provider.EventHookFunc(all.hook)))
+	must(t, f.svc.Start(t.Context()))
+	l := f.link(t, 45000, provider.LinkSingle)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, err := f.svc.ApplyEvent(context.Background(), event(l.ID, "PAY1", provider.PaymentSuccessful, 45000)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	waitFor(t, "both hooks to run", func() bool { return succeeded.total() >= 1 && all.total() >= 1 })
+	waitFor(t, "runs to settle", func() bool {
+		runs, _ := f.store.ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunSucceeded})
+		return len(runs) == 2
+	})
+	if succeeded.total() != 1 || all.total() != 1 {
+		t.Fatalf("hooks ran %d and %d times, want once each", succeeded.total(), all.total())
+	}
+	if len(succeeded.keys) != 1 || len(all.keys) != 1 {
+		t.Errorf("idempotency keys: %v / %v", succeeded.keys, all.keys)
+	}
+}
+
+func TestAFailingHookIsRetriedThenFailedThenRetriedByHand(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	var calls atomic.Int32
+	var heal atomic.Bool
+	must(t, f.svc.OnSucceeded("flaky", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		n := calls.Add(1)
+		if heal.Load() {
+			return nil
+		}
+		if n == 2 {
+			panic("hook bug")
+		}
+		return errors.New("mail server down")
+	})))
+	must(t, f.svc.Start(t.Context()))
+	l := f.link(t, 45000, provider.LinkSingle)
+	f.apply(t, event(l.ID, "PAY1", provider.PaymentSuccessful, 45000))
+	var failed []provider.HookRun
+	waitFor(t, "the run to fail", func() bool {
+		failed, _ = f.store.ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunFailed})
+		return len(failed) == 1
+	})
+	if calls.Load() != 3 || failed[0].Attempts != 3 || failed[0].LastError == "" {
+		t.Fatalf("calls = %d, run = %+v; want 3 attempts (one panicked) and an error recorded", calls.Load(), failed[0])
+	}
+	heal.Store(true)
+	must(t, f.svc.RetryHookRun(t.Context(), failed[0].ID))
+	waitFor(t, "the retried run to succeed", func() bool {
+		ok, _ := f.store.ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunSucceeded})
+		return len(ok) == 1
+	})
+	if err := f.svc.RetryHookRun(t.Context(), failed[0].ID); !errors.Is(err, provider.CodeFailedPrecondition) {
+		t.Errorf("retrying a succeeded run: %v, want CodeFailedPrecondition", err)
+	}
+}
+
+func TestCreateLinkWithAnIdempotencyKeyCreatesOneLink(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	p := provider.CreateLinkParams{Title: "Order 7", Amount: provider.Rupiah(45000), IdempotencyKey: "order-7"}
+	a, err := f.svc.CreateLink(t.Context(), "mem", p)
+	must(t, err)
+	b, err := f.svc.CreateLink(t.Context(), "mem", p)
+	must(t, err)
+	if a.ID != b.ID {
+		t.Fatalf("retry made a second link: %s and %s", a.ID, b.ID)
+	}
+	if _, err := f.mem.GetLink(t.Context(), "2"); !errors.Is(err, provider.CodeNotFound) {
+		t.Errorf("the provider holds a second bill (err %v)", err)
+	}
+}
+
+func TestCreateLinkRefusesBadInputWithFieldErrors(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	_, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Amount: provider.Rupiah(-1), Type: "DOUBLE"})
+	if !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("err = %v", err)
+	}
+	fields := map[string]bool{}
+	for _, fe := range provider.FieldErrorsOf(err) {
+		fields[fe.Field] = true
+	}
+	for _, want := range []string{"title", "amount", "type"} {
+		if !fields[want] {
+			t.Errorf("no field error for %s in %v", want, err)
+		}
+	}
+	if _, err := f.svc.CreateLink(t.Context(), "nope", provider.CreateLinkParams{Title: "x"}); !errors.Is(err, provider.CodeNotFound) {
+		t.Errorf("unknown provider: %v", err)
+	}
+}
+
+func TestReconcileAppliesAPaymentWhoseCallbackWasLost(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	var hooks counter
+	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(hooks.hook)))
+	must(t, f.svc.Start(t.Context()))
+	l := f.link(t, 45000, provider.LinkSingle)
+	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0) // no callback is ever delivered
+	must(t, err)
+	rep, err := f.svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Links != 1 || rep.Applied != 1 {
+		t.Fatalf("report = %+v, want 1 link, 1 applied", rep)
+	}
+	if f.status(t, pay.ID) != provider.PaymentSuccessful {
+		t.Fatal("payment not applied")
+	}
+	waitFor(t, "the hook", func() bool { return hooks.total() == 1 })
+	rep, err = f.svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Links != 0 || rep.Applied != 0 {
+		t.Errorf("second pass = %+v; the paid SINGLE link should no longer be open", rep)
+	}
+}
+
+func TestVerifyByRefetchRefusesWhatTheProviderDoesNotConfirm(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{VerifyByRefetch: true})
+	l := f.link(t, 45000, provider.LinkSingle)
+	// A callback for a payment the provider never saw: forged or confused.
+	out := f.apply(t, event(l.ID, "FORGED", provider.PaymentSuccessful, 45000))
+	if out.Verdict != provider.VerdictUnverified {
+		t.Fatalf("verdict = %s, want unverified", out.Verdict)
+	}
+	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
+	must(t, err)
+	out = f.apply(t, event(l.ID, pay.ID, provider.PaymentSuccessful, 45000))
+	if out.Verdict != provider.VerdictApplied {
+		t.Fatalf("confirmed payment: verdict = %s, want applied", out.Verdict)
+	}
+}
+
+func TestRefreshLinkAppliesWhatTheProviderKnows(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 45000, provider.LinkSingle)
+	_, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
+	must(t, err)
+	link, pays, err := f.svc.RefreshLink(t.Context(), "", l.ID)
+	must(t, err)
+	if link.Status != provider.LinkInactive || len(pays) != 1 || pays[0].Status != provider.PaymentSuccessful {
+		t.Fatalf("after refresh: link %s, payments %+v", link.Status, pays)
+	}
+}
+
+func TestHookNamesAreUniqueAndRequired(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	var c counter
+	must(t, f.svc.OnSucceeded("a", provider.SucceededHookFunc(c.hook)))
+	if err := f.svc.OnFailed("a", provider.FailedHookFunc(c.hook)); !errors.Is(err, provider.CodeConflict) {
+		t.Errorf("duplicate name: %v", err)
+	}
+	if err := f.svc.OnCancelled("", provider.CancelledHookFunc(c.hook)); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("empty name: %v", err)
+	}
+	if err := f.svc.OnEvent("nil", nil); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("nil hook: %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
