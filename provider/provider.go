@@ -87,3 +87,10 @@ func ListPayments(ctx context.Context, p Provider, params ListPaymentsParams) ([
 	}
 	return nil, Unsupported(p.Name() + ".ListPayments")
 }
+
+// CallbackMediaTyper is a Provider that declares the media type of its
+// callback requests ("application/x-www-form-urlencoded" for Flip), so
+// adapters can refuse anything else (415) before reading the body.
+type CallbackMediaTyper interface {
+	CallbackMediaType() string
+}

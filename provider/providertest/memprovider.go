@@ -35,11 +35,12 @@ type MemProvider struct {
 }
 
 var (
-	_ provider.Provider        = (*MemProvider)(nil)
-	_ provider.LinkEditor      = (*MemProvider)(nil)
-	_ provider.LinkDeactivator = (*MemProvider)(nil)
-	_ provider.PaymentLister   = (*MemProvider)(nil)
-	_ provider.CallbackChecker = (*MemProvider)(nil)
+	_ provider.Provider           = (*MemProvider)(nil)
+	_ provider.LinkEditor         = (*MemProvider)(nil)
+	_ provider.LinkDeactivator    = (*MemProvider)(nil)
+	_ provider.PaymentLister      = (*MemProvider)(nil)
+	_ provider.CallbackChecker    = (*MemProvider)(nil)
+	_ provider.CallbackMediaTyper = (*MemProvider)(nil)
 )
 
 // NewMemProvider returns an empty provider called name whose callbacks
@@ -58,6 +59,9 @@ func (m *MemProvider) CheckCallbackConfig() error {
 	}
 	return nil
 }
+
+// CallbackMediaType implements provider.CallbackMediaTyper: callbacks are JSON.
+func (m *MemProvider) CallbackMediaType() string { return "application/json" }
 
 // CreateLink implements provider.Provider.
 func (m *MemProvider) CreateLink(ctx context.Context, p provider.CreateLinkParams) (*provider.Link, error) {
