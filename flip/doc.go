@@ -1,0 +1,82 @@
+// Package flip is a client for Flip for Business' Accept Payment API (v2:
+// bills, also called payment links, and their payments), a
+// [provider.Provider] built on it, and verification of Flip's callbacks.
+//
+// # Environments
+//
+// Flip runs two separate environments with separate secret keys and
+// callback tokens: [Sandbox] (the default, [SandboxBaseURL]) and
+// [Production] ([ProductionBaseURL]). [Options.BaseURL] points the client
+// at any Flip-compatible server instead, such as the in-process fake in
+// package fliptest; it is the part of the URL before "/v2".
+//
+//	c, err := flip.NewClient(secretKey, flip.Options{Environment: flip.Production})
+//
+// A [Client] is safe for concurrent use and holds no package-level state,
+// so two accounts can live side by side in one process.
+//
+// # Authentication
+//
+// Every request carries "Authorization: Basic base64(secretKey + ":")", as
+// Flip requires. The secret key never appears in a URL, a log line or an
+// error string: errors are scrubbed, [Client.String] omits it, and the
+// client logs only method, path, status and duration through the injected
+// [log/slog.Logger].
+//
+// # Requests and validation
+//
+// There is one method per v2 endpoint: [Client.CreateBill],
+// [Client.EditBill], [Client.GetBill], [Client.ListBills],
+// [Client.ListBillPayments], [Client.ListPayments],
+// [Client.ConfirmBillPayment] and [Client.IsMaintenance]. Bodies are
+// form-encoded as Flip expects. Parameters are checked before anything is
+// sent, with Flip's own rules (for example: amount, sender_name and
+// sender_email are required from step 2 on; sender_bank and
+// sender_bank_type at step 3; step 3 links are SINGLE). A refused parameter
+// gives a *[provider.Error] with [provider.CodeInvalidArgument] whose
+// field errors use Flip's parameter names ("sender_email", rule
+// "required").
+//
+// Flip's timestamps have no zone and are in Western Indonesia Time;
+// [Timestamp] reads them in [Location] (Asia/Jakarta).
+//
+// # Errors
+//
+// Every error carries a portable [provider.ErrorCode], so
+// errors.Is(err, provider.CodeNotFound) works whatever went wrong. When Flip
+// answers with an error, the error is an *[APIError] holding the HTTP
+// status, Flip's code, message and field errors; both of Flip's error body
+// shapes are understood, and a non-JSON body (a gateway's HTML page) still
+// gives an *APIError. Use errors.As to reach it:
+//
+//	var apiErr *flip.APIError
+//	if errors.As(err, &apiErr) { log.Println(apiErr.StatusCode, apiErr.Errors) }
+//
+// # Retries
+//
+// Reads (GET requests, including the maintenance check) are retried on
+// network errors, 429 and 5xx answers, up to [Options.MaxRetries] times with
+// exponential backoff and jitter, and never past the context's deadline.
+// Writes (create, edit, confirm) are never retried once a request may have
+// reached Flip: a retried create could make a second bill. The caller
+// decides, typically with an idempotency key kept in its own store.
+//
+// # Callbacks
+//
+// Flip reports payments by POSTing a form with two fields: data (a JSON
+// object) and token (the validation token from Flip's dashboard). There is
+// no signature; the token is the only proof of origin. [ParseCallback]
+// caps the body, parses the form once (the body stays readable for later
+// handlers), compares the token in constant time, and refuses everything
+// when no token is configured. Its failures match the sentinel errors
+// ([ErrTokenNotConfigured], [ErrMissingToken], [ErrInvalidToken],
+// [ErrMalformedCallback], [ErrCallbackTooLarge]) and portable codes.
+// [NewCallbackRequest] and [CallbackForm] build valid callbacks for tests.
+//
+// # Provider
+//
+// [NewProvider] wraps a Client as a [provider.Provider] (plus link editing,
+// deactivation, payment listing and a callback configuration check).
+// [MapPaymentStatus] and [StatusMappings] are the one table from Flip's
+// status strings to portable statuses.
+package flip

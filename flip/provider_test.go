@@ -1,0 +1,397 @@
+package flip_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paylinkgo/paylink/flip"
+	"github.com/paylinkgo/paylink/provider"
+)
+
+func newProvider(t *testing.T, opts flip.ProviderOptions, handle func(n int, r *http.Request) (int, string)) (*flip.Provider, *fake) {
+	t.Helper()
+	c, f := setup(t, flip.Options{}, handle)
+	return flip.NewProvider(c, opts), f
+}
+
+func TestProviderNameAndClient(t *testing.T) {
+	t.Parallel()
+	c, err := flip.NewClient("k", flip.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := flip.NewProvider(c, flip.ProviderOptions{}); p.Name() != "flip" || p.Client() != c {
+		t.Errorf("Name, Client = %q, %v", p.Name(), p.Client())
+	}
+	p := flip.NewProvider(c, flip.ProviderOptions{Name: "flip-b2b", CallbackToken: testToken})
+	if p.Name() != "flip-b2b" {
+		t.Errorf("Name = %q", p.Name())
+	}
+	if s := fmt.Sprintf("%v %+v %#v", p, p, p); strings.Contains(s, testToken) {
+		t.Errorf("token printed: %s", s)
+	}
+}
+
+func TestCheckCallbackConfig(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	if err := flip.NewProvider(c, flip.ProviderOptions{}).CheckCallbackConfig(); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("without token: %v, want ErrTokenNotConfigured", err)
+	}
+	if err := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: "t"}).CheckCallbackConfig(); err != nil {
+		t.Errorf("with token: %v", err)
+	}
+}
+
+func TestCreateLink(t *testing.T) {
+	t.Parallel()
+	customer := provider.Customer{Name: "Jon Snow", Email: "jon.snow@example.com", Phone: "0812", Address: "Jakarta"}
+	method := provider.PaymentMethod{Bank: "mandiri", Type: "virtual_account"}
+	tests := []struct {
+		name     string
+		params   provider.CreateLinkParams
+		response string
+		wantForm url.Values
+	}{
+		{"defaults: SINGLE, step 1, no sender fields",
+			provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(45000), Customer: customer, Method: method},
+			"bill_step1.json",
+			url.Values{"title": {"Order 1"}, "type": {"SINGLE"}, "amount": {"45000"}, "step": {"1"},
+				"is_address_required": {"0"}, "is_phone_number_required": {"0"}}},
+		{"step 2 sends the customer, not the method",
+			provider.CreateLinkParams{Title: "Order 2", Type: provider.LinkMultiple, Amount: provider.Money{Amount: 45000},
+				Step: provider.StepPaymentMethod, Customer: customer, Method: method, RequireAddress: true, RedirectURL: "https://shop.example/r"},
+			"bill_step2.json",
+			url.Values{"title": {"Order 2"}, "type": {"MULTIPLE"}, "amount": {"45000"}, "step": {"2"},
+				"is_address_required": {"1"}, "is_phone_number_required": {"0"}, "redirect_url": {"https://shop.example/r"},
+				"sender_name": {"Jon Snow"}, "sender_email": {"jon.snow@example.com"}, "sender_phone_number": {"0812"}, "sender_address": {"Jakarta"}}},
+		{"step 3 sends both",
+			provider.CreateLinkParams{Title: "test", Amount: provider.Rupiah(45000), Step: provider.StepConfirmation,
+				Customer: customer, Method: method, RequirePhone: true},
+			"bill_step3_va.json",
+			url.Values{"title": {"test"}, "type": {"SINGLE"}, "amount": {"45000"}, "step": {"3"},
+				"is_address_required": {"0"}, "is_phone_number_required": {"1"},
+				"sender_name": {"Jon Snow"}, "sender_email": {"jon.snow@example.com"}, "sender_phone_number": {"0812"}, "sender_address": {"Jakarta"},
+				"sender_bank": {"mandiri"}, "sender_bank_type": {"virtual_account"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, f := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, tt.response))))
+			l, err := p.CreateLink(t.Context(), tt.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if form, _ := url.ParseQuery(f.last().Body); !equalValues(form, tt.wantForm) {
+				t.Errorf("form = %v\nwant   %v", form, tt.wantForm)
+			}
+			if l.Provider != "flip" || !strings.HasPrefix(l.URL, "https://flip.id/") || l.Amount != provider.Rupiah(45000) ||
+				l.Status != provider.LinkActive || l.Type != provider.LinkSingle || len(l.Raw) == 0 {
+				t.Errorf("link = %+v", l)
+			}
+		})
+	}
+}
+
+func TestCreateLinkStep3Mapping(t *testing.T) {
+	t.Parallel()
+	p, _ := newProvider(t, flip.ProviderOptions{Name: "flip-sandbox"}, answer(200, string(readTestdata(t, "bill_step3_va.json"))))
+	l, err := p.CreateLink(t.Context(), provider.CreateLinkParams{Title: "test", Amount: provider.Rupiah(45000),
+		Step: provider.StepConfirmation, Customer: provider.Customer{Name: "Jon Snow", Email: "jon.snow@example.com"},
+		Method: provider.PaymentMethod{Bank: "mandiri", Type: "virtual_account"}, IdempotencyKey: "order-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := provider.Link{
+		ID: "130088", Provider: "flip-sandbox", URL: "https://flip.id/pwf-sandbox/$testflip/#test-7072", Title: "test",
+		Type: provider.LinkSingle, Amount: provider.Rupiah(45000), Status: provider.LinkActive, Step: provider.StepConfirmation,
+		Customer:       provider.Customer{Name: "Jon Snow", Email: "jon.snow@example.com"},
+		Method:         provider.PaymentMethod{Bank: "mandiri", Type: "virtual_account"},
+		PaymentURL:     "https://flip.id/pwf-sandbox/transaction/consolidated?redirected_from=internal&id=2ba565331b03401a8b04fe643bd15db3",
+		RedirectURL:    "https://example.com",
+		IdempotencyKey: "order-1",
+	}
+	if !json.Valid(l.Raw) {
+		t.Errorf("Raw = %q", l.Raw)
+	}
+	l.Raw = nil
+	if fmt.Sprintf("%+v", *l) != fmt.Sprintf("%+v", want) {
+		t.Errorf("link\n got %+v\nwant %+v", *l, want)
+	}
+}
+
+func TestCreateLinkRefusesOtherCurrencies(t *testing.T) {
+	t.Parallel()
+	p, f := newProvider(t, flip.ProviderOptions{}, answer(200, `{}`))
+	_, err := p.CreateLink(t.Context(), provider.CreateLinkParams{Title: "t", Amount: provider.Money{Amount: 100, Currency: "USD"}})
+	if !errors.Is(err, provider.CodeInvalidArgument) || provider.FieldErrorsOf(err)[0].Field != "amount" {
+		t.Errorf("err = %v", err)
+	}
+	if len(f.requests()) != 0 {
+		t.Error("a request was sent")
+	}
+}
+
+func TestCreateLinkValidationUsesFlipNames(t *testing.T) {
+	t.Parallel()
+	p, _ := newProvider(t, flip.ProviderOptions{}, answer(200, `{}`))
+	_, err := p.CreateLink(t.Context(), provider.CreateLinkParams{Title: "t", Amount: provider.Rupiah(45000),
+		Step: provider.StepPaymentMethod, Customer: provider.Customer{Name: "Jon"}})
+	fields := provider.FieldErrorsOf(err)
+	if !errors.Is(err, provider.CodeInvalidArgument) || len(fields) != 1 || fields[0].Field != "sender_email" || fields[0].Rule != "required" {
+		t.Errorf("err = %v, fields %+v", err, fields)
+	}
+}
+
+func TestGetLink(t *testing.T) {
+	t.Parallel()
+	p, f := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, "get_bill_step3.json"))))
+	l, err := p.GetLink(t.Context(), "4706")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.last().Path != "/v2/pwf/4706/bill" {
+		t.Errorf("path = %s", f.last().Path)
+	}
+	wantExpiry := time.Date(2022, 12, 30, 8, 50, 0, 0, time.UTC)
+	if l.ID != "4706" || !l.ExpiresAt.Equal(wantExpiry) || l.Method != (provider.PaymentMethod{Bank: "bni", Type: "virtual_account"}) ||
+		l.Customer.Address != "Jl. Jakarta" {
+		t.Errorf("link = %+v", l)
+	}
+}
+
+func TestGetLinkNotFound(t *testing.T) {
+	t.Parallel()
+	p, _ := newProvider(t, flip.ProviderOptions{}, answer(404, string(readTestdata(t, "error_not_found.json"))))
+	if _, err := p.GetLink(t.Context(), "1"); !errors.Is(err, provider.CodeNotFound) {
+		t.Errorf("err = %v, want CodeNotFound", err)
+	}
+}
+
+func TestEditAndDeactivateLink(t *testing.T) {
+	t.Parallel()
+	p, f := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, "edit_bill.json"))))
+	expiry := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC) // 07:00 in Jakarta
+	l, err := p.EditLink(t.Context(), "4706", provider.EditLinkParams{Title: new("New"), Type: new(provider.LinkMultiple),
+		Amount: new(provider.Rupiah(50000)), ExpiresAt: &expiry, Status: new(provider.LinkActive), RequirePhone: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"title": {"New"}, "type": {"MULTIPLE"}, "amount": {"50000"}, "expired_date": {"2040-01-01 07:00"},
+		"status": {"ACTIVE"}, "is_phone_number_required": {"1"}}
+	if req := f.last(); req.Method != "PUT" || req.Path != "/v2/pwf/4706/bill" {
+		t.Errorf("request = %s %s", req.Method, req.Path)
+	} else if form, _ := url.ParseQuery(req.Body); !equalValues(form, want) {
+		t.Errorf("form = %v\nwant   %v", form, want)
+	}
+	if l.Status != provider.LinkInactive || l.Type != provider.LinkMultiple {
+		t.Errorf("link = %+v", l)
+	}
+
+	if _, err := p.DeactivateLink(t.Context(), "4706"); err != nil {
+		t.Fatal(err)
+	}
+	if form, _ := url.ParseQuery(f.last().Body); !equalValues(form, url.Values{"status": {"INACTIVE"}}) {
+		t.Errorf("deactivate form = %v", form)
+	}
+	if _, err := provider.DeactivateLink(t.Context(), p, "4706"); err != nil {
+		t.Errorf("through provider.DeactivateLink: %v", err)
+	}
+
+	if _, err := p.EditLink(t.Context(), "4706", provider.EditLinkParams{Amount: &provider.Money{Amount: 1, Currency: "EUR"}}); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("EUR amount: err = %v", err)
+	}
+}
+
+// paymentJSON is one listed payment.
+func paymentJSON(id string, status string, created string) string {
+	return fmt.Sprintf(`{"id":%q,"bill_link":"flip.id/$co/#p","bill_title":"t","sender_name":"n","sender_bank":"bni",`+
+		`"sender_bank_type":"virtual_account","virtual_account_number":"123","amount":45000,"status":%q,`+
+		`"settlement_status":"Pending","reference_id":null,"payment_url":"https://flip.id/x","created_at":%q,"completed_at":null}`,
+		id, status, created)
+}
+
+// pages answers payment lists from a fixed list, honouring page and pagination.
+func pages(payments []string) func(int, *http.Request) (int, string) {
+	return func(_ int, r *http.Request) (int, string) {
+		q := r.URL.Query()
+		page, _ := strconv.Atoi(q.Get("page"))
+		size, _ := strconv.Atoi(q.Get("pagination"))
+		page, size = max(page, 1), max(size, 1)
+		total := (len(payments) + size - 1) / size
+		lo, hi := min((page-1)*size, len(payments)), min(page*size, len(payments))
+		return 200, fmt.Sprintf(`{"total_data":%d,"data_per_page":%d,"total_page":%d,"page":%d,"data":[%s]}`,
+			len(payments), hi-lo, total, page, strings.Join(payments[lo:hi], ","))
+	}
+}
+
+func TestListLinkPaymentsReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	var payments []string
+	for i := range 250 {
+		status := []string{"PENDING", "SUCCESSFUL", "FAILED", "CANCELLED", "WEIRD"}[i%5]
+		payments = append(payments, paymentJSON(fmt.Sprintf("PGPWF%03d", i), status, "2024-06-13 10:49:10"))
+	}
+	p, f := newProvider(t, flip.ProviderOptions{}, pages(payments))
+	got, err := p.ListLinkPayments(t.Context(), "110561")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 250 {
+		t.Fatalf("got %d payments, want 250", len(got))
+	}
+	if n := len(f.requests()); n != 3 {
+		t.Errorf("%d requests, want 3 pages of 100", n)
+	}
+	for _, r := range f.requests() {
+		if r.Path != "/v2/pwf/110561/payment" {
+			t.Errorf("path = %s", r.Path)
+		}
+	}
+	first := got[0]
+	if first.ID != "PGPWF000" || first.LinkID != "110561" || first.Provider != "flip" || first.Amount != provider.Rupiah(45000) ||
+		first.Status != provider.PaymentPending || first.VANumber != "123" ||
+		first.Method != (provider.PaymentMethod{Bank: "bni", Type: "virtual_account"}) ||
+		!first.CreatedAt.Equal(time.Date(2024, 6, 13, 3, 49, 10, 0, time.UTC)) || len(first.Raw) == 0 {
+		t.Errorf("first payment = %+v", first)
+	}
+	wantStatus := []provider.PaymentStatus{provider.PaymentPending, provider.PaymentSuccessful, provider.PaymentFailed,
+		provider.PaymentCancelled, provider.PaymentPending}
+	for i, pay := range got[:5] {
+		if pay.Status != wantStatus[i] {
+			t.Errorf("payment %d status = %s (raw %s), want %s", i, pay.Status, pay.RawStatus, wantStatus[i])
+		}
+	}
+	if got[4].RawStatus != "WEIRD" {
+		t.Errorf("RawStatus = %q, want WEIRD kept", got[4].RawStatus)
+	}
+}
+
+func TestListLinkPaymentsEmpty(t *testing.T) {
+	t.Parallel()
+	p, _ := newProvider(t, flip.ProviderOptions{}, pages(nil))
+	got, err := p.ListLinkPayments(t.Context(), "1")
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("got %v, %v; want an empty, non-nil slice", got, err)
+	}
+}
+
+func TestListLinkPayments422(t *testing.T) {
+	t.Parallel()
+	validation := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"bill","code":999,"message":"no payment"}]}`
+	tests := []struct {
+		name      string
+		billState int // status of GET bill
+		payments  string
+		wantErr   provider.ErrorCode // CodeUnknown: success with no payments
+		wantCalls []string
+	}{
+		{"bill exists: empty list", 200, validation, provider.CodeUnknown, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		{"bill missing: not found", 404, validation, provider.CodeNotFound, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		{"1050 is not found at once", 200, string(readTestdata(t, "error_bill_not_found.json")), provider.CodeNotFound, []string{"/v2/pwf/7/payment"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, f := newProvider(t, flip.ProviderOptions{}, func(_ int, r *http.Request) (int, string) {
+				if strings.HasSuffix(r.URL.Path, "/payment") {
+					return 422, tt.payments
+				}
+				if tt.billState != 200 {
+					return tt.billState, string(readTestdata(t, "error_not_found.json"))
+				}
+				return 200, strings.Replace(string(readTestdata(t, "bill_step1.json")), "130068", "7", 1)
+			})
+			got, err := p.ListLinkPayments(t.Context(), "7")
+			if tt.wantErr == provider.CodeUnknown {
+				if err != nil || got == nil || len(got) != 0 {
+					t.Errorf("got %v, %v; want an empty list", got, err)
+				}
+			} else if !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			var paths []string
+			for _, r := range f.requests() {
+				paths = append(paths, r.Path)
+			}
+			if fmt.Sprint(paths) != fmt.Sprint(tt.wantCalls) {
+				t.Errorf("calls = %v, want %v", paths, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestListPayments(t *testing.T) {
+	t.Parallel()
+	payments := []string{
+		paymentJSON("A", "SUCCESSFUL", "2024-05-31 23:59:59"), // the day before From
+		paymentJSON("B", "SUCCESSFUL", "2024-06-01 00:00:00"),
+		paymentJSON("C", "PENDING", "2024-06-01 23:59:59"),
+		paymentJSON("D", "FAILED", "2024-06-02 00:00:00"), // the day after To
+	}
+	p, f := newProvider(t, flip.ProviderOptions{}, pages(payments))
+	day := time.Date(2024, 6, 1, 15, 0, 0, 0, flip.Location())
+	got, err := p.ListPayments(t.Context(), provider.ListPaymentsParams{From: day, To: day, Order: provider.SortDescending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, pay := range got {
+		ids = append(ids, pay.ID)
+	}
+	if fmt.Sprint(ids) != "[B C]" {
+		t.Errorf("ids = %v, want [B C] (one inclusive day)", ids)
+	}
+	q, _ := url.ParseQuery(f.last().RawQuery)
+	if q.Get("start_date") != "2024-06-01" || q.Get("end_date") != "2024-06-02" || q.Get("sort_by") != "created_at" || q.Get("sort_type") != "sort_desc" {
+		t.Errorf("query = %v", q)
+	}
+
+	limited, err := p.ListPayments(t.Context(), provider.ListPaymentsParams{Limit: 3, Order: provider.SortAscending})
+	if err != nil || len(limited) != 3 {
+		t.Errorf("with Limit 3: %d payments, %v", len(limited), err)
+	}
+	if _, err := provider.ListPayments(t.Context(), p, provider.ListPaymentsParams{}); err != nil {
+		t.Errorf("through provider.ListPayments: %v", err)
+	}
+}
+
+func TestProviderParseCallback(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{Name: "flip-test", CallbackToken: testToken})
+	body := url.Values{"data": {string(readTestdata(t, "callback/seed_cancelled.json"))}, "token": {testToken}}.Encode()
+	ev, err := p.ParseCallback(t.Context(), callbackRequest(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Provider != "flip-test" || ev.Source != provider.SourceCallback || string(ev.Raw) != string(flip.RedactToken([]byte(body))) || ev.ReceivedAt.IsZero() {
+		t.Errorf("event = %+v", ev)
+	}
+	pay := ev.Payment
+	if pay.ID != "PGPWF22595173324048856" || pay.LinkID != "130110" || pay.Provider != "flip-test" ||
+		pay.Amount != provider.Rupiah(45000) || pay.Status != provider.PaymentCancelled || pay.RawStatus != "CANCELLED" ||
+		pay.Sender.Email != "ap-static-va-testing@gmail.com" || pay.Method.Bank != "qris" ||
+		!pay.CreatedAt.Equal(time.Date(2024, 9, 2, 7, 17, 13, 0, time.UTC)) || !json.Valid(pay.Raw) {
+		t.Errorf("payment = %+v", pay)
+	}
+	if key := ev.Key().String(); key != "flip-test:PGPWF22595173324048856:CANCELLED" {
+		t.Errorf("key = %s", key)
+	}
+
+	unconfigured := flip.NewProvider(c, flip.ProviderOptions{})
+	if _, err := unconfigured.ParseCallback(t.Context(), callbackRequest(t, body)); !errors.Is(err, provider.CodeUnauthenticated) {
+		t.Errorf("without a token: %v, want CodeUnauthenticated", err)
+	}
+	small := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken, MaxCallbackBytes: 64})
+	if _, err := small.ParseCallback(t.Context(), callbackRequest(t, body)); !errors.Is(err, flip.ErrCallbackTooLarge) {
+		t.Errorf("over the cap: %v, want ErrCallbackTooLarge", err)
+	}
+}
