@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -342,9 +343,7 @@ func (s *MemStore) runDue(ctx context.Context, d provider.HookDispatcher, policy
 		if !due {
 			return wait
 		}
-		actx, cancel := context.WithTimeout(ctx, policy.Timeout)
-		err := d.DispatchHook(actx, run, ev)
-		cancel()
+		err := dispatch(ctx, d, policy, run, ev)
 		if ctx.Err() != nil && err != nil {
 			return 0 // stopping: leave the run for the next start
 		}
@@ -369,6 +368,19 @@ func (s *MemStore) runDue(ctx context.Context, d provider.HookDispatcher, policy
 		})
 	}
 	return 0
+}
+
+// dispatch runs one attempt under the policy's timeout; a panic that
+// escapes the dispatcher becomes an error, so the worker lives on.
+func dispatch(ctx context.Context, d provider.HookDispatcher, policy provider.HookPolicy, run provider.HookRun, ev provider.HookEvent) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, policy.Timeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("hook %q panicked: %v", run.Hook, r)
+		}
+	}()
+	return d.DispatchHook(ctx, run, ev)
 }
 
 func jitter(d time.Duration) time.Duration {

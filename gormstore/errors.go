@@ -1,0 +1,128 @@
+package gormstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// SQLite primary result codes that mean "try again later" (the engine's
+// extended codes keep the primary code in the low byte).
+const (
+	sqliteBusy     = 5
+	sqliteLocked   = 6
+	sqliteIOErr    = 10
+	sqliteCantOpen = 14
+	sqliteProtocol = 15
+)
+
+// wrap turns a database error into a *provider.Error with a portable code.
+// The message names the operation and the category only: the cause (kept
+// for errors.As) is never formatted into the message, so neither SQL text
+// nor connection strings reach logs through Error().
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	code := s.classify(err)
+	msg := "database error"
+	switch code {
+	case provider.CodeNotFound:
+		msg = "not found"
+	case provider.CodeConflict:
+		msg = "conflicts with an existing row"
+	case provider.CodeUnavailable:
+		msg = "database unavailable"
+	case provider.CodeCanceled:
+		msg = "canceled"
+	case provider.CodeDeadlineExceeded:
+		msg = "deadline exceeded"
+	}
+	return &provider.Error{Code: code, Op: "gormstore." + op, Message: msg, Err: err}
+}
+
+// classify maps a database error to a provider.ErrorCode.
+func (s *Store) classify(err error) provider.ErrorCode {
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return provider.CodeNotFound
+	case errors.Is(err, context.Canceled):
+		return provider.CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return provider.CodeDeadlineExceeded
+	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(s.translate(err), gorm.ErrDuplicatedKey):
+		return provider.CodeConflict
+	case unavailable(err):
+		return provider.CodeUnavailable
+	}
+	return provider.CodeInternal
+}
+
+// translate asks the dialector to map a driver error to a gorm error.
+func (s *Store) translate(err error) error {
+	if t, ok := s.db.Dialector.(gorm.ErrorTranslator); ok {
+		return t.Translate(err)
+	}
+	return err
+}
+
+// unavailable reports whether err means the database cannot be reached or
+// is too busy right now, so that retrying later may succeed.
+func unavailable(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			strings.HasPrefix(pgErr.Code, "53"),                                 // insufficient resources
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, cannot connect now
+			pgErr.Code == "40001", pgErr.Code == "40P01", // serialization failure, deadlock
+			pgErr.Code == "55P03": // lock not available
+			return true
+		}
+		return false
+	}
+	// SQLite drivers expose the result code through a Code method; reading it
+	// through an interface keeps every SQLite package out of this one.
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		switch coded.Code() & 0xff {
+		case sqliteBusy, sqliteLocked, sqliteIOErr, sqliteCantOpen, sqliteProtocol:
+			return true
+		}
+	}
+	// database/sql reports a closed pool with an unexported error value.
+	return strings.Contains(err.Error(), "sql: database is closed")
+}
+
+// notFound returns a CodeNotFound error for op.
+func notFound(op, what string) error {
+	return &provider.Error{Code: provider.CodeNotFound, Op: "gormstore." + op, Message: what + " not found"}
+}

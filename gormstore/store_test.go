@@ -1,0 +1,333 @@
+package gormstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+
+	"github.com/paylinkgo/paylink/gormstore"
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/providertest"
+)
+
+func TestStoreConformance(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			if b.name == "postgres" {
+				postgresDSN(t) // skip the whole suite, with the reason, when unset
+			}
+			providertest.TestStore(t, func(t *testing.T) provider.Store {
+				return migrated(t, b.open(t))
+			})
+		})
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db := b.open(t)
+			ctx := context.Background()
+			for i := range 2 {
+				if err := gormstore.Migrate(ctx, db); err != nil {
+					t.Fatalf("Migrate #%d: %v", i+1, err)
+				}
+			}
+			for _, m := range gormstore.Models() {
+				if !db.Migrator().HasTable(m) {
+					t.Errorf("table for %T missing", m)
+				}
+			}
+			if !db.Migrator().HasTable("river_job") {
+				t.Error("River's river_job table missing: River migrations did not run")
+			}
+		})
+	}
+}
+
+// Several replicas start at once and all call Migrate: the advisory lock
+// makes them take turns instead of failing on each other's DDL.
+func TestMigrateConcurrentlyOnPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := newSchema(t)
+	dbs := make([]*gorm.DB, 3)
+	for i := range dbs {
+		dbs[i] = openPostgres(t, dsn)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	errs := make([]error, len(dbs))
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Go(func() { errs[i] = gormstore.Migrate(ctx, db) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: Migrate: %v", i, err)
+		}
+	}
+	s, err := gormstore.New(dbs[0], testOptions())
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	link := provider.Link{ID: "1", Provider: "test", Status: provider.LinkActive, Amount: provider.Rupiah(1)}
+	if err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }); err != nil {
+		t.Fatalf("PutLink after concurrent migrations: %v", err)
+	}
+}
+
+func TestContextWithTxJoinsCallerTransaction(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := migrated(t, b.open(t))
+			ctx := context.Background()
+			errRollback := errors.New("caller rolls back")
+
+			tests := []struct {
+				name string
+				// put writes a link through the store inside the caller's tx.
+				put func(ctx context.Context, tx *gorm.DB, l *provider.Link) error
+			}{
+				{"ContextWithTx", func(ctx context.Context, tx *gorm.DB, l *provider.Link) error {
+					ctx = gormstore.ContextWithTx(ctx, tx)
+					if err := s.InTx(ctx, func(ctx context.Context, ptx provider.Tx) error { return ptx.PutLink(ctx, l) }); err != nil {
+						return err
+					}
+					_, err := s.GetLink(ctx, l.Provider, l.ID) // reads join the transaction too
+					return err
+				}},
+				{"WithTx", func(ctx context.Context, tx *gorm.DB, l *provider.Link) error {
+					bound := s.WithTx(tx)
+					if err := bound.InTx(ctx, func(ctx context.Context, ptx provider.Tx) error { return ptx.PutLink(ctx, l) }); err != nil {
+						return err
+					}
+					_, err := bound.GetLink(ctx, l.Provider, l.ID)
+					return err
+				}},
+			}
+			for _, tt := range tests {
+				// Caller rolls back: the link is gone.
+				rolled := provider.Link{ID: tt.name + "-rolled", Provider: "test", Status: provider.LinkActive}
+				err := s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+					if err := tt.put(ctx, tx, &rolled); err != nil {
+						return err
+					}
+					return errRollback
+				})
+				if !errors.Is(err, errRollback) {
+					t.Fatalf("%s: transaction returned %v", tt.name, err)
+				}
+				if _, err := s.GetLink(ctx, "test", rolled.ID); !errors.Is(err, provider.CodeNotFound) {
+					t.Errorf("%s: link after the caller's rollback: %v, want CodeNotFound", tt.name, err)
+				}
+
+				// Caller commits: the link is there.
+				kept := provider.Link{ID: tt.name + "-kept", Provider: "test", Status: provider.LinkActive}
+				if err := s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return tt.put(ctx, tx, &kept) }); err != nil {
+					t.Fatalf("%s: committed transaction: %v", tt.name, err)
+				}
+				if _, err := s.GetLink(ctx, "test", kept.ID); err != nil {
+					t.Errorf("%s: link after the caller's commit: %v", tt.name, err)
+				}
+			}
+
+			// A *gorm.DB that is not a transaction is refused.
+			err := s.InTx(gormstore.ContextWithTx(ctx, s.DB()), func(context.Context, provider.Tx) error { return nil })
+			if !errors.Is(err, provider.CodeInvalidArgument) {
+				t.Errorf("InTx joining a non-transaction: %v, want CodeInvalidArgument", err)
+			}
+		})
+	}
+}
+
+// Hooks enqueued in the caller's transaction run only if it commits.
+func TestHooksEnqueuedInCallerTransaction(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := migrated(t, b.open(t))
+			ctx := context.Background()
+			calls := make(chan string, 10)
+			d := dispatcherFunc(func(_ context.Context, run provider.HookRun, _ provider.HookEvent) error {
+				calls <- run.EventID
+				return nil
+			})
+			if err := s.StartHooks(ctx, d, provider.HookPolicy{}); err != nil {
+				t.Fatalf("StartHooks: %v", err)
+			}
+			t.Cleanup(func() { stopHooks(t, s) })
+
+			enqueue := func(id string, commit bool) {
+				err := s.DB().Transaction(func(tx *gorm.DB) error {
+					err := s.InTx(gormstore.ContextWithTx(ctx, tx), func(ctx context.Context, ptx provider.Tx) error {
+						return ptx.EnqueueHooks(ctx, provider.HookEvent{ID: id, Status: provider.PaymentSuccessful,
+							Payment: provider.Payment{ID: id, Provider: "test"}}, []string{"h"})
+					})
+					if err == nil && !commit {
+						err = errors.New("rollback")
+					}
+					return err
+				})
+				if commit && err != nil {
+					t.Fatalf("enqueue %s: %v", id, err)
+				}
+			}
+			enqueue("dropped", false)
+			enqueue("kept", true)
+			select {
+			case got := <-calls:
+				if got != "kept" {
+					t.Fatalf("hook ran for %q, want only the committed event", got)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("hook for the committed event did not run within 30 s")
+			}
+		})
+	}
+}
+
+type dispatcherFunc func(ctx context.Context, run provider.HookRun, ev provider.HookEvent) error
+
+func (f dispatcherFunc) DispatchHook(ctx context.Context, run provider.HookRun, ev provider.HookEvent) error {
+	return f(ctx, run, ev)
+}
+
+func stopHooks(t testing.TB, s provider.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.StopHooks(ctx); err != nil {
+		t.Errorf("StopHooks: %v", err)
+	}
+}
+
+func TestDatabaseDownIsUnavailable(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cret-password"
+	tests := []struct {
+		name string
+		open func(t *testing.T) *gorm.DB
+	}{
+		{"postgres refused", func(t *testing.T) *gorm.DB {
+			// Nothing listens on port 1; the dialector does not connect on open.
+			dsn := "host=127.0.0.1 port=1 user=paylink password=" + secret + " dbname=paylink sslmode=disable connect_timeout=5"
+			db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{DisableAutomaticPing: true, Logger: gormConfig().Logger})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			closeOnCleanup(t, db)
+			return db
+		}},
+		{"sqlite closed", func(t *testing.T) *gorm.DB {
+			db := openSQLite(t)
+			if err := gormstore.Migrate(context.Background(), db); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			sqlDB, _ := db.DB()
+			sqlDB.Close()
+			return db
+		}},
+		{"sqlite busy", func(t *testing.T) *gorm.DB {
+			path := t.TempDir() + "/busy.db"
+			holder, err := gorm.Open(sqlite.Open(gormstore.OpenSQLiteDSN(path)), gormConfig())
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			closeOnCleanup(t, holder)
+			if err := gormstore.Migrate(context.Background(), holder); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			// Another process holds the write lock for the rest of the test.
+			lock := holder.Begin()
+			if err := lock.Exec("INSERT INTO paylink_events (event_id, provider, payment_id, status, created_at) VALUES ('x','x','x','x', CURRENT_TIMESTAMP)").Error; err != nil {
+				t.Fatalf("take the write lock: %v", err)
+			}
+			t.Cleanup(func() { lock.Rollback() })
+			dsn := path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(50)&_txlock=immediate"
+			db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			closeOnCleanup(t, db)
+			return db
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := gormstore.New(tt.open(t), testOptions())
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			link := provider.Link{ID: "1", Provider: "test", Status: provider.LinkActive}
+			errs := map[string]error{
+				"InTx": s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }),
+			}
+			if !strings.Contains(tt.name, "busy") { // WAL readers are never blocked by a writer
+				_, errs["GetLink"] = s.GetLink(ctx, "test", "1")
+			}
+			for op, err := range errs {
+				if !errors.Is(err, provider.CodeUnavailable) {
+					t.Errorf("%s: got %v (code %v), want CodeUnavailable", op, err, provider.CodeOf(err))
+				}
+				if err != nil && strings.Contains(err.Error(), secret) {
+					t.Errorf("%s: error message leaks the password: %v", op, err)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
+	db := openSQLite(t)
+	_, err := gormstore.New(db, gormstore.Options{JobTimeout: time.Minute, RescueStuckJobsAfter: time.Second})
+	if !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("RescueStuckJobsAfter below JobTimeout: %v, want CodeInvalidArgument", err)
+	}
+	if _, err := gormstore.New(nil, gormstore.Options{}); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("nil db: %v, want CodeInvalidArgument", err)
+	}
+}
+
+func TestStartHooksTwiceIsRefused(t *testing.T) {
+	t.Parallel()
+	s := migrated(t, openSQLite(t))
+	d := dispatcherFunc(func(context.Context, provider.HookRun, provider.HookEvent) error { return nil })
+	if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); err != nil {
+		t.Fatalf("StartHooks: %v", err)
+	}
+	t.Cleanup(func() { stopHooks(t, s) })
+	if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); !errors.Is(err, provider.CodeFailedPrecondition) {
+		t.Errorf("second StartHooks: %v, want CodeFailedPrecondition", err)
+	}
+}
+
+func TestStopHooksThenStartAgain(t *testing.T) {
+	t.Parallel()
+	s := migrated(t, openSQLite(t))
+	d := dispatcherFunc(func(context.Context, provider.HookRun, provider.HookEvent) error { return nil })
+	stopHooks(t, s) // not started: nothing to do
+	for i := range 2 {
+		if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); err != nil {
+			t.Fatalf("StartHooks #%d: %v", i+1, err)
+		}
+		stopHooks(t, s)
+	}
+}
