@@ -1,0 +1,192 @@
+package ginadapter
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// Defaults used by [DefaultConfig] and for zero Config fields.
+const (
+	// DefaultCallbackPath is where the callback route is mounted.
+	DefaultCallbackPath = "/flip/callback"
+	// DefaultMaxBodyBytes caps callback and JSON request bodies (64 KiB).
+	// Flip's callbacks are well under 2 KiB.
+	DefaultMaxBodyBytes int64 = 64 << 10
+)
+
+// ReturnRedirectFunc chooses where the return route sends a customer, given
+// the link and its payments as stored after the re-check. It must return a
+// non-empty URL or path.
+type ReturnRedirectFunc func(c *gin.Context, link *provider.Link, payments []provider.Payment) string
+
+// Config says what [Mount] mounts and how. The zero value is usable: empty
+// fields take the defaults of [DefaultConfig].
+type Config struct {
+	// Provider is the name of the provider in the Service; "" selects the
+	// Service's only provider.
+	Provider string
+
+	// CallbackPath is the path of the callback route (POST). Default
+	// "/flip/callback".
+	CallbackPath string
+
+	// MaxBodyBytes caps request bodies, for the callback and the JSON
+	// routes; larger bodies are answered 413. Default 64 KiB.
+	MaxBodyBytes int64
+
+	// AllowedNetworks, when not empty, restricts the callback route to
+	// clients whose address (gin's Context.ClientIP) is in one of these
+	// prefixes; others are answered 403 before the body is read.
+	//
+	// ClientIP trusts X-Forwarded-For and X-Real-IP only from the proxies
+	// configured with Engine.SetTrustedProxies (gin trusts every proxy by
+	// default!) or a TrustedPlatform header. Behind a load balancer, set
+	// them to exactly your proxies; otherwise any client can claim any
+	// address and the allowlist protects nothing. The callback token stays
+	// the real check; the allowlist is defence in depth.
+	AllowedNetworks []netip.Prefix
+
+	// CallbackHandlers run on the callback route after the callback was
+	// verified and committed, before the answer. They read the event with
+	// [EventFrom] and [OutcomeFrom], and the raw body from the request. A
+	// handler that writes a response replaces the default answer.
+	CallbackHandlers []gin.HandlerFunc
+
+	// APIPrefix, when set (e.g. "/paylink"), mounts JSON routes for a front
+	// end: POST {APIPrefix}/links and GET {APIPrefix}/links/:id. They are
+	// not authenticated: put authentication in APIMiddleware.
+	APIPrefix string
+
+	// APIMiddleware runs before each JSON route (authentication, rate
+	// limiting). The callback and return routes do not use it.
+	APIMiddleware []gin.HandlerFunc
+
+	// ReturnPath, when set (e.g. "/paylink/return"), mounts
+	// GET {ReturnPath}/:link_id: the page a link's redirect URL should
+	// point to. It re-checks the link with the provider, then redirects
+	// (303) to ReturnRedirect's URL.
+	ReturnPath string
+
+	// ReturnRedirect chooses where the return route sends the customer.
+	// Default: the JSON status route, {APIPrefix}/links/:id (so APIPrefix
+	// is then required).
+	ReturnRedirect ReturnRedirectFunc
+
+	// Logger receives the adapter's logs; nil discards them. Tokens and
+	// request bodies are never logged.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults: the callback route at
+// /flip/callback with a 64 KiB body cap, no allowlist, no JSON or return
+// routes.
+func DefaultConfig() Config {
+	return Config{CallbackPath: DefaultCallbackPath, MaxBodyBytes: DefaultMaxBodyBytes}
+}
+
+// withDefaults fills empty fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	def := DefaultConfig()
+	if c.CallbackPath == "" {
+		c.CallbackPath = def.CallbackPath
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = def.MaxBodyBytes
+	}
+	return c
+}
+
+// maxMaxBodyBytes bounds MaxBodyBytes: a callback or a link request has no
+// business being larger, and every body is held in memory.
+const maxMaxBodyBytes = 32 << 20
+
+// Validate reports every problem with c, with the field named, as one
+// error matching provider.CodeInvalidArgument. Empty fields are valid (they
+// take defaults).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if err := checkPath(c.CallbackPath); err != nil {
+		bad("CallbackPath: %w", err)
+	}
+	if c.APIPrefix != "" {
+		if err := checkPath(c.APIPrefix); err != nil {
+			bad("APIPrefix: %w", err)
+		} else if c.APIPrefix == "/" {
+			bad("APIPrefix: %q would mount the JSON routes at the root; use a prefix such as /paylink", c.APIPrefix)
+		}
+	}
+	if c.APIPrefix != "" && c.CallbackPath == joinPath(c.APIPrefix, "links") {
+		bad("CallbackPath: %q collides with the JSON route POST %s/links", c.CallbackPath, c.APIPrefix)
+	}
+	if c.ReturnPath != "" {
+		if err := checkPath(c.ReturnPath); err != nil {
+			bad("ReturnPath: %w", err)
+		} else if c.ReturnPath == "/" {
+			bad("ReturnPath: %q would capture every one-segment path; use a path such as /paylink/return", c.ReturnPath)
+		}
+		if c.ReturnRedirect == nil && c.APIPrefix == "" {
+			bad("ReturnPath: the default redirect goes to the JSON status route, so set APIPrefix or ReturnRedirect")
+		}
+		if c.APIPrefix != "" && c.ReturnPath == joinPath(c.APIPrefix, "links") {
+			bad("ReturnPath: %q collides with the JSON route GET %s/links/:id", c.ReturnPath, c.APIPrefix)
+		}
+	}
+	if c.MaxBodyBytes < 0 {
+		bad("MaxBodyBytes: must not be negative, got %d", c.MaxBodyBytes)
+	} else if c.MaxBodyBytes > maxMaxBodyBytes {
+		bad("MaxBodyBytes: %d is over the %d byte limit", c.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	for i, p := range c.AllowedNetworks {
+		if !p.IsValid() {
+			bad("AllowedNetworks[%d]: invalid prefix", i)
+		}
+	}
+	for i, h := range c.CallbackHandlers {
+		if h == nil {
+			bad("CallbackHandlers[%d]: nil handler", i)
+		}
+	}
+	for i, h := range c.APIMiddleware {
+		if h == nil {
+			bad("APIMiddleware[%d]: nil handler", i)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &provider.Error{Code: provider.CodeInvalidArgument, Op: "ginadapter.Config", Message: "invalid config: " + errors.Join(errs...).Error()}
+}
+
+// checkPath accepts a clean absolute path without gin wildcards, queries
+// or fragments.
+func checkPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("%q must start with /", p)
+	case strings.ContainsAny(p, ":*"):
+		return fmt.Errorf("%q must not contain route parameters (: or *)", p)
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Errorf("%q must be a path, without query or fragment", p)
+	case strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return fmt.Errorf("%q must not contain spaces or control characters", p)
+	case path.Clean(p) != p:
+		return fmt.Errorf("%q is not a clean path (want %q)", p, path.Clean(p))
+	}
+	return nil
+}
+
+// joinPath joins URL path segments into a clean absolute path.
+func joinPath(elem ...string) string {
+	return path.Join(append([]string{"/"}, elem...)...)
+}

@@ -1,0 +1,89 @@
+// Package ginadapter mounts paylink into a Gin application: the route that
+// receives the payment provider's callbacks, optional JSON routes for a
+// front end, and an optional return route for customers coming back from
+// the checkout page. It is thin: every payment rule lives in
+// [provider.Service]; this package turns HTTP into Service calls and
+// errors into HTTP statuses ([StatusCode] is the only place in paylink
+// where that mapping lives).
+//
+//	svc, _ := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{flipProvider}})
+//	r := gin.New()
+//	if err := ginadapter.Mount(r, svc, ginadapter.DefaultConfig()); err != nil {
+//		log.Fatal(err) // e.g. no callback token configured
+//	}
+//
+// # The callback route
+//
+// POST {CallbackPath} (default /flip/callback) runs, in order:
+//
+//  1. the allowlist (Config.AllowedNetworks, optional): a client outside
+//     it is answered 403;
+//  2. the media type, when the provider declares one
+//     ([provider.CallbackMediaTyper]): anything else is answered 415
+//     (Flip posts application/x-www-form-urlencoded);
+//  3. the body, read once into memory, capped at Config.MaxBodyBytes
+//     (default 64 KiB): a larger one is answered 413. The bytes are put
+//     back, so the provider and every later handler read them again, and a
+//     form body is also available through gin's PostForm;
+//  4. the provider's verification (Flip: the token field, compared in
+//     constant time): a missing or wrong token is answered 401 and nothing
+//     is stored; a body that is not a callback is answered 400;
+//  5. [provider.Service.ApplyEvent], one database transaction: the
+//     callback is recorded, deduplicated, the payment moved forward, hooks
+//     enqueued, and committed. A database that is unavailable, or a
+//     deadline or cancellation, is answered 503; any other failure 500.
+//     Nothing is stored when it fails;
+//  6. the handlers in Config.CallbackHandlers, which read the event with
+//     [EventFrom] and [OutcomeFrom];
+//  7. 200 {"ok":true,"verdict":"applied"}, unless a handler wrote its own
+//     answer. The verdict may also be "duplicate" (seen before), "stale"
+//     (would move a payment backwards), or a flagged verdict such as
+//     "unknown_link" or "amount_mismatch" (recorded for a human, never
+//     paid): all are answered 200 because retrying cannot change them.
+//
+// A 200 is sent only after the transaction committed. What the answers
+// mean to Flip: any answer other than 200 (or no answer within 30 s)
+// makes Flip send the callback again, up to 5 more times, 2 minutes
+// apart. So 503 and 500 lose nothing while the retries last (and the
+// reconciler, [provider.Service.Reconcile], picks up what outlives them);
+// 401, 400, 413 and 415 are retried too, but fail the same way each time,
+// so they point at a configuration problem: a token from the wrong
+// environment (sandbox and production tokens differ), a proxy rewriting
+// the body, or a route that is not the callback URL set in Flip's
+// dashboard. Refusals are logged at warning level with the reason, never
+// with the token or the body.
+//
+// Mount and [CallbackHandler] refuse to mount the route when the provider
+// implements [provider.CallbackChecker] and reports that no callback token
+// is configured: no token, no route, no silent fail-open.
+//
+// The allowlist uses gin's Context.ClientIP, which believes
+// X-Forwarded-For only from the proxies set with Engine.SetTrustedProxies
+// (gin trusts all proxies until told otherwise). Configure the trusted
+// proxies, or the allowlist is decoration.
+//
+// # The JSON routes
+//
+// With Config.APIPrefix set (e.g. "/paylink"):
+//
+//   - POST {APIPrefix}/links takes a [CreateLinkRequest] (JSON; an
+//     Idempotency-Key header makes retries safe) and answers 201 with the
+//     link. Invalid fields are answered 422 with an [ErrorResponse] whose
+//     fields name the JSON fields and the failed rule, whether the rule was
+//     checked here or by the provider; broken JSON is answered 400.
+//   - GET {APIPrefix}/links/:id answers 200 with a [LinkResponse] (the
+//     link and its payments as stored), or 404.
+//
+// They are not authenticated: put your authentication in
+// Config.APIMiddleware.
+//
+// # The return route
+//
+// With Config.ReturnPath set, GET {ReturnPath}/:link_id is where a link's
+// redirect URL should point. It asks the provider for the link's payments
+// ([provider.Service.RefreshLink], the same transaction and state machine
+// as a callback, so a customer who returns before the callback still sees
+// the payment) and answers 303 to Config.ReturnRedirect's URL (default: the
+// JSON status route). When the provider cannot be reached it logs that and
+// redirects with the stored state; an unknown link is answered 404.
+package ginadapter
