@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -257,6 +258,9 @@ func (s *Store) RetryHookRun(ctx context.Context, id int64) error {
 		if _, err := s.inserter.InsertManyTx(ctx, sqlTx, []river.InsertManyParams{s.jobParams(id)}); err != nil {
 			return s.wrap(op, err)
 		}
+		if err := s.notifyInsert(ctx, sqlTx); err != nil {
+			return s.wrap(op, err)
+		}
 		return nil
 	})
 }
@@ -268,6 +272,16 @@ type hookWorker struct {
 	d      provider.HookDispatcher
 	policy provider.HookPolicy
 	lease  time.Duration // how long a started attempt owns its run
+	// bookkeeping bounds each of the store's own writes around an attempt;
+	// zero means bookkeepingTimeout.
+	bookkeeping time.Duration
+}
+
+// bookkeepingCtx returns a context for the store's own writes about a job:
+// it outlives ctx (a hook that times out or a client that stops must still
+// get its attempt recorded) and is bounded by the bookkeeping timeout.
+func (w *hookWorker) bookkeepingCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(w.bookkeeping, bookkeepingTimeout))
 }
 
 // NextRetry waits policy.Backoff(attempt) plus up to 10% jitter.
@@ -283,9 +297,7 @@ func (w *hookWorker) NextRetry(job *river.Job[hookArgs]) time.Time {
 func (w *hookWorker) Work(ctx context.Context, job *river.Job[hookArgs]) error {
 	s := w.s
 	log := s.opts.Logger.With(slog.Int64("hook_run", job.Args.RunID), slog.Int64("job", job.ID))
-	// The bookkeeping outlives the job's context: a hook that times out or
-	// a client that stops must still get its attempt recorded.
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	bctx, cancel := w.bookkeepingCtx(ctx)
 	defer cancel()
 
 	run, ev, claimed, err := w.claim(bctx, job.Args.RunID)

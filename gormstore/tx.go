@@ -264,6 +264,9 @@ func (t *storeTx) EnqueueHooks(ctx context.Context, ev provider.HookEvent, hooks
 	if _, err := t.s.inserter.InsertManyTx(ctx, sqlTx, jobs); err != nil {
 		return t.s.wrap(op, err)
 	}
+	if err := t.s.notifyInsert(ctx, sqlTx); err != nil {
+		return t.s.wrap(op, err)
+	}
 	return nil
 }
 

@@ -1,0 +1,79 @@
+package gormstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/paylinkgo/paylink/gormstore"
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/providertest"
+)
+
+// BenchmarkHookLatency measures the time from ApplyEvent (a new SUCCESSFUL
+// payment) to the moment its hook runs through River, one at a time. On
+// PostgreSQL River hears of the job through LISTEN/NOTIFY: the poll
+// interval is set to 2 s there, so a figure far below it can only come
+// from the notification. SQLite has no listener and River polls with the
+// default interval. See docs/benchmarks.md.
+func BenchmarkHookLatency(b *testing.B) {
+	cases := []struct {
+		name string
+		open func(b *testing.B) (*gorm.DB, gormstore.Options)
+	}{
+		{"sqlite", func(b *testing.B) (*gorm.DB, gormstore.Options) { return openSQLite(b), gormstore.Options{} }},
+		{"postgres", func(b *testing.B) (*gorm.DB, gormstore.Options) {
+			return openPostgres(b, newSchema(b)), gormstore.Options{FetchPollInterval: 2 * time.Second}
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			db, opts := c.open(b)
+			if err := gormstore.Migrate(b.Context(), db); err != nil {
+				b.Fatal(err)
+			}
+			store, err := gormstore.New(db, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mem := providertest.NewMemProvider("mem", "tok")
+			svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ran := make(chan string, 1)
+			if err := svc.OnSucceeded("bench", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+				ran <- ev.Payment.ID
+				return nil
+			})); err != nil {
+				b.Fatal(err)
+			}
+			if err := svc.Start(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = svc.Stop(context.Background()) })
+			link, err := svc.CreateLink(b.Context(), "", provider.CreateLinkParams{Title: "Bench", Type: provider.LinkMultiple, Amount: provider.Rupiah(45000)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; b.Loop(); i++ {
+				id := fmt.Sprintf("P%d", i)
+				if _, err := svc.ApplyEvent(b.Context(), &provider.Event{Provider: "mem",
+					Payment: provider.Payment{ID: id, LinkID: link.ID, Status: provider.PaymentSuccessful, Amount: provider.Rupiah(45000)}}); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case got := <-ran:
+					if got != id {
+						b.Fatalf("hook ran for %s, want %s", got, id)
+					}
+				case <-time.After(30 * time.Second):
+					b.Fatal("the hook did not run within 30 s")
+				}
+			}
+		})
+	}
+}
