@@ -21,8 +21,8 @@ import (
 //   - from step 2 on, amount, sender_name and sender_email are required;
 //   - at step 3, sender_bank and sender_bank_type are required and the
 //     type must be SINGLE;
-//   - expired_date must be in the future; redirect_url must be an absolute
-//     http(s) URL.
+//   - expired_date must be in the future, to the minute (as sent);
+//     redirect_url must be an absolute http(s) URL.
 type CreateBillParams struct {
 	Title string   `form:"title"` // required, not blank
 	Type  BillType `form:"type" validate:"required,oneof=SINGLE MULTIPLE"`

@@ -98,12 +98,13 @@ type callbackData struct {
 
 // ParseCallback verifies and decodes a Flip accept-payment callback.
 //
-// It refuses with [ErrTokenNotConfigured] when token is empty (fail
-// closed), [ErrCallbackTooLarge] when the body is over maxBytes
-// (DefaultMaxCallbackBytes when maxBytes <= 0), [ErrMalformedCallback]
-// when the content type is not application/x-www-form-urlencoded or the
-// data is not a valid callback, and [ErrMissingToken] or [ErrInvalidToken]
-// when the token is absent or wrong (compared in constant time).
+// It refuses with [ErrTokenNotConfigured] when token is empty or only
+// white space (fail closed), [ErrCallbackTooLarge] when the body is over
+// maxBytes (DefaultMaxCallbackBytes when maxBytes <= 0),
+// [ErrMalformedCallback] when the content type is not
+// application/x-www-form-urlencoded or the data is not a valid callback,
+// and [ErrMissingToken] or [ErrInvalidToken] when the token is absent or
+// wrong (compared in constant time).
 //
 // The body is read once; afterwards r.Body reads the same bytes again and
 // r.PostForm holds the parsed form, so later handlers see the request
@@ -118,7 +119,7 @@ func ParseCallback(r *http.Request, token string, maxBytes int64) (*Callback, er
 
 // parseCallback is ParseCallback, also returning the body as received.
 func parseCallback(r *http.Request, token string, maxBytes int64) (*Callback, []byte, error) {
-	if token == "" {
+	if !tokenConfigured(token) {
 		return nil, nil, ErrTokenNotConfigured
 	}
 	if maxBytes <= 0 {
@@ -181,6 +182,10 @@ func readForm(r *http.Request, maxBytes int64) ([]byte, url.Values, error) {
 	r.PostForm = form
 	return body, form, nil
 }
+
+// tokenConfigured reports whether token can authenticate anything: a
+// token of only white space (an env var set to " ") is as good as none.
+func tokenConfigured(token string) bool { return strings.TrimSpace(token) != "" }
 
 // tokenEqual compares tokens in constant time; hashing first hides the
 // expected token's length too.

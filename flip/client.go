@@ -62,7 +62,9 @@ type Options struct {
 	// "/v2" is tolerated and removed.
 	BaseURL string
 	// HTTPClient sends the requests. The default is a new client with a
-	// 30 s timeout (never http.DefaultClient).
+	// 30 s timeout (never http.DefaultClient). The client uses a copy of
+	// it that follows redirects only within the origin of each request, so
+	// that the Authorization header never leaves it.
 	HTTPClient *http.Client
 	// Logger receives one record per request (method, path, status,
 	// duration, attempt). The default discards.
@@ -137,6 +139,7 @@ func NewClient(secretKey string, opts Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
+	c.http = sameOriginRedirects(c.http)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -359,11 +362,42 @@ func (c *Client) scrub(e *APIError) {
 	}
 }
 
-// pathID escapes a caller-supplied id for use as one path segment.
+// sameOriginRedirects returns a copy of hc that follows a redirect only
+// to the scheme, host and port of the original request; any other
+// redirect is answered as it came (a 3xx *APIError). net/http drops the
+// Authorization header only when the host name changes: it would carry the
+// secret key to another port of the same host, or from https down to http.
+// hc's own CheckRedirect, if any, still applies to the redirects followed.
+func sameOriginRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	next := hc.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
+
+// pathID escapes a caller-supplied id for use as one path segment. "."
+// and ".." are refused: escaping keeps them, and they would move the
+// request to another endpoint.
 func pathID(op, name, id string) (string, error) {
 	if strings.TrimSpace(id) == "" {
 		return "", &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: name + " is empty",
 			Fields: []provider.FieldError{{Field: name, Rule: "required", Message: "is required"}}}
+	}
+	if id == "." || id == ".." {
+		return "", &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: name + " is invalid",
+			Fields: []provider.FieldError{{Field: name, Rule: "path_segment", Message: "must not be . or .."}}}
 	}
 	return url.PathEscape(id), nil
 }

@@ -422,6 +422,31 @@ func TestEmptyIDsAreRefusedBeforeSending(t *testing.T) {
 	}
 }
 
+// TestDotSegmentIDsAreRefusedBeforeSending: "." and ".." survive path
+// escaping and would move the request to another endpoint (GET
+// /v2/pwf/./payment is the account's every payment, not one bill's).
+func TestDotSegmentIDsAreRefusedBeforeSending(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t, flip.Options{Environment: flip.Production}, answer(200, `{}`))
+	ctx := t.Context()
+	for _, id := range []string{".", ".."} {
+		calls := map[string]func() error{
+			"GetBill":            func() error { _, err := c.GetBill(ctx, id); return err },
+			"EditBill":           func() error { _, err := c.EditBill(ctx, id, flip.EditBillParams{}); return err },
+			"ListBillPayments":   func() error { _, err := c.ListBillPayments(ctx, id, flip.PaymentQuery{}); return err },
+			"ConfirmBillPayment": func() error { _, err := c.ConfirmBillPayment(ctx, id); return err },
+		}
+		for name, call := range calls {
+			if err := call(); !errors.Is(err, provider.CodeInvalidArgument) {
+				t.Errorf("%s(%q): err = %v, want CodeInvalidArgument", name, id, err)
+			}
+		}
+	}
+	for _, r := range f.requests() {
+		t.Errorf("request sent: %s %s", r.Method, r.Path)
+	}
+}
+
 func TestBillWithoutLinkIDIsAnError(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{`{}`, `{"title":"x","link_id":null}`} {
@@ -791,4 +816,80 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestRedirectsNeverCarryTheKeyToAnotherOrigin: net/http keeps the
+// Authorization header on a redirect to the same host name, even on another
+// port or from https down to http. The client follows a redirect only
+// within the origin (scheme, host and port) of its request.
+func TestRedirectsNeverCarryTheKeyToAnotherOrigin(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		io.WriteString(w, `{"maintenance":false}`)
+	}))
+	t.Cleanup(target.Close)
+	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	plain := httptest.NewServer(redirect)
+	t.Cleanup(plain.Close)
+	secure := httptest.NewTLSServer(redirect)
+	t.Cleanup(secure.Close)
+
+	tests := []struct {
+		name string
+		opts flip.Options
+	}{
+		{"another port, default client", flip.Options{BaseURL: plain.URL}},
+		{"https down to http, injected client", flip.Options{BaseURL: secure.URL, HTTPClient: secure.Client()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.MaxRetries = -1
+			c, err := flip.NewClient(seedKey, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.IsMaintenance(t.Context()); err == nil {
+				t.Error("a redirect to another origin was followed")
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Fatalf("the secret key reached another origin %d times", n)
+			}
+		})
+	}
+	if secure.Client().CheckRedirect != nil {
+		t.Error("NewClient changed the injected *http.Client")
+	}
+}
+
+// TestSameOriginRedirectIsFollowed: a redirect within Flip's own origin
+// still works, with the key.
+func TestSameOriginRedirectIsFollowed(t *testing.T) {
+	t.Parallel()
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := strings.CutPrefix(r.URL.Path, "/old"); ok {
+			http.Redirect(w, r, p, http.StatusTemporaryRedirect)
+			return
+		}
+		auth.Store(r.Header.Get("Authorization"))
+		io.WriteString(w, `{"maintenance":true}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := flip.NewClient(seedKey, flip.Options{BaseURL: srv.URL + "/old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := c.IsMaintenance(t.Context())
+	if err != nil || !on {
+		t.Fatalf("IsMaintenance = %v, %v; want true after the redirect", on, err)
+	}
+	if got, _ := auth.Load().(string); got != seedAuth {
+		t.Errorf("Authorization after a same-origin redirect = %q", got)
+	}
 }

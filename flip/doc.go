@@ -21,7 +21,8 @@
 // Flip requires. The secret key never appears in a URL, a log line or an
 // error string: errors are scrubbed, [Client.String] omits it, and the
 // client logs only method, path, status and duration through the injected
-// [log/slog.Logger].
+// [log/slog.Logger]. Redirects are followed only within the origin
+// (scheme, host and port) of the request, so the header never leaves it.
 //
 // # Requests and validation
 //

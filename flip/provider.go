@@ -20,7 +20,7 @@ type ProviderOptions struct {
 	// "flip". Give two accounts in one process two names.
 	Name string
 	// CallbackToken is the validation token from Flip's dashboard. Empty
-	// means every callback is refused (fail closed).
+	// (or only white space) means every callback is refused (fail closed).
 	CallbackToken string
 	// MaxCallbackBytes caps a callback body; default DefaultMaxCallbackBytes.
 	MaxCallbackBytes int64
@@ -80,9 +80,9 @@ func (p *Provider) String() string {
 func (p *Provider) GoString() string { return p.String() }
 
 // CheckCallbackConfig returns an error (matching ErrTokenNotConfigured)
-// when no callback token is configured.
+// when no callback token is configured, or only white space.
 func (p *Provider) CheckCallbackConfig() error {
-	if p.token == "" {
+	if !tokenConfigured(p.token) {
 		return fmt.Errorf("provider %q: %w", p.name, ErrTokenNotConfigured)
 	}
 	return nil

@@ -45,6 +45,9 @@ func TestCheckCallbackConfig(t *testing.T) {
 	if err := flip.NewProvider(c, flip.ProviderOptions{}).CheckCallbackConfig(); !errors.Is(err, flip.ErrTokenNotConfigured) {
 		t.Errorf("without token: %v, want ErrTokenNotConfigured", err)
 	}
+	if err := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: "  \n"}).CheckCallbackConfig(); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("with a blank token: %v, want ErrTokenNotConfigured", err)
+	}
 	if err := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: "t"}).CheckCallbackConfig(); err != nil {
 		t.Errorf("with token: %v", err)
 	}

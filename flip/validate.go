@@ -58,7 +58,7 @@ func createBillRules(sl validator.StructLevel) {
 			sl.ReportError(p.Type, "type", "Type", "eq", string(BillSingle))
 		}
 	}
-	if !p.ExpiredDate.IsZero() && !p.ExpiredDate.After(time.Now()) {
+	if !p.ExpiredDate.IsZero() && !expiryInFuture(p.ExpiredDate) {
 		sl.ReportError(p.ExpiredDate, "expired_date", "ExpiredDate", "future", "")
 	}
 }
@@ -68,10 +68,15 @@ func editBillRules(sl validator.StructLevel) {
 	if p.Title != nil && strings.TrimSpace(*p.Title) == "" {
 		sl.ReportError(*p.Title, "title", "Title", "required", "")
 	}
-	if p.ExpiredDate != nil && !p.ExpiredDate.After(time.Now()) {
+	if p.ExpiredDate != nil && !expiryInFuture(*p.ExpiredDate) {
 		sl.ReportError(*p.ExpiredDate, "expired_date", "ExpiredDate", "future", "")
 	}
 }
+
+// expiryInFuture reports whether an expiry is still in the future as Flip
+// receives it: cut to the minute (see formatExpiry; WIB's offset is whole
+// hours, so cutting the absolute time cuts the formatted minute).
+func expiryInFuture(t time.Time) bool { return t.Truncate(time.Minute).After(time.Now()) }
 
 func paymentQueryRules(sl validator.StructLevel) {
 	q := sl.Current().Interface().(PaymentQuery)

@@ -37,6 +37,12 @@ func refused(t *testing.T, err error) []rule {
 	return out
 }
 
+// endOfThisMinute is a time after now that, cut to the minute as Flip
+// receives it, is not.
+func endOfThisMinute() time.Time {
+	return time.Now().Truncate(time.Minute).Add(time.Minute - time.Millisecond)
+}
+
 func TestCreateBillValidation(t *testing.T) {
 	t.Parallel()
 	step1 := func() flip.CreateBillParams {
@@ -97,6 +103,9 @@ func TestCreateBillValidation(t *testing.T) {
 			[]rule{{"amount", "required"}, {"sender_bank", "required"}, {"sender_bank_type", "required"},
 				{"sender_email", "required"}, {"sender_name", "required"}, {"type", "eq"}}},
 		{"expired_date in the past", with(step1(), func(p *flip.CreateBillParams) { p.ExpiredDate = time.Now().Add(-time.Minute) }), []rule{{"expired_date", "future"}}},
+		// Flip gets expired_date to the minute: later in this minute is
+		// sent as this minute, already past (Flip: 1048 link expired).
+		{"expired_date later this minute", with(step1(), func(p *flip.CreateBillParams) { p.ExpiredDate = endOfThisMinute() }), []rule{{"expired_date", "future"}}},
 		{"redirect_url relative", with(step1(), func(p *flip.CreateBillParams) { p.RedirectURL = "/thanks" }), []rule{{"redirect_url", "http_url"}}},
 		{"redirect_url without scheme", with(step1(), func(p *flip.CreateBillParams) { p.RedirectURL = "example.com/thanks" }), []rule{{"redirect_url", "http_url"}}},
 		{"redirect_url not http", with(step1(), func(p *flip.CreateBillParams) { p.RedirectURL = "ftp://example.com/x" }), []rule{{"redirect_url", "http_url"}}},
@@ -150,6 +159,7 @@ func TestEditBillValidation(t *testing.T) {
 		{"unknown type", flip.EditBillParams{Type: new(flip.BillType("ONCE"))}, []rule{{"type", "oneof"}}},
 		{"small amount", flip.EditBillParams{Amount: new(int64(5000))}, []rule{{"amount", "eq=0|min=10000"}}},
 		{"past expiry", flip.EditBillParams{ExpiredDate: &past}, []rule{{"expired_date", "future"}}},
+		{"expiry later this minute", flip.EditBillParams{ExpiredDate: new(endOfThisMinute())}, []rule{{"expired_date", "future"}}},
 		{"bad redirect", flip.EditBillParams{RedirectURL: new("nope")}, []rule{{"redirect_url", "http_url"}}},
 		{"unknown status", flip.EditBillParams{Status: new(flip.BillStatus("PAUSED"))}, []rule{{"status", "oneof"}}},
 	}

@@ -3,6 +3,7 @@ package ginadapter_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/paylinkgo/paylink/ginadapter"
 	"github.com/paylinkgo/paylink/gormstore"
 	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/providertest"
 )
 
 const flipSecret = "sk-test-7c1e"
@@ -294,4 +296,28 @@ func TestFlipCallbackAnswers(t *testing.T) {
 			t.Errorf("verdict %q, want unknown_link (no such link was created)", ans.Verdict)
 		}
 	})
+}
+
+// TestMountRefusesBlankFlipToken: a callback token of only white space (an
+// env var set to " ") is no secret; Mount must fail closed as for an empty one.
+func TestMountRefusesBlankFlipToken(t *testing.T) {
+	t.Parallel()
+	client, err := flip.NewClient(flipSecret, flip.Options{BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"", " ", "\t\n"} {
+		fp := flip.NewProvider(client, flip.ProviderOptions{CallbackToken: token})
+		svc, err := provider.NewService(providertest.NewMemStore(), provider.ServiceOptions{Providers: []provider.Provider{fp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := gin.New()
+		if err := ginadapter.Mount(r, svc, ginadapter.Config{}); !errors.Is(err, provider.CodeFailedPrecondition) {
+			t.Errorf("token %q: Mount error = %v, want CodeFailedPrecondition", token, err)
+		}
+		if routes := r.Routes(); len(routes) != 0 {
+			t.Errorf("token %q: routes mounted: %v", token, routes)
+		}
+	}
 }
