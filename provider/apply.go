@@ -88,17 +88,20 @@ func validateEvent(ev *Event) error {
 }
 
 // confirm asks the provider whether the payment really has the reported
-// status and amount. Only transient failures are errors.
+// status and amount. Only a definite answer counts: the provider does not
+// know the link (CodeNotFound, CodeInvalidArgument) or lists the payment
+// differently. Any other failure (unreachable, maintenance, credentials)
+// is an error, so the callback is answered 503 and retried instead of
+// being flagged for good.
 func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, error) {
 	pays, err := p.ListLinkPayments(ctx, pay.LinkID)
-	switch CodeOf(err) {
-	case CodeUnknown, CodeUnavailable, CodeDeadlineExceeded, CodeCanceled, CodeInternal:
-		if err != nil {
-			return false, err
+	if err != nil {
+		switch CodeOf(err) {
+		case CodeNotFound, CodeInvalidArgument:
+			s.log.WarnContext(ctx, "paylink: provider does not know the link of a payment", "provider", p.Name(), "payment", pay.ID, "link", pay.LinkID, "err", err)
+			return false, nil
 		}
-	default:
-		s.log.WarnContext(ctx, "paylink: provider refused to confirm a payment", "provider", p.Name(), "payment", pay.ID, "err", err)
-		return false, nil
+		return false, err
 	}
 	for _, q := range pays {
 		if q.ID == pay.ID {

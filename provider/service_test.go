@@ -426,3 +426,35 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// downProvider fails every payment listing with the given code.
+type downProvider struct {
+	*providertest.MemProvider
+	code provider.ErrorCode
+}
+
+func (d downProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+	return nil, provider.Errorf(d.code, "down.ListLinkPayments", "the provider cannot answer")
+}
+
+func TestVerifyByRefetchLetsTheProviderRetryWhenItCannotConfirm(t *testing.T) {
+	for _, code := range []provider.ErrorCode{provider.CodeUnavailable, provider.CodeUnauthenticated, provider.CodeUnknown} {
+		t.Run(code.String(), func(t *testing.T) {
+			store := providertest.NewMemStore()
+			mem := providertest.NewMemProvider("mem", "tok")
+			svc, err := provider.NewService(store, provider.ServiceOptions{
+				Providers: []provider.Provider{downProvider{mem, code}}, VerifyByRefetch: true})
+			must(t, err)
+			l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+			must(t, err)
+			_, err = svc.ApplyEvent(t.Context(), event(l.ID, "PAY1", provider.PaymentSuccessful, 45000))
+			if !errors.Is(err, provider.CodeUnavailable) {
+				t.Fatalf("err = %v, want CodeUnavailable so the callback is retried", err)
+			}
+			cbs, _ := store.ListCallbacks(t.Context(), provider.CallbackFilter{})
+			if len(cbs) != 0 {
+				t.Fatalf("a callback that could not be confirmed was recorded: %+v", cbs)
+			}
+		})
+	}
+}
