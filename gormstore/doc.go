@@ -59,13 +59,18 @@
 //
 //   - returns at once if the run already succeeded, so a re-delivered job
 //     never runs a hook twice;
-//   - leases the run (a second job for the same run waits for the lease);
+//   - leases the run, renewing the lease while the hook runs (a second job
+//     for the same run, such as one River rescued from a hook that ignores
+//     its context, waits for the lease), and records the attempt only while
+//     it still holds the lease;
 //   - calls the dispatcher with the event, attempt number and the run's
 //     stable idempotency key, under HookPolicy.Timeout, a panic counting as
 //     a failed attempt;
 //   - marks the run succeeded, or retrying (River retries after
 //     HookPolicy.Backoff plus jitter), or failed after HookPolicy.MaxAttempts,
-//     where it stays, visible, until [Store.RetryHookRun].
+//     where it stays, visible, until [Store.RetryHookRun]. An attempt cut
+//     short by River's JobTimeout counts; one interrupted because the client
+//     is stopping does not, and the run is left for the next client.
 //
 // River is configured explicitly: JobTimeout (the hook timeout plus 30 s),
 // RescueStuckJobsAfter (a few minutes, not River's default hour, so a job

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"cmp"
 	"context"
+	crand "crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -300,7 +301,7 @@ func (w *hookWorker) Work(ctx context.Context, job *river.Job[hookArgs]) error {
 	bctx, cancel := w.bookkeepingCtx(ctx)
 	defer cancel()
 
-	run, ev, claimed, err := w.claim(bctx, job.Args.RunID)
+	run, ev, token, claimed, err := w.claim(bctx, job.Args.RunID)
 	if err != nil {
 		return err // River retries: the database may be back by then
 	}
@@ -309,22 +310,37 @@ func (w *hookWorker) Work(ctx context.Context, job *river.Job[hookArgs]) error {
 	}
 
 	ev.Hook, ev.IdempotencyKey, ev.Attempt = run.Hook, run.IdempotencyKey, run.Attempts+1
+	stopRenewing := w.keepLease(log, run.ID, token)
 	hookErr := w.dispatch(ctx, run, ev)
+	stopRenewing()
 
-	if hookErr != nil && ctx.Err() != nil && !errors.Is(hookErr, errHookTimeout) {
-		// The client is stopping (or River's job timeout hit): give the run
-		// back without counting the attempt.
-		if err := w.release(bctx, run.ID); err != nil {
+	// The attempt may have taken longer than one bookkeeping timeout:
+	// record its outcome under a fresh one.
+	bctx, cancel = w.bookkeepingCtx(ctx)
+	defer cancel()
+	if hookErr != nil && errors.Is(ctx.Err(), context.Canceled) && !errors.Is(hookErr, errHookTimeout) {
+		// The client is stopping: give the run back without counting the
+		// attempt. (River's job timeout is a deadline, not a cancellation:
+		// that attempt counts, or a hook slower than JobTimeout would be
+		// retried forever without ever being marked failed.)
+		if err := w.release(bctx, run.ID, token); err != nil {
 			log.ErrorContext(bctx, "gormstore: releasing interrupted hook run", slog.String("error", err.Error()))
 		}
 		return ctx.Err()
 	}
-	final, err := w.record(bctx, run, hookErr)
+	final, owned, err := w.record(bctx, run, token, hookErr)
 	if err != nil {
 		log.ErrorContext(bctx, "gormstore: recording hook result", slog.String("hook", run.Hook), slog.String("error", err.Error()))
 		return err
 	}
 	switch {
+	case !owned:
+		// The lease lapsed (the database was unreachable for longer than it)
+		// and another job took the run over: its outcome is the one that
+		// counts, and this job has nothing left to do.
+		log.WarnContext(bctx, "gormstore: hook run was taken over by another job; this attempt's outcome is dropped",
+			slog.String("hook", run.Hook), slog.Bool("hook_succeeded", hookErr == nil))
+		return nil
 	case hookErr == nil:
 		return nil
 	case final:
@@ -357,43 +373,81 @@ func (w *hookWorker) dispatch(ctx context.Context, run provider.HookRun, ev prov
 	return err
 }
 
+// activeStates are the run states a worker may lease.
+var activeStates = []string{string(provider.HookRunPending), string(provider.HookRunRetrying)}
+
 // claim leases the run if it is pending or retrying and not leased by a
-// live attempt, and loads its event.
-func (w *hookWorker) claim(ctx context.Context, runID int64) (provider.HookRun, provider.HookEvent, bool, error) {
+// live attempt, and loads its event. The lease is identified by a fresh
+// random token: only its holder may renew it or record the attempt.
+func (w *hookWorker) claim(ctx context.Context, runID int64) (run provider.HookRun, ev provider.HookEvent, token string, claimed bool, err error) {
 	s := w.s
 	stamp := now()
 	until := stamp.Add(w.lease)
+	token = crand.Text()
 	res := s.db.WithContext(ctx).Model(&HookRunRecord{}).
-		Where("id = ? AND state IN ? AND (lease_until IS NULL OR lease_until < ?)",
-			runID, []string{string(provider.HookRunPending), string(provider.HookRunRetrying)}, stamp).
-		Updates(map[string]any{"lease_until": until, "updated_at": stamp})
+		Where("id = ? AND state IN ? AND (lease_until IS NULL OR lease_until < ?)", runID, activeStates, stamp).
+		Updates(map[string]any{"lease_until": until, "lease_token": token, "updated_at": stamp})
 	if res.Error != nil {
-		return provider.HookRun{}, provider.HookEvent{}, false, s.wrap("hook.claim", res.Error)
+		return run, ev, "", false, s.wrap("hook.claim", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return provider.HookRun{}, provider.HookEvent{}, false, nil
+		return run, ev, "", false, nil
 	}
 	var rec HookRunRecord
 	if err := s.db.WithContext(ctx).Where("id = ?", runID).Take(&rec).Error; err != nil {
-		return provider.HookRun{}, provider.HookEvent{}, false, s.wrap("hook.claim", err)
+		return run, ev, "", false, s.wrap("hook.claim", err)
 	}
 	var evRec EventRecord
 	found := s.db.WithContext(ctx).Where("event_id = ?", rec.EventID).Limit(1).Find(&evRec)
 	if found.Error != nil {
-		_ = w.release(ctx, runID)
-		return provider.HookRun{}, provider.HookEvent{}, false, s.wrap("hook.claim", found.Error)
+		_ = w.release(ctx, runID, token)
+		return run, ev, "", false, s.wrap("hook.claim", found.Error)
 	}
-	var ev provider.HookEvent
+	run = hookRunFromRecord(&rec)
 	if found.RowsAffected == 0 || len(evRec.Payload) == 0 {
-		return hookRunFromRecord(&rec), ev, true, nil // the hook still runs, with what the run knows
+		return run, ev, token, true, nil // the hook still runs, with what the run knows
 	}
 	if err := json.Unmarshal(evRec.Payload, &ev); err != nil {
-		return hookRunFromRecord(&rec), ev, true, nil
+		return run, provider.HookEvent{}, token, true, nil
 	}
 	if ev.ID == "" {
 		ev.ID = rec.EventID
 	}
-	return hookRunFromRecord(&rec), ev, true, nil
+	return run, ev, token, true, nil
+}
+
+// keepLease renews the lease every third of its length until the returned
+// function is called (which waits for a renewal in flight). A hook that
+// outlives the lease, one that ignores its context say, thus keeps its run:
+// a second job for it (River rescues jobs running longer than
+// RescueStuckJobsAfter) snoozes instead of running the hook beside it. If
+// this process dies the renewals stop and the lease lapses as before.
+func (w *hookWorker) keepLease(log *slog.Logger, runID int64, token string) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(max(w.lease/3, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := w.bookkeepingCtx(context.Background())
+			err := w.s.db.WithContext(ctx).Model(&HookRunRecord{}).
+				Where("id = ? AND lease_token = ?", runID, token).
+				Update("lease_until", now().Add(w.lease)).Error
+			cancel()
+			if err != nil {
+				log.WarnContext(ctx, "gormstore: renewing a hook run's lease", slog.String("error", err.Error()))
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }
 
 // notClaimed decides what to do with a job whose run could not be leased.
@@ -421,15 +475,18 @@ func (w *hookWorker) notClaimed(ctx context.Context, log *slog.Logger, runID int
 	return river.JobSnooze(wait)
 }
 
-// release drops the lease without counting an attempt.
-func (w *hookWorker) release(ctx context.Context, runID int64) error {
-	return w.s.db.WithContext(ctx).Model(&HookRunRecord{}).Where("id = ?", runID).
-		Updates(map[string]any{"lease_until": gorm.Expr("NULL"), "updated_at": now()}).Error
+// release drops the lease the worker holds with token without counting an
+// attempt.
+func (w *hookWorker) release(ctx context.Context, runID int64, token string) error {
+	return w.s.db.WithContext(ctx).Model(&HookRunRecord{}).Where("id = ? AND lease_token = ?", runID, token).
+		Updates(map[string]any{"lease_until": gorm.Expr("NULL"), "lease_token": "", "updated_at": now()}).Error
 }
 
 // record stores the outcome of one attempt and reports whether the run is
-// now final-failed.
-func (w *hookWorker) record(ctx context.Context, run provider.HookRun, hookErr error) (final bool, err error) {
+// now final-failed. It writes only while the run is still active and
+// leased with token; owned is false when it was not (another job took the
+// run over after the lease lapsed), and then nothing is written.
+func (w *hookWorker) record(ctx context.Context, run provider.HookRun, token string, hookErr error) (final, owned bool, err error) {
 	attempts := run.Attempts + 1
 	state, lastErr := provider.HookRunSucceeded, ""
 	if hookErr != nil {
@@ -438,15 +495,19 @@ func (w *hookWorker) record(ctx context.Context, run provider.HookRun, hookErr e
 			state, final = provider.HookRunFailed, true
 		}
 	}
-	err = w.s.db.WithContext(ctx).Model(&HookRunRecord{}).Where("id = ?", run.ID).
+	res := w.s.db.WithContext(ctx).Model(&HookRunRecord{}).
+		Where("id = ? AND lease_token = ? AND state IN ?", run.ID, token, activeStates).
 		Updates(map[string]any{
 			"state": string(state), "attempts": attempts, "last_error": lastErr,
-			"lease_until": gorm.Expr("NULL"), "updated_at": now(),
-		}).Error
-	if err != nil {
-		return false, w.s.wrap("hook.record", err)
+			"lease_until": gorm.Expr("NULL"), "lease_token": "", "updated_at": now(),
+		})
+	if res.Error != nil {
+		return false, false, w.s.wrap("hook.record", res.Error)
 	}
-	return final, nil
+	if res.RowsAffected == 0 {
+		return false, false, nil
+	}
+	return final, true, nil
 }
 
 func truncate(s string, n int) string {

@@ -138,14 +138,18 @@ func (StatusChangeRecord) TableName() string { return "paylink_status_changes" }
 type HookRunRecord struct {
 	ID             int64  `gorm:"primaryKey;autoIncrement"`
 	EventID        string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:1"`
-	Hook           string `gorm:"size:128;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:2"`
+	Hook           string `gorm:"size:200;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:2"`
 	State          string `gorm:"size:16;not null;index:paylink_hook_runs_state"`
 	Attempts       int    `gorm:"not null"`
 	LastError      string `gorm:"not null"`
 	IdempotencyKey string `gorm:"size:128;not null"`
 	// LeaseUntil is set while one worker runs the hook, so a re-delivered
-	// job cannot run it a second time concurrently.
+	// job cannot run it a second time concurrently. The worker renews it
+	// while the hook runs.
 	LeaseUntil *time.Time
+	// LeaseToken identifies the worker holding the lease: only it may renew
+	// the lease or record the attempt's outcome. Empty when not leased.
+	LeaseToken string    `gorm:"size:64;not null;default:''"`
 	CreatedAt  time.Time `gorm:"not null;autoCreateTime:false"`
 	UpdatedAt  time.Time `gorm:"not null;autoUpdateTime:false"`
 }

@@ -331,3 +331,39 @@ func TestStopHooksThenStartAgain(t *testing.T) {
 		stopHooks(t, s)
 	}
 }
+
+// provider.Service accepts hook names of up to 200 characters; the store
+// must keep every one of them, or each callback that enqueues such a hook
+// fails and the payment is never recorded.
+func TestLongestHookNameIsStored(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			store := migrated(t, b.open(t))
+			mem := providertest.NewMemProvider("mem", "token")
+			svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
+			if err != nil {
+				t.Fatalf("NewService: %v", err)
+			}
+			name := strings.Repeat("h", 200)
+			if err := svc.OnSucceeded(name, provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+				t.Fatalf("OnSucceeded with a 200-character name: %v", err)
+			}
+			ctx := context.Background()
+			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+			if err != nil {
+				t.Fatalf("CreateLink: %v", err)
+			}
+			ev := successEvent("mem", link, "pay-long")
+			out, err := svc.ApplyEvent(ctx, &ev)
+			if err != nil || out.Verdict != provider.VerdictApplied {
+				t.Fatalf("ApplyEvent: %v, %v; want applied", out.Verdict, err)
+			}
+			runs, err := store.ListHookRuns(ctx, provider.HookRunFilter{Hook: name})
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("runs of the long-named hook: %d, %v; want 1", len(runs), err)
+			}
+		})
+	}
+}

@@ -16,8 +16,8 @@ type ReconcileReport struct {
 	// Applied is how many of those changed a stored payment: each one is
 	// a callback that had not (yet) arrived.
 	Applied int
-	// Errors lists links that could not be reconciled; the next pass
-	// tries them again.
+	// Errors lists links that could not be reconciled; later passes try
+	// them again, after the links that have waited longer.
 	Errors []error
 }
 
@@ -50,8 +50,10 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			rep.Applied += applied
 			if err != nil {
 				rep.Errors = append(rep.Errors, fmt.Errorf("reconciling %s link %s: %w", name, l.ID, err))
-				continue
 			}
+			// Mark the visit even when it failed, so the link goes to the back
+			// of the queue: a link that keeps failing must not hold the head
+			// of every pass and starve the links behind it.
 			if err := s.store.MarkReconciled(ctx, name, l.ID, s.now()); err != nil {
 				rep.Errors = append(rep.Errors, err)
 			}
