@@ -78,6 +78,9 @@ func validateEvent(ev *Event) error {
 	if !ev.Payment.Status.Valid() {
 		fields = append(fields, FieldError{Field: "payment.status", Rule: "oneof", Message: "unknown payment status " + string(ev.Payment.Status)})
 	}
+	if ev.Payment.Provider != "" && ev.Payment.Provider != ev.Provider {
+		fields = append(fields, FieldError{Field: "payment.provider", Rule: "eqfield", Message: "payment names provider " + ev.Payment.Provider + ", the event " + ev.Provider})
+	}
 	if ev.Payment.Amount.Amount < 0 {
 		fields = append(fields, FieldError{Field: "payment.amount", Rule: "min", Message: "amount must not be negative"})
 	}

@@ -458,3 +458,44 @@ func TestVerifyByRefetchLetsTheProviderRetryWhenItCannotConfirm(t *testing.T) {
 		})
 	}
 }
+
+// A link the provider keeps refusing (a bill from another account, say)
+// must not hold the head of the reconciliation queue: the links behind it
+// are visited too, or their lost callbacks are never applied.
+func TestReconcileMovesPastALinkThatKeepsFailing(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{ReconcileBatch: 1})
+	ghost := provider.Link{ID: "ghost", Provider: "mem", Type: provider.LinkSingle, Status: provider.LinkActive,
+		Amount: provider.Rupiah(45000), CreatedAt: time.Now().Add(-time.Hour)} // stored, unknown to the provider, oldest
+	must(t, f.store.InTx(t.Context(), func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &ghost) }))
+	l := f.link(t, 45000, provider.LinkSingle)
+	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0) // its callback is lost
+	must(t, err)
+
+	var visited []error
+	for pass := 1; pass <= 2; pass++ {
+		rep, err := f.svc.Reconcile(t.Context())
+		visited = append(visited, err)
+		if rep.Applied == 1 {
+			break
+		}
+	}
+	if !errors.Is(visited[0], provider.CodeNotFound) {
+		t.Errorf("first pass: %v, want the ghost link's CodeNotFound", visited[0])
+	}
+	if got, err := f.store.GetPayment(t.Context(), "mem", pay.ID); err != nil || got.Status != provider.PaymentSuccessful {
+		t.Fatalf("after %d passes of one link each the lost payment is still not applied: the failing link starves the queue", len(visited))
+	}
+	if _, err := f.svc.Reconcile(t.Context()); !errors.Is(err, provider.CodeNotFound) {
+		t.Errorf("next pass: %v, want the ghost link tried again", err)
+	}
+}
+
+func TestApplyEventRefusesAPaymentOfAnotherProvider(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 45000, provider.LinkSingle)
+	ev := event(l.ID, "PAY1", provider.PaymentSuccessful, 45000)
+	ev.Payment.Provider = "someone-else"
+	if _, err := f.svc.ApplyEvent(t.Context(), ev); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("err = %v, want CodeInvalidArgument", err)
+	}
+}
