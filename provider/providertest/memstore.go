@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -47,18 +46,6 @@ type memRun struct {
 	next time.Time // earliest next attempt
 }
 
-func (s memState) clone() memState {
-	c := s
-	c.links = maps.Clone(s.links)
-	c.payments = maps.Clone(s.payments)
-	c.callbacks = slices.Clone(s.callbacks)
-	c.events = maps.Clone(s.events)
-	c.changes = slices.Clone(s.changes)
-	c.runs = slices.Clone(s.runs)
-	c.reconAt = maps.Clone(s.reconAt)
-	return c
-}
-
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *MemStore {
 	return &MemStore{
@@ -90,10 +77,10 @@ func (s *MemStore) InTx(ctx context.Context, fn func(ctx context.Context, tx pro
 		return err
 	}
 	s.mu.Lock()
-	tx := &memTx{store: s, st: s.state.clone()}
+	tx := &memTx{store: s, st: &s.state}
 	err := fn(context.WithValue(ctx, memTxKey{}, tx), tx)
-	if err == nil {
-		s.state = tx.st
+	if err != nil {
+		tx.rollback()
 	}
 	s.mu.Unlock()
 	if err == nil && tx.enqueued {
@@ -169,7 +156,7 @@ func (s *MemStore) MarkReconciled(ctx context.Context, providerName, linkID stri
 		if _, err := tx.st.getLink(providerName, linkID); err != nil {
 			return err
 		}
-		tx.st.reconAt[key(providerName, linkID)] = at
+		setKey(tx, tx.st.reconAt, key(providerName, linkID), at)
 		return nil
 	})
 }
@@ -261,6 +248,8 @@ func (s *MemStore) RetryHookRun(ctx context.Context, id int64) error {
 				return provider.Errorf(provider.CodeFailedPrecondition, "providertest.MemStore.RetryHookRun",
 					"hook run %d is %s, only failed runs can be retried", id, r.run.State)
 			}
+			old := *r
+			tx.onRollback(func() { *r = old })
 			r.run.State, r.run.Attempts, r.next = provider.HookRunPending, 0, time.Time{}
 			r.run.UpdatedAt = time.Now()
 			tx.enqueued = true
@@ -390,10 +379,51 @@ func jitter(d time.Duration) time.Duration {
 	return d + rand.N(d/10+1)
 }
 
+// memTx changes the store's state in place, under the store's lock, and
+// keeps an undo log: a failed transaction is rolled back by running it
+// backwards. Each change costs O(1), whatever the store holds.
 type memTx struct {
 	store    *MemStore
-	st       memState
+	st       *memState
+	undo     []func()
 	enqueued bool
+}
+
+func (tx *memTx) onRollback(f func()) { tx.undo = append(tx.undo, f) }
+
+func (tx *memTx) rollback() {
+	for i := len(tx.undo) - 1; i >= 0; i-- {
+		tx.undo[i]()
+	}
+	tx.undo = nil
+}
+
+// setKey sets m[k] = v, undoably.
+func setKey[K comparable, V any](tx *memTx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	tx.onRollback(func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+// push appends v to *s, undoably.
+func push[T any](tx *memTx, s *[]T, v T) {
+	n := len(*s)
+	*s = append(*s, v)
+	tx.onRollback(func() { *s = (*s)[:n] })
+}
+
+// nextID returns a fresh id, undoably.
+func (tx *memTx) nextID() int64 {
+	old := tx.st.nextID
+	tx.st.nextID++
+	tx.onRollback(func() { tx.st.nextID = old })
+	return tx.st.nextID
 }
 
 func (tx *memTx) GetLinkForUpdate(ctx context.Context, providerName, linkID string) (*provider.Link, error) {
@@ -411,16 +441,15 @@ func (tx *memTx) PutLink(ctx context.Context, l *provider.Link) error {
 			}
 		}
 	}
-	tx.st.links[key(l.Provider, l.ID)] = *l
+	setKey(tx, tx.st.links, key(l.Provider, l.ID), *l)
 	return nil
 }
 
 func (tx *memTx) RecordCallback(ctx context.Context, rec *provider.CallbackRecord) error {
-	tx.st.nextID++
-	rec.ID = tx.st.nextID
+	rec.ID = tx.nextID()
 	c := *rec
 	c.Body = slices.Clone(rec.Body)
-	tx.st.callbacks = append(tx.st.callbacks, c)
+	push(tx, &tx.st.callbacks, c)
 	return nil
 }
 
@@ -428,7 +457,7 @@ func (tx *memTx) ClaimEvent(ctx context.Context, k provider.EventKey) (bool, err
 	if _, ok := tx.st.events[k.String()]; ok {
 		return false, nil
 	}
-	tx.st.events[k.String()] = provider.HookEvent{ID: k.String()}
+	setKey(tx, tx.st.events, k.String(), provider.HookEvent{ID: k.String()})
 	return true, nil
 }
 
@@ -440,17 +469,17 @@ func (tx *memTx) PutPayment(ctx context.Context, p *provider.Payment) error {
 	if p.Provider == "" || p.ID == "" {
 		return provider.Errorf(provider.CodeInvalidArgument, "providertest.MemStore.PutPayment", "payment needs a provider and an id")
 	}
-	tx.st.payments[key(p.Provider, p.ID)] = *p
+	setKey(tx, tx.st.payments, key(p.Provider, p.ID), *p)
 	return nil
 }
 
 func (tx *memTx) AddStatusChange(ctx context.Context, c provider.StatusChange) error {
-	tx.st.changes = append(tx.st.changes, c)
+	push(tx, &tx.st.changes, c)
 	return nil
 }
 
 func (tx *memTx) EnqueueHooks(ctx context.Context, ev provider.HookEvent, hooks []string) error {
-	tx.st.events[ev.ID] = ev
+	setKey(tx, tx.st.events, ev.ID, ev)
 	now := time.Now()
 outer:
 	for _, h := range hooks {
@@ -459,9 +488,8 @@ outer:
 				continue outer
 			}
 		}
-		tx.st.nextID++
-		tx.st.runs = append(tx.st.runs, memRun{run: provider.HookRun{
-			ID: tx.st.nextID, EventID: ev.ID, Hook: h, State: provider.HookRunPending,
+		push(tx, &tx.st.runs, memRun{run: provider.HookRun{
+			ID: tx.nextID(), EventID: ev.ID, Hook: h, State: provider.HookRunPending,
 			IdempotencyKey: IdempotencyKey(ev.ID, h), CreatedAt: now, UpdatedAt: now,
 		}})
 		tx.enqueued = true

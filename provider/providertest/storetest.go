@@ -53,6 +53,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
 		{"InTxRollbackLeavesNothing", storeTestInTxRollback},
+		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
 		{"HooksDeliveredOnce", storeTestHooksDeliveredOnce},
 		{"FailingHookRetriedThenFailed", storeTestHookRetriedThenFailed},
 		{"PanickingHookIsAFailedAttempt", storeTestHookPanics},
@@ -674,6 +675,42 @@ func storeTestInTxRollback(t *testing.T, s provider.Store) {
 	}
 	if !storeClaim(t, s, storeKey(p.ID, provider.PaymentSuccessful)) {
 		t.Error("claim after rollback: got false, want true")
+	}
+}
+
+func storeTestInTxRollbackRestores(t *testing.T, s provider.Store) {
+	ctx := storeCtx(t)
+	l := storeLink("kept")
+	p := storePayment("kept-p", "kept")
+	storeDo(t, s, func(ctx context.Context, tx provider.Tx) error {
+		if err := tx.PutLink(ctx, &l); err != nil {
+			return err
+		}
+		return tx.PutPayment(ctx, &p)
+	})
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
+		l2, p2 := l, p
+		l2.Title, l2.Status = "Changed", provider.LinkInactive
+		p2.Status = provider.PaymentSuccessful
+		if err := tx.PutLink(ctx, &l2); err != nil {
+			return err
+		}
+		if err := tx.PutPayment(ctx, &p2); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx returned %v, want fn's error", err)
+	}
+	gotL, err := s.GetLink(ctx, "test", l.ID)
+	if err != nil || gotL.Title != l.Title || gotL.Status != provider.LinkActive {
+		t.Errorf("link after rollback = %+v, %v; want the committed one", gotL, err)
+	}
+	gotP, err := s.GetPayment(ctx, "test", p.ID)
+	if err != nil || gotP.Status != provider.PaymentPending {
+		t.Errorf("payment after rollback = %+v, %v; want PENDING", gotP, err)
 	}
 }
 
