@@ -148,7 +148,7 @@ func (a *api) createLink(c *gin.Context) {
 	}
 	link, err := a.svc.CreateLink(c.Request.Context(), a.provider, params)
 	if err != nil {
-		a.fail(c, err)
+		a.fail(c, upstream(err))
 		return
 	}
 	c.Header("Location", a.statusBase+"/"+url.PathEscape(link.ID))
@@ -204,6 +204,20 @@ func (a *api) returned(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, target)
+}
+
+// upstream turns the provider refusing this server's own credentials (a
+// wrong secret key, an IP the provider has not allow-listed) into an
+// internal error: the caller of the JSON route is not the one
+// unauthenticated, so it must not see 401/403 or the provider's message.
+// The details go to the log.
+func upstream(err error) error {
+	switch provider.CodeOf(err) {
+	case provider.CodeUnauthenticated, provider.CodePermissionDenied:
+		return &provider.Error{Code: provider.CodeInternal, Op: "ginadapter.createLink",
+			Message: "the payment provider refused this server's credentials", Err: err}
+	}
+	return err
 }
 
 // fail answers err with its status and an ErrorResponse.

@@ -316,3 +316,23 @@ func TestReturnRoute(t *testing.T) {
 		}
 	})
 }
+
+func TestCreateLinkHidesTheProviderRefusingTheServersCredentials(t *testing.T) {
+	t.Parallel()
+	for _, code := range []provider.ErrorCode{provider.CodeUnauthenticated, provider.CodePermissionDenied} {
+		t.Run(code.String(), func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t, nil, apiCfg, func(m *providertest.MemProvider) provider.Provider { return lockedOutProvider{m, code} })
+			rec := a.do(jsonRequest(http.MethodPost, "/paylink/links", `{"title":"t","amount":10000}`))
+			if rec.Code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500 (the caller is not the one refused): %s", rec.Code, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "credential") {
+				t.Errorf("the provider's message reached the caller: %s", rec.Body)
+			}
+			if !strings.Contains(a.logs.String(), "credential") {
+				t.Errorf("the provider's refusal was not logged")
+			}
+		})
+	}
+}

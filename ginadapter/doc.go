@@ -70,7 +70,10 @@
 //     Idempotency-Key header makes retries safe) and answers 201 with the
 //     link. Invalid fields are answered 422 with an [ErrorResponse] whose
 //     fields name the JSON fields and the failed rule, whether the rule was
-//     checked here or by the provider; broken JSON is answered 400.
+//     checked here or by the provider; broken JSON is answered 400. When
+//     the provider refuses this server's own credentials (a wrong secret
+//     key, an IP it has not allow-listed) the answer is 500 with no detail,
+//     not 401/403: the caller is not the one refused. The log has the rest.
 //   - GET {APIPrefix}/links/:id answers 200 with a [LinkResponse] (the
 //     link and its payments as stored), or 404.
 //

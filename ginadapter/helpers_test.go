@@ -195,6 +195,17 @@ func (refusingProvider) CreateLink(ctx context.Context, p provider.CreateLinkPar
 	}}
 }
 
+// lockedOutProvider is a MemProvider whose account refuses this server:
+// the secret key is wrong, or the server's IP is not allow-listed.
+type lockedOutProvider struct {
+	*providertest.MemProvider
+	code provider.ErrorCode
+}
+
+func (p lockedOutProvider) CreateLink(ctx context.Context, _ provider.CreateLinkParams) (*provider.Link, error) {
+	return nil, provider.Errorf(p.code, "mem.CreateLink", "You are requesting with an invalid credential.")
+}
+
 // equalJSON reports whether a and b encode to the same JSON.
 func equalJSON(t *testing.T, a, b any) bool {
 	t.Helper()
