@@ -29,6 +29,7 @@ import (
 const (
 	crashChildKind = "PAYLINK_CRASH_CHILD_KIND"
 	crashChildDSN  = "PAYLINK_CRASH_CHILD_DSN"
+	crashChildMode = "PAYLINK_CRASH_CHILD_MODE"
 	crashHook      = "crash.receipt"
 	crashToken     = "crash-token"
 )
@@ -36,11 +37,35 @@ const (
 // TestHookRunsOnceAfterSIGKILL: an app process answers a callback 200 and
 // is killed with SIGKILL before its hook ran. After a restart the hook runs
 // exactly once, and a repeat of the callback changes nothing.
+//
+// With mode "mid-hook" the process is killed while its hook is running:
+// the attempt never finishes, the run's lease lapses, River rescues the job
+// and the restarted process runs the hook to success, once.
 func TestHookRunsOnceAfterSIGKILL(t *testing.T) {
 	if kind := os.Getenv(crashChildKind); kind != "" {
-		crashChild(t, kind, os.Getenv(crashChildDSN))
+		crashChild(t, kind, os.Getenv(crashChildDSN), os.Getenv(crashChildMode))
 		return
 	}
+	for _, mode := range []string{"before-hook", "mid-hook"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			testHookAfterSIGKILL(t, mode)
+		})
+	}
+}
+
+// crashOptions make a killed process's hook job come back quickly: River
+// rescues it after RescueStuckJobsAfter and the dead attempt's lease lapses
+// after JobTimeout.
+func crashOptions() gormstore.Options {
+	o := testOptions()
+	o.JobTimeout, o.RescueStuckJobsAfter = 2*time.Second, 3*time.Second
+	return o
+}
+
+var crashPolicy = provider.HookPolicy{MaxAttempts: 5, Backoff: func(int) time.Duration { return 100 * time.Millisecond }, Timeout: time.Second}
+
+func testHookAfterSIGKILL(t *testing.T, mode string) {
 	for _, b := range []struct {
 		name string
 		dsn  func(t *testing.T) (string, *gorm.DB)
@@ -57,18 +82,19 @@ func TestHookRunsOnceAfterSIGKILL(t *testing.T) {
 		}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			dsn, db := b.dsn(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 			defer cancel()
 			if err := gormstore.Migrate(ctx, db); err != nil {
 				t.Fatal(err)
 			}
-			store, err := gormstore.New(db, testOptions())
+			store, err := gormstore.New(db, crashOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
 			mem := providertest.NewMemProvider("mem", crashToken)
-			svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
+			svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}, HookPolicy: crashPolicy})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +115,7 @@ func TestHookRunsOnceAfterSIGKILL(t *testing.T) {
 			}
 
 			// The app process: answers the callback, then dies by SIGKILL.
-			addr, child := startCrashChild(t, b.name, dsn)
+			addr, child, lines := startCrashChild(t, b.name, dsn, mode)
 			req, err := providertest.NewCallbackRequest(ctx, "http://"+addr+"/callback", crashToken, pay)
 			if err != nil {
 				t.Fatal(err)
@@ -102,6 +128,9 @@ func TestHookRunsOnceAfterSIGKILL(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("child answered %d, want 200", resp.StatusCode)
 			}
+			if mode == "mid-hook" {
+				waitLine(t, ctx, lines, "CRASH-CHILD-HOOK-STARTED")
+			}
 			if err := child.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
 			}
@@ -111,8 +140,8 @@ func TestHookRunsOnceAfterSIGKILL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(runs) != 1 || runs[0].State != provider.HookRunPending {
-				t.Fatalf("after the kill: runs = %+v, want one pending run", runs)
+			if len(runs) != 1 || runs[0].State != provider.HookRunPending || runs[0].Attempts != 0 {
+				t.Fatalf("after the kill: runs = %+v, want one pending run with no finished attempt", runs)
 			}
 
 			// The restart: this process takes over the queue.
@@ -170,11 +199,12 @@ func openCrashDB(t testing.TB, kind, dsn string) *gorm.DB {
 	return db
 }
 
-// startCrashChild starts the app process and returns its address.
-func startCrashChild(t *testing.T, kind, dsn string) (string, *exec.Cmd) {
+// startCrashChild starts the app process and returns its address and the
+// lines it prints.
+func startCrashChild(t *testing.T, kind, dsn, mode string) (string, *exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHookRunsOnceAfterSIGKILL$", "-test.v")
-	cmd.Env = append(os.Environ(), crashChildKind+"="+kind, crashChildDSN+"="+dsn)
+	cmd.Env = append(os.Environ(), crashChildKind+"="+kind, crashChildDSN+"="+dsn, crashChildMode+"="+mode)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -184,41 +214,69 @@ func startCrashChild(t *testing.T, kind, dsn string) (string, *exec.Cmd) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string)
+	lines := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "CRASH-CHILD-LISTENING "); ok {
-				lines <- addr
-			}
+			lines <- sc.Text()
 		}
+		close(lines)
 	}()
-	select {
-	case addr := <-lines:
-		return addr, cmd
-	case <-time.After(90 * time.Second):
-		t.Fatal("the child process did not start listening")
-	}
-	return "", nil
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	addr := waitLine(t, ctx, lines, "CRASH-CHILD-LISTENING ")
+	return addr, cmd, lines
 }
 
-// crashChild is the app process: it applies callbacks and answers 200,
-// but never starts its hook workers, so every hook run it enqueues is
-// still waiting when it is killed.
-func crashChild(t *testing.T, kind, dsn string) {
+// waitLine waits for a line starting with prefix and returns the rest.
+func waitLine(t *testing.T, ctx context.Context, lines <-chan string, prefix string) string {
+	t.Helper()
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the child process exited before printing %q", prefix)
+			}
+			if rest, found := strings.CutPrefix(line, prefix); found {
+				return rest
+			}
+		case <-ctx.Done():
+			t.Fatalf("the child process did not print %q", prefix)
+		}
+	}
+}
+
+// crashChild is the app process. In mode "before-hook" it applies
+// callbacks and answers 200 but never starts its hook workers, so every
+// hook run it enqueues is still waiting when it is killed. In mode
+// "mid-hook" it runs its hooks, and its hook announces itself and hangs
+// until the process is killed.
+func crashChild(t *testing.T, kind, dsn, mode string) {
 	db := openCrashDB(t, kind, dsn)
-	store, err := gormstore.New(db, testOptions())
+	store, err := gormstore.New(db, crashOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{providertest.NewMemProvider("mem", crashToken)}})
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{providertest.NewMemProvider("mem", crashToken)}, HookPolicy: crashPolicy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.OnSucceeded(crashHook, provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	hook := func(ctx context.Context, ev *provider.HookEvent) error {
 		return errors.New("the child never runs hooks")
-	})); err != nil {
+	}
+	if mode == "mid-hook" {
+		hook = func(ctx context.Context, ev *provider.HookEvent) error {
+			fmt.Println("CRASH-CHILD-HOOK-STARTED")
+			select {} // until SIGKILL, whatever the context says
+		}
+	}
+	if err := svc.OnSucceeded(crashHook, provider.SucceededHookFunc(hook)); err != nil {
 		t.Fatal(err)
+	}
+	if mode == "mid-hook" {
+		if err := svc.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
