@@ -13,8 +13,8 @@
 // A store implementation does the same with [TestStore], returning a fresh,
 // migrated, empty store for each subtest.
 //
-// [MemProvider] and [MemStore] pass both suites. They are useful on their
-// own: MemProvider stands in for a real gateway in demos and tests (its
-// callbacks are JSON with a token header), and MemStore lets the whole
-// payment flow run with no database.
+// [MemProvider] passes [TestProvider] and [MemStore] passes [TestStore].
+// They are useful on their own: MemProvider stands in for a real gateway in
+// demos and tests (its callbacks are JSON with a token header), and
+// MemStore lets the whole payment flow run with no database.
 package providertest
