@@ -499,3 +499,65 @@ func TestApplyEventRefusesAPaymentOfAnotherProvider(t *testing.T) {
 		t.Fatalf("err = %v, want CodeInvalidArgument", err)
 	}
 }
+
+func TestDeactivateLinkStopsItAtTheProviderAndInTheStore(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000), IdempotencyKey: "order-1"})
+	must(t, err)
+	got, err := f.svc.DeactivateLink(t.Context(), "", l.ID)
+	must(t, err)
+	if got.Status != provider.LinkInactive || got.IdempotencyKey != "order-1" {
+		t.Fatalf("deactivated link = %+v", got)
+	}
+	if at, _ := f.mem.GetLink(t.Context(), l.ID); at.Status != provider.LinkInactive {
+		t.Errorf("the provider's link is %s", at.Status)
+	}
+	stored, _ := f.store.GetLink(t.Context(), "mem", l.ID)
+	if stored.Status != provider.LinkInactive || !stored.CreatedAt.Equal(l.CreatedAt) {
+		t.Errorf("stored link = %+v", stored)
+	}
+	rep, err := f.svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Links != 0 {
+		t.Errorf("the reconciler still visits a deactivated link: %+v", rep)
+	}
+	if _, err := f.svc.DeactivateLink(t.Context(), "", "no-such-link"); !errors.Is(err, provider.CodeNotFound) {
+		t.Errorf("unknown link: %v", err)
+	}
+}
+
+func TestEditLinkStoresTheProvidersAnswer(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 45000, provider.LinkSingle)
+	title, amount := "Renamed", provider.Rupiah(50000)
+	got, err := f.svc.EditLink(t.Context(), "", l.ID, provider.EditLinkParams{Title: &title, Amount: &amount})
+	must(t, err)
+	stored, _ := f.store.GetLink(t.Context(), "mem", l.ID)
+	for _, x := range []*provider.Link{got, stored} {
+		if x.Title != title || !x.Amount.Equal(amount) || x.Status != provider.LinkActive {
+			t.Errorf("link after edit = %+v", x)
+		}
+	}
+	// The new amount is the one callbacks are checked against.
+	if out := f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000)); out.Verdict != provider.VerdictAmountMismatch {
+		t.Errorf("the old amount: %s, want amount_mismatch", out.Verdict)
+	}
+}
+
+// noEditProvider hides the in-memory provider's capabilities.
+type noEditProvider struct{ provider.Provider }
+
+func TestEditLinkWithoutTheCapabilityIsUnsupported(t *testing.T) {
+	mem := providertest.NewMemProvider("mem", "tok")
+	svc, err := provider.NewService(providertest.NewMemStore(), provider.ServiceOptions{Providers: []provider.Provider{noEditProvider{mem}}})
+	must(t, err)
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	title := "x"
+	if _, err := svc.EditLink(t.Context(), "", l.ID, provider.EditLinkParams{Title: &title}); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("EditLink: %v, want errors.ErrUnsupported", err)
+	}
+	if _, err := svc.DeactivateLink(t.Context(), "", l.ID); !errors.Is(err, provider.CodeUnimplemented) {
+		t.Errorf("DeactivateLink: %v, want CodeUnimplemented", err)
+	}
+}

@@ -62,7 +62,7 @@ func (c config) String() string {
 // errNoCallbackToken is returned when a real Flip key comes without the
 // token that authenticates Flip's callbacks.
 var errNoCallbackToken = errors.New("FLIP_CALLBACK_TOKEN is required when FLIP_SECRET_KEY is set: " +
-	"copy the callback validation token from Flip's dashboard (Settings > Developer), " +
+	"copy the callback validation token from Flip's dashboard (API Setting > Callback), " +
 	"otherwise anyone could forge a payment callback")
 
 // loadConfig reads the configuration through getenv (os.Getenv in main,

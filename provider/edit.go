@@ -1,0 +1,84 @@
+package provider
+
+import "context"
+
+// EditLink changes a stored link at the provider (when it implements
+// [LinkEditor]) and stores what the provider answers, so the store and the
+// reconciler see the change. A provider without the capability gives an
+// error matching CodeUnimplemented and errors.ErrUnsupported.
+func (s *Service) EditLink(ctx context.Context, providerName, linkID string, params EditLinkParams) (*Link, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+		return nil, err
+	}
+	fresh, err := EditLink(ctx, p, linkID, params)
+	if err != nil {
+		return nil, err
+	}
+	return s.restoreLink(ctx, p, linkID, fresh)
+}
+
+// DeactivateLink stops a stored link from taking payments at the provider
+// and marks it INACTIVE in the store, so the reconciler stops visiting it.
+// Payments already made on it are still applied when their news arrives.
+func (s *Service) DeactivateLink(ctx context.Context, providerName, linkID string) (*Link, error) {
+	p, err := s.Provider(providerName)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+		return nil, err
+	}
+	fresh, err := DeactivateLink(ctx, p, linkID)
+	if err != nil {
+		return nil, err
+	}
+	fresh.Status = LinkInactive
+	return s.restoreLink(ctx, p, linkID, fresh)
+}
+
+// restoreLink stores the provider's answer over the stored link, keeping
+// what only the store knows (the idempotency key, creation time) and what
+// the provider's answer may leave out.
+func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fresh *Link) (*Link, error) {
+	var out *Link
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		cur, err := tx.GetLinkForUpdate(ctx, p.Name(), linkID)
+		if err != nil {
+			return err
+		}
+		next := *cur
+		next.Title = cmpOr(fresh.Title, cur.Title)
+		next.Type = cmpOr(fresh.Type, cur.Type)
+		next.Status = cmpOr(fresh.Status, cur.Status)
+		next.URL = cmpOr(fresh.URL, cur.URL)
+		next.RedirectURL = cmpOr(fresh.RedirectURL, cur.RedirectURL)
+		next.PaymentURL = cmpOr(fresh.PaymentURL, cur.PaymentURL)
+		next.Amount = fresh.Amount
+		if next.Amount.Currency == "" {
+			next.Amount.Currency = cur.Amount.Currency
+		}
+		next.ExpiresAt = fresh.ExpiresAt
+		if len(fresh.Raw) > 0 {
+			next.Raw = fresh.Raw
+		}
+		next.UpdatedAt = s.now()
+		if err := tx.PutLink(ctx, &next); err != nil {
+			return err
+		}
+		out = &next
+		return nil
+	})
+	return out, err
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
