@@ -139,7 +139,7 @@ func (s *Service) applyTx(ctx context.Context, tx Tx, ev *Event, unconfirmed boo
 	if unconfirmed {
 		return out, record(VerdictUnverified)
 	}
-	if !amountMatches(link, ev.Payment.Amount) {
+	if ev.Payment.Status == PaymentSuccessful && !amountMatches(link, ev.Payment.Amount) {
 		return out, record(VerdictAmountMismatch)
 	}
 
@@ -197,6 +197,9 @@ func (s *Service) applyTx(ctx context.Context, tx Tx, ev *Event, unconfirmed boo
 
 // amountMatches reports whether a payment of got may settle link: the
 // link's fixed amount exactly, or any positive amount for an open link.
+// Only a SUCCESSFUL event is checked: it is the one that pays. A
+// cancellation or failure moves no money (Flip reports 0 for an unpaid
+// open-amount link that expired), so it is applied whatever it says.
 func amountMatches(link *Link, got Money) bool {
 	if link.Amount.Currency != "" && got.Currency != link.Amount.Currency {
 		return false
@@ -211,6 +214,9 @@ func amountMatches(link *Link, got Money) bool {
 func mergePayment(cur *Payment, upd Payment, now time.Time) *Payment {
 	next := upd
 	if cur != nil {
+		if next.Amount.Amount == 0 {
+			next.Amount = cur.Amount // a cancellation of an unpaid open-amount link says 0
+		}
 		if next.CreatedAt.IsZero() {
 			next.CreatedAt = cur.CreatedAt
 		}

@@ -561,3 +561,29 @@ func TestEditLinkWithoutTheCapabilityIsUnsupported(t *testing.T) {
 		t.Errorf("DeactivateLink: %v, want CodeUnimplemented", err)
 	}
 }
+
+func TestOnlyASuccessIsCheckedAgainstTheLinksAmount(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	open := f.link(t, 0, provider.LinkSingle)
+	fixed := f.link(t, 45000, provider.LinkSingle)
+	for _, c := range []struct {
+		link   *provider.Link
+		pay    string
+		status provider.PaymentStatus
+		amount int64
+		want   provider.Verdict
+	}{
+		{open, "O1", provider.PaymentCancelled, 0, provider.VerdictApplied}, // an expired open link: nothing was paid
+		{open, "O2", provider.PaymentSuccessful, 0, provider.VerdictAmountMismatch},
+		{fixed, "F1", provider.PaymentPending, 45000, provider.VerdictApplied},
+		{fixed, "F1", provider.PaymentFailed, 0, provider.VerdictApplied},
+		{fixed, "F2", provider.PaymentSuccessful, 44999, provider.VerdictAmountMismatch},
+	} {
+		if out := f.apply(t, event(c.link.ID, c.pay, c.status, c.amount)); out.Verdict != c.want {
+			t.Errorf("%s %s of %d: verdict %s, want %s", c.pay, c.status, c.amount, out.Verdict, c.want)
+		}
+	}
+	if p, _ := f.store.GetPayment(t.Context(), "mem", "F1"); p.Amount.Amount != 45000 {
+		t.Errorf("a FAILED report of 0 overwrote the payment's amount: %v", p.Amount)
+	}
+}
