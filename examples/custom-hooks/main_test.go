@@ -192,3 +192,36 @@ func checkMailed(t *testing.T, app *runtest.App, n int, subject string) {
 		t.Errorf("outbox = %s, want %d sent mails, one of them %q to ana@example.com", body, n, subject)
 	}
 }
+
+// TestRestartOnTheSameDatabaseMakesFreshLinks runs the app twice on one
+// SQLite file, as `go run` does with its default path: the second run's
+// offline Flip must not hand out the first run's link ids, or the new,
+// unpaid link would show the old link's payment.
+func TestRestartOnTheSameDatabaseMakesFreshLinks(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"ADDR":            "127.0.0.1:0",
+		"SQLITE_PATH":     filepath.Join(t.TempDir(), "hooks.db"),
+		"MAILER_FAILURES": "0",
+	}
+	first := runtest.Start(t, run, env)
+	paid := createLink(t, first, "Order 1")
+	runtest.Simulate(t, paid.URL, "pay")
+	waitRun(t, first, "receipt-mailer", "succeeded")
+	first.Shutdown(t)
+
+	second := runtest.Start(t, run, env)
+	fresh := createLink(t, second, "Order 2")
+	if fresh.ID == paid.ID {
+		t.Fatalf("the restarted app's new link reuses the paid link's id %s", paid.ID)
+	}
+	var got struct {
+		Payments []struct{ Status string } `json:"payments"`
+	}
+	status, body := second.Call(t, "GET", "/paylink/links/"+fresh.ID, "", nil)
+	runtest.Decode(t, body, &got)
+	if status != http.StatusOK || len(got.Payments) != 0 {
+		t.Errorf("GET /paylink/links/%s = %d %s, want 200 and no payments for a new link", fresh.ID, status, body)
+	}
+	second.Shutdown(t)
+}

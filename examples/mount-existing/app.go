@@ -51,6 +51,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	fake := fliptest.NewServer(fliptest.Options{
 		SecretKey: secretKey, CallbackToken: callbackToken,
 		CallbackURL: baseURL + "/paylink/flip/callback", Logger: log,
+		// Flip's time-based link ids: a restart on the same database with a
+		// fresh fake does not reuse (and overwrite) an earlier run's links.
+		LongIDs: true,
 	})
 	defer fake.Close()
 	client, err := flip.NewClient(secretKey, flip.Options{BaseURL: fake.URL, Logger: log})

@@ -99,3 +99,54 @@ func TestRefusesToStartWithoutAdminToken(t *testing.T) {
 		t.Errorf("run without ADMIN_TOKEN = %v, want an error naming ADMIN_TOKEN", err)
 	}
 }
+
+// TestRestartOnTheSameDatabaseMakesFreshLinks runs the app twice on one
+// SQLite file, as `go run` does with its default path: the second run's
+// offline Flip must not hand out the first run's link ids, or the new,
+// unpaid link would show the old link's payment.
+func TestRestartOnTheSameDatabaseMakesFreshLinks(t *testing.T) {
+	env := map[string]string{
+		"ADDR":        "127.0.0.1:0",
+		"ADMIN_TOKEN": adminToken,
+		"SQLITE_PATH": filepath.Join(t.TempDir(), "app.db"),
+	}
+	type link struct {
+		ID       string                    `json:"id"`
+		URL      string                    `json:"url"`
+		Payments []struct{ Status string } `json:"payments"`
+	}
+	create := func(app *runtest.App) link {
+		t.Helper()
+		status, body := app.Call(t, "POST", "/paylink/api/links", adminToken, map[string]any{"title": "Jasmine tea", "amount": 45000})
+		if status != http.StatusCreated {
+			t.Fatalf("POST /paylink/api/links = %d %s, want 201", status, body)
+		}
+		var l link
+		runtest.Decode(t, body, &l)
+		return l
+	}
+
+	first := runtest.Start(t, run, env)
+	paid := create(first)
+	runtest.Simulate(t, paid.URL, "pay")
+	runtest.Eventually(t, func() (bool, string) {
+		var got link
+		_, body := first.Call(t, "GET", "/paylink/api/links/"+paid.ID, adminToken, nil)
+		runtest.Decode(t, body, &got)
+		return len(got.Payments) == 1 && got.Payments[0].Status == "SUCCESSFUL", string(body)
+	})
+	first.Shutdown(t)
+
+	second := runtest.Start(t, run, env)
+	fresh := create(second)
+	if fresh.ID == paid.ID {
+		t.Fatalf("the restarted app's new link reuses the paid link's id %s", paid.ID)
+	}
+	var got link
+	_, body := second.Call(t, "GET", "/paylink/api/links/"+fresh.ID, adminToken, nil)
+	runtest.Decode(t, body, &got)
+	if len(got.Payments) != 0 {
+		t.Errorf("a new, unpaid link shows payments: %s", body)
+	}
+	second.Shutdown(t)
+}

@@ -48,6 +48,7 @@
 //	GET  /orders/:id/view  the customer's order page (status in #order-status)
 //	POST /flip/callback    Flip's callbacks (ginadapter)
 //
-// Invalid input is answered 400 (not JSON) or 422 with
+// Invalid input is answered 400 (not JSON, or a field of the wrong JSON
+// type, named in "fields" with the rule "type") or 422 with
 // {"error": "...", "fields": [{"field": "amount", "rule": "min", "message": "..."}]}.
 package main

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -63,6 +64,16 @@ func (s *shop) handleCreateOrder(c *gin.Context) {
 			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, errorBody{Error: "body too large"})
 			return
 		}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			// A JSON object with a field of the wrong type: name the field
+			// as the body does, not as the Go struct does.
+			f := provider.FieldError{Field: typeErr.Field, Rule: "type", Message: "must be " + jsonKind(typeErr.Type)}
+			c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{
+				Error: "the body must be a JSON order: " + f.Field + " " + f.Message, Fields: []provider.FieldError{f},
+			})
+			return
+		}
 		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: "the body must be a JSON order: " + err.Error()})
 		return
 	}
@@ -77,6 +88,19 @@ func (s *shop) handleCreateOrder(c *gin.Context) {
 	}
 	c.Header("Location", "/orders/"+strconv.FormatInt(o.ID, 10))
 	c.JSON(http.StatusCreated, newOrderView(o, 0))
+}
+
+// jsonKind names the JSON value a Go field of type t takes.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	case reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.Kind().String()
 }
 
 // orderID parses the :id parameter; anything but a positive integer is

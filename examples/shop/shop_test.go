@@ -355,12 +355,14 @@ func TestCreateOrderRefusesBadInput(t *testing.T) {
 		name   string
 		body   string
 		status int
-		field  string // the field the error must name; "" for 400s
+		field  string // the field the error must name; "" when the body is not a JSON object
 	}{
 		{"not JSON", `{"title": "Coffee", `, http.StatusBadRequest, ""},
 		{"two JSON values", `{"title":"Coffee","amount":45000} {}`, http.StatusBadRequest, ""},
-		{"amount as a string", `{"title":"Coffee","amount":"45000"}`, http.StatusBadRequest, ""},
-		{"fractional amount", `{"title":"Coffee","amount":45000.5}`, http.StatusBadRequest, ""},
+		{"amount as a string", `{"title":"Coffee","amount":"45000"}`, http.StatusBadRequest, "amount"},
+		{"fractional amount", `{"title":"Coffee","amount":45000.5}`, http.StatusBadRequest, "amount"},
+		{"step as a string", `{"title":"Coffee","amount":45000,"step":"2"}`, http.StatusBadRequest, "step"},
+		{"customer name as a number", `{"title":"Coffee","amount":45000,"customer":{"name":7}}`, http.StatusBadRequest, "customer.name"},
 		{"no title", `{"amount":45000}`, http.StatusUnprocessableEntity, "title"},
 		{"blank title", `{"title":"   ","amount":45000}`, http.StatusUnprocessableEntity, "title"},
 		{"no amount", `{"title":"Coffee"}`, http.StatusUnprocessableEntity, "amount"},
