@@ -52,6 +52,12 @@ func (s *Store) wrap(op string, err error) error {
 	case provider.CodeDeadlineExceeded:
 		msg = "deadline exceeded"
 	}
+	// PostgreSQL's SQLSTATE names the failure without any SQL text or
+	// connection string, and gives whoever is paged something to go on.
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code != "" {
+		msg += " (SQLSTATE " + pgErr.Code + ")"
+	}
 	return &provider.Error{Code: code, Op: "gormstore." + op, Message: msg, Err: err}
 }
 

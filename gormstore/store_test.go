@@ -367,3 +367,23 @@ func TestLongestHookNameIsStored(t *testing.T) {
 		})
 	}
 }
+
+func TestPostgresErrorsNameTheirSQLSTATEButNoSQL(t *testing.T) {
+	dsn := newSchema(t)
+	db := openPostgres(t, dsn)
+	store, err := gormstore.New(db, testOptions()) // not migrated: the tables are missing
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.GetLink(t.Context(), "flip", "1")
+	if err == nil {
+		t.Fatal("reading from a missing table succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "SQLSTATE 42P01") {
+		t.Errorf("error %q does not name the SQLSTATE of an undefined table", msg)
+	}
+	if strings.Contains(msg, "paylink_links") || strings.Contains(strings.ToUpper(msg), "SELECT") {
+		t.Errorf("error %q carries SQL", msg)
+	}
+}
