@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +125,51 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 				// The right payment still goes through.
 				if got := apply(t, svc, l.ID, "P3", provider.PaymentSuccessful, 45000); got != provider.VerdictApplied {
 					t.Errorf("the genuine payment: %s", got)
+				}
+			})
+
+			t.Run("FlaggedHooksRunOnceAndNeverBlockTheRealEvent", func(t *testing.T) {
+				svc, _, store := newSvc(t)
+				var flagged, paid atomic.Int32
+				if err := svc.OnFlagged("alert", provider.FlaggedHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+					if ev.Verdict != provider.VerdictUnknownLink || ev.Payment.ID != "P1" {
+						return fmt.Errorf("unexpected flagged event %+v", ev)
+					}
+					flagged.Add(1)
+					return nil
+				})); err != nil {
+					t.Fatal(err)
+				}
+				if err := svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+					paid.Add(1)
+					return nil
+				})); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				if err := svc.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+				for range 3 {
+					if got := apply(t, svc, "LATE", "P1", provider.PaymentSuccessful, 45000); got != provider.VerdictUnknownLink {
+						t.Fatalf("verdict %s", got)
+					}
+				}
+				if err := store.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
+					return tx.PutLink(ctx, &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
+						Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()})
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if got := apply(t, svc, "LATE", "P1", provider.PaymentSuccessful, 45000); got != provider.VerdictApplied {
+					t.Fatalf("once the link exists: %s, want applied", got)
+				}
+				waitUntil(t, ctx, "both hooks", func() bool { return flagged.Load() == 1 && paid.Load() == 1 })
+				runs, _ := store.ListHookRuns(ctx, provider.HookRunFilter{})
+				if len(runs) != 2 {
+					t.Fatalf("%d hook runs, want 2", len(runs))
 				}
 			})
 

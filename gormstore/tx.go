@@ -171,7 +171,7 @@ func (t *storeTx) RecordCallback(ctx context.Context, rec *provider.CallbackReco
 func (t *storeTx) ClaimEvent(ctx context.Context, key provider.EventKey) (bool, error) {
 	rec := EventRecord{
 		EventID: key.String(), Provider: key.Provider, PaymentID: key.PaymentID,
-		Status: string(key.Status), CreatedAt: now(),
+		Status: eventStatus(key.Status, key.Flag), CreatedAt: now(),
 	}
 	res := t.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rec)
 	if res.Error != nil {
@@ -219,7 +219,7 @@ func (t *storeTx) EnqueueHooks(ctx context.Context, ev provider.HookEvent, hooks
 	stamp := now()
 	evRec := EventRecord{
 		EventID: ev.ID, Provider: eventProvider(ev), PaymentID: ev.Payment.ID,
-		Status: string(ev.Status), Payload: payload, CreatedAt: stamp,
+		Status: eventStatus(ev.Status, ev.Verdict), Payload: payload, CreatedAt: stamp,
 	}
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&evRec)
 	if res.Error != nil {
@@ -268,6 +268,16 @@ func (t *storeTx) EnqueueHooks(ctx context.Context, ev provider.HookEvent, hooks
 		return t.s.wrap(op, err)
 	}
 	return nil
+}
+
+// eventStatus is the status column of an event row: the status, plus the
+// verdict of a flagged event, so a flagged claim never blocks the claim of
+// the same status once the event can be applied.
+func eventStatus(st provider.PaymentStatus, flag provider.Verdict) string {
+	if flag == "" {
+		return string(st)
+	}
+	return string(st) + "!" + string(flag)
 }
 
 func eventProvider(ev provider.HookEvent) string {

@@ -128,19 +128,45 @@ func (s *Service) applyTx(ctx context.Context, tx Tx, ev *Event, unconfirmed boo
 			Verdict: v, ReceivedAt: ev.ReceivedAt,
 		})
 	}
+	// flag records a flagged event and, once per payment, status and
+	// verdict, enqueues the flagged hooks. Nothing else changes.
+	flag := func(v Verdict, link *Link) error {
+		if err := record(v); err != nil {
+			return err
+		}
+		names := s.hooksFor(ev.Payment.Status, true)
+		if len(names) == 0 {
+			return nil
+		}
+		key := ev.Key()
+		key.Flag = v
+		claimed, err := tx.ClaimEvent(ctx, key)
+		if err != nil || !claimed {
+			return err
+		}
+		hev := HookEvent{ID: key.String(), Status: ev.Payment.Status, Verdict: v, Payment: ev.Payment, Source: ev.Source, OccurredAt: now}
+		if link != nil {
+			hev.Link = *link
+		}
+		if err := tx.EnqueueHooks(ctx, hev, names); err != nil {
+			return err
+		}
+		out.HookRuns = len(names)
+		return nil
+	}
 
 	link, err := tx.GetLinkForUpdate(ctx, ev.Provider, ev.Payment.LinkID)
 	if errors.Is(err, CodeNotFound) {
-		return out, record(VerdictUnknownLink)
+		return out, flag(VerdictUnknownLink, nil)
 	}
 	if err != nil {
 		return out, err
 	}
 	if unconfirmed {
-		return out, record(VerdictUnverified)
+		return out, flag(VerdictUnverified, link)
 	}
 	if ev.Payment.Status == PaymentSuccessful && !amountMatches(link, ev.Payment.Amount) {
-		return out, record(VerdictAmountMismatch)
+		return out, flag(VerdictAmountMismatch, link)
 	}
 
 	cur, err := tx.GetPaymentForUpdate(ctx, ev.Provider, ev.Payment.ID)
@@ -182,7 +208,7 @@ func (s *Service) applyTx(ctx context.Context, tx Tx, ev *Event, unconfirmed boo
 			return out, err
 		}
 	}
-	if names := s.hooksFor(next.Status); len(names) > 0 {
+	if names := s.hooksFor(next.Status, false); len(names) > 0 {
 		hev := HookEvent{
 			ID: ev.Key().String(), Status: next.Status, Previous: out.Previous,
 			Payment: *next, Link: *link, Source: ev.Source, OccurredAt: now,

@@ -22,7 +22,8 @@
 // # Hooks
 //
 // Register hooks with [Service.OnSucceeded], [Service.OnCancelled],
-// [Service.OnFailed] and [Service.OnEvent] before [Service.Start]. Each
+// [Service.OnFailed] and [Service.OnEvent] (and [Service.OnFlagged] for
+// events recorded but not applied) before [Service.Start]. Each
 // registered hook runs once per payment event when it succeeds; a hook that
 // returns an error or panics is retried with backoff ([HookPolicy]), and
 // after its last attempt its run is FAILED and visible through

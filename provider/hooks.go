@@ -9,8 +9,11 @@ import (
 type HookEvent struct {
 	// ID is the event id, EventKey.String(): stable for the payment and status.
 	ID string `json:"id"`
-	// Status is the status the payment reached.
+	// Status is the status the payment reached (for a flagged event: the
+	// status it reported).
 	Status PaymentStatus `json:"status"`
+	// Verdict is set for a flagged event: why it was not applied.
+	Verdict Verdict `json:"verdict,omitempty"`
 	// Previous is the status before, empty for a payment first seen final.
 	Previous PaymentStatus `json:"previous,omitempty"`
 	Payment  Payment       `json:"payment"`
@@ -77,3 +80,19 @@ type EventHookFunc func(ctx context.Context, ev *HookEvent) error
 
 // PaymentEvent calls f.
 func (f EventHookFunc) PaymentEvent(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
+
+// FlaggedHook runs when news about a payment is recorded but flagged instead
+// of applied: an amount that differs from the link's (an underpayment, say),
+// a link this store does not know, or a success the provider does not
+// confirm. ev.Verdict says which; ev.Link is empty for an unknown link.
+// It runs once per payment, status and verdict however often the provider
+// repeats itself. Nothing was paid: this is for a human to look at.
+type FlaggedHook interface {
+	PaymentFlagged(ctx context.Context, ev *HookEvent) error
+}
+
+// FlaggedHookFunc adapts a function to a FlaggedHook.
+type FlaggedHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentFlagged calls f.
+func (f FlaggedHookFunc) PaymentFlagged(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }

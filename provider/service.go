@@ -58,10 +58,14 @@ type Service struct {
 }
 
 type registeredHook struct {
-	name   string
-	status PaymentStatus // empty: every status
-	call   func(ctx context.Context, ev *HookEvent) error
+	name    string
+	status  PaymentStatus // empty: every status
+	flagged bool          // runs for flagged events only
+	call    func(ctx context.Context, ev *HookEvent) error
 }
+
+// flaggedStatus marks a FlaggedHook's registration.
+const flaggedStatus PaymentStatus = "!flagged"
 
 // Outcome is what ApplyEvent did with an event.
 type Outcome struct {
@@ -160,8 +164,16 @@ func (s *Service) OnFailed(name string, h FailedHook) error {
 	})
 }
 
+// OnFlagged registers h to run once for every payment event that is
+// recorded but flagged instead of applied (see [FlaggedHook]).
+func (s *Service) OnFlagged(name string, h FlaggedHook) error {
+	return register(s, name, flaggedStatus, h, func(h FlaggedHook) func(context.Context, *HookEvent) error {
+		return h.PaymentFlagged
+	})
+}
+
 // OnEvent registers h to run once for every status any payment reaches,
-// PENDING included.
+// PENDING included. It does not run for flagged events.
 func (s *Service) OnEvent(name string, h EventHook) error {
 	return register(s, name, "", h, func(h EventHook) func(context.Context, *HookEvent) error {
 		return h.PaymentEvent
@@ -184,17 +196,22 @@ func register[H comparable](s *Service, name string, status PaymentStatus, h H, 
 			return Errorf(CodeConflict, op, "a hook named %q is already registered", name)
 		}
 	}
-	s.hooks = append(s.hooks, registeredHook{name: name, status: status, call: call(h)})
+	r := registeredHook{name: name, status: status, call: call(h)}
+	if status == flaggedStatus {
+		r.status, r.flagged = "", true
+	}
+	s.hooks = append(s.hooks, r)
 	return nil
 }
 
-// hooksFor returns the names of the hooks that want an event with status st.
-func (s *Service) hooksFor(st PaymentStatus) []string {
+// hooksFor returns the names of the hooks that want an applied event with
+// status st, or, with flagged, a flagged event.
+func (s *Service) hooksFor(st PaymentStatus, flagged bool) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var names []string
 	for _, r := range s.hooks {
-		if r.status == "" || r.status == st {
+		if r.flagged == flagged && (r.status == "" || r.status == st) {
 			names = append(names, r.name)
 		}
 	}

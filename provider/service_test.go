@@ -587,3 +587,49 @@ func TestOnlyASuccessIsCheckedAgainstTheLinksAmount(t *testing.T) {
 		t.Errorf("a FAILED report of 0 overwrote the payment's amount: %v", p.Amount)
 	}
 }
+
+func TestFlaggedHooksRunOncePerFlaggedEventAndNeverBlockTheRealOne(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	var flagged, paid counter
+	var verdicts []provider.Verdict
+	var mu sync.Mutex
+	must(t, f.svc.OnFlagged("alert", provider.FlaggedHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		mu.Lock()
+		verdicts = append(verdicts, ev.Verdict)
+		mu.Unlock()
+		return flagged.hook(ctx, ev)
+	})))
+	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(paid.hook)))
+	must(t, f.svc.Start(t.Context()))
+
+	l := f.link(t, 45000, provider.LinkSingle)
+	for range 3 { // an underpayment, repeated by the provider
+		if out := f.apply(t, event(l.ID, "UNDER", provider.PaymentSuccessful, 40000)); out.Verdict != provider.VerdictAmountMismatch {
+			t.Fatalf("verdict %s", out.Verdict)
+		}
+	}
+	// A payment for a link the store does not have yet...
+	f.apply(t, event("LATE", "P2", provider.PaymentSuccessful, 45000))
+	// ...which then appears (say, restored from a backup): the same news now applies.
+	must(t, f.store.InTx(t.Context(), func(ctx context.Context, tx provider.Tx) error {
+		return tx.PutLink(ctx, &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
+			Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()})
+	}))
+	if out := f.apply(t, event("LATE", "P2", provider.PaymentSuccessful, 45000)); out.Verdict != provider.VerdictApplied {
+		t.Fatalf("the same news once the link exists: %s, want applied", out.Verdict)
+	}
+
+	waitFor(t, "the hooks", func() bool { return flagged.total() == 2 && paid.total() == 1 })
+	runs, _ := f.store.ListHookRuns(t.Context(), provider.HookRunFilter{Hook: "alert"})
+	if len(runs) != 2 {
+		t.Fatalf("%d flagged runs, want 2 (one per payment, status and verdict)", len(runs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[provider.Verdict]bool{provider.VerdictAmountMismatch: true, provider.VerdictUnknownLink: true}
+	for _, v := range verdicts {
+		if !want[v] {
+			t.Errorf("flagged hook saw verdict %q", v)
+		}
+	}
+}

@@ -124,11 +124,20 @@ type EventKey struct {
 	Provider  string
 	PaymentID string
 	Status    PaymentStatus
+	// Flag is set for the claim of a flagged event (see [Service.OnFlagged]):
+	// it never collides with the claim of the same status once the event
+	// can be applied.
+	Flag Verdict
 }
 
-// String returns "provider:payment:status", the stable event id.
+// String returns "provider:payment:status" (plus "!flag" for a flagged
+// claim), the stable event id.
 func (k EventKey) String() string {
-	return k.Provider + ":" + k.PaymentID + ":" + string(k.Status)
+	s := k.Provider + ":" + k.PaymentID + ":" + string(k.Status)
+	if k.Flag != "" {
+		s += "!" + string(k.Flag)
+	}
+	return s
 }
 
 // CreateLinkParams asks a provider for a new payment link.
