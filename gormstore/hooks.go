@@ -95,7 +95,7 @@ func (s *Store) StartHooks(ctx context.Context, d provider.HookDispatcher, polic
 	driver := s.dialect.riverDriver(sqlDB)
 	var pool *pgxpool.Pool
 	if s.dialect == dialectPostgres {
-		if dsn := cmpOr(s.opts.ListenerDSN, postgresDSN(s.db)); dsn != "" {
+		if dsn := cmp.Or(s.opts.ListenerDSN, postgresDSN(s.db)); dsn != "" {
 			pool, err = newListenerPool(ctx, dsn)
 			if err != nil {
 				return s.wrap("StartHooks", err)
@@ -147,13 +147,6 @@ func (s *Store) StartHooks(ctx context.Context, d provider.HookDispatcher, polic
 		slog.String("queue", s.opts.Queue), slog.Int("max_workers", s.opts.MaxWorkers),
 		slog.Bool("listen", pool != nil))
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // newListenerPool opens the small pgx pool River takes its LISTEN

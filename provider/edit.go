@@ -1,6 +1,9 @@
 package provider
 
-import "context"
+import (
+	"cmp"
+	"context"
+)
 
 // EditLink changes a stored link at the provider (when it implements
 // [LinkEditor]) and stores what the provider answers, so the store and the
@@ -51,12 +54,12 @@ func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fr
 			return err
 		}
 		next := *cur
-		next.Title = cmpOr(fresh.Title, cur.Title)
-		next.Type = cmpOr(fresh.Type, cur.Type)
-		next.Status = cmpOr(fresh.Status, cur.Status)
-		next.URL = cmpOr(fresh.URL, cur.URL)
-		next.RedirectURL = cmpOr(fresh.RedirectURL, cur.RedirectURL)
-		next.PaymentURL = cmpOr(fresh.PaymentURL, cur.PaymentURL)
+		next.Title = cmp.Or(fresh.Title, cur.Title)
+		next.Type = cmp.Or(fresh.Type, cur.Type)
+		next.Status = cmp.Or(fresh.Status, cur.Status)
+		next.URL = cmp.Or(fresh.URL, cur.URL)
+		next.RedirectURL = cmp.Or(fresh.RedirectURL, cur.RedirectURL)
+		next.PaymentURL = cmp.Or(fresh.PaymentURL, cur.PaymentURL)
 		next.Amount = fresh.Amount
 		if next.Amount.Currency == "" {
 			next.Amount.Currency = cur.Amount.Currency
@@ -73,12 +76,4 @@ func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fr
 		return nil
 	})
 	return out, err
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -83,8 +84,8 @@ func (m *MemProvider) CreateLink(ctx context.Context, p provider.CreateLinkParam
 	id := strconv.Itoa(m.seq)
 	l := &provider.Link{
 		ID: id, Provider: m.name, URL: "https://pay.invalid/" + m.name + "/" + id, Title: p.Title,
-		Type: cmpOr(p.Type, provider.LinkSingle), Amount: p.Amount, Status: provider.LinkActive,
-		ExpiresAt: p.ExpiresAt, Step: cmpOr(p.Step, provider.StepInputData), Customer: p.Customer,
+		Type: cmp.Or(p.Type, provider.LinkSingle), Amount: p.Amount, Status: provider.LinkActive,
+		ExpiresAt: p.ExpiresAt, Step: cmp.Or(p.Step, provider.StepInputData), Customer: p.Customer,
 		Method: p.Method, RedirectURL: p.RedirectURL, CreatedAt: m.now(),
 	}
 	if l.Amount.Currency == "" {
@@ -93,14 +94,6 @@ func (m *MemProvider) CreateLink(ctx context.Context, p provider.CreateLinkParam
 	m.links[id] = l
 	c := *l
 	return &c, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // GetLink implements provider.Provider.
