@@ -450,7 +450,7 @@ func TestConcurrentDuplicateCallbacks(t *testing.T) {
 	if pays := a.payments(l.ID); len(pays) != 1 {
 		t.Errorf("payments = %d, want 1", len(pays))
 	}
-	runs, err := a.store.ListHookRuns(context.Background(), provider.HookRunFilter{})
+	runs, err := a.svc.ListHookRuns(context.Background(), provider.HookRunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

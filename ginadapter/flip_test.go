@@ -57,7 +57,7 @@ func newFlipApp(t *testing.T, cfg ginadapter.Config) *flipApp {
 	if err := gormstore.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	store, err := gormstore.New(db, gormstore.Options{MaxWorkers: 2, FetchPollInterval: 100 * time.Millisecond})
+	store, err := gormstore.New(db, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestFlipEndToEnd(t *testing.T) {
 
 	// The hook runs once, from the queue; poll with a generous deadline.
 	for {
-		runs, err := a.store.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
+		runs, err := a.svc.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestFlipEndToEnd(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	all, err := a.store.ListHookRuns(ctx, provider.HookRunFilter{})
+	all, err := a.svc.ListHookRuns(ctx, provider.HookRunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 	return v
 }
 
-// failingStore is a MemStore whose transactions fail with err.
+// failingStore is a MemStore whose transactions and writes fail with err.
 type failingStore struct {
 	*providertest.MemStore
 	err error
@@ -173,6 +173,8 @@ type failingStore struct {
 func (s failingStore) InTx(ctx context.Context, fn func(context.Context, provider.Tx) error) error {
 	return s.err
 }
+
+func (s failingStore) Apply(ctx context.Context, w *provider.ApplyWrite) error { return s.err }
 
 // flakyProvider is a MemProvider whose reads of payments fail with err.
 type flakyProvider struct {

@@ -116,6 +116,6 @@ func hookRunFromRecord(r *HookRunRecord) provider.HookRun {
 	return provider.HookRun{
 		ID: r.ID, EventID: r.EventID, Hook: r.Hook,
 		State: provider.HookRunState(r.State), Attempts: r.Attempts, LastError: r.LastError,
-		IdempotencyKey: r.IdempotencyKey, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		IdempotencyKey: r.IdempotencyKey, NextAt: r.NextAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }

@@ -3,10 +3,6 @@ package gormstore
 import (
 	"database/sql"
 
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -41,30 +37,6 @@ func (d dialect) lock(db *gorm.DB) *gorm.DB {
 		return db.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 	}
 	return db
-}
-
-// riverDriver returns the River driver for sqlDB without a listener.
-func (d dialect) riverDriver(sqlDB *sql.DB) riverdriver.Driver[*sql.Tx] {
-	if d == dialectPostgres {
-		return riverdatabasesql.New(sqlDB)
-	}
-	return riversqlite.New(sqlDB)
-}
-
-// postgresDSN returns the DSN a gorm postgres dialector was opened with,
-// or "" when it was given a connection instead.
-func postgresDSN(db *gorm.DB) string {
-	switch d := db.Dialector.(type) {
-	case *postgres.Dialector:
-		if d.Config != nil {
-			return d.Config.DSN
-		}
-	case postgres.Dialector:
-		if d.Config != nil {
-			return d.Config.DSN
-		}
-	}
-	return ""
 }
 
 // sqlTxOf returns the *sql.Tx inside a GORM transaction.

@@ -36,14 +36,9 @@ func gormConfig() *gorm.Config {
 	return &gorm.Config{Logger: logger.Discard}
 }
 
-// testOptions are quick to notice new jobs, and small enough that several
-// stores share one PostgreSQL server with other packages' tests.
+// testOptions log through the test logger.
 func testOptions() gormstore.Options {
-	return gormstore.Options{
-		Logger:            testLogger(),
-		MaxWorkers:        4,
-		FetchPollInterval: 100 * time.Millisecond,
-	}
+	return gormstore.Options{Logger: testLogger()}
 }
 
 // openSQLite opens a fresh, configured SQLite database file in a temp dir

@@ -2,10 +2,7 @@ package gormstore
 
 import (
 	"context"
-	"database/sql"
-	"log/slog"
 
-	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/gorm"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -18,9 +15,9 @@ import (
 const migrateLockClass int32 = 0x706c6e6b
 
 // Migrate creates or updates the paylink_ tables (GORM AutoMigrate of
-// [Models]) and River's tables (rivermigrate, up to the version this build
-// of River needs), in the schema the connection uses (PostgreSQL's
-// search_path). It is idempotent. On PostgreSQL it holds a session advisory
+// [Models]) and, on PostgreSQL, the function paylink_write_conflict() that
+// Apply raises to refuse a write, in the schema the connection uses
+// (PostgreSQL's search_path). It is idempotent. On PostgreSQL it holds a session advisory
 // lock for its whole run, so several replicas may call it at once at
 // startup: one migrates, the others wait and then find nothing to do. The
 // lock needs a dedicated connection, so the pool must allow at least two.
@@ -35,13 +32,9 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return provider.Errorf(provider.CodeInvalidArgument, op, "gorm has no *sql.DB: %w", err)
-	}
 	s := &Store{db: db}
 	if d == dialectSQLite {
-		return s.wrap("Migrate", migrate(ctx, db.WithContext(ctx), d, sqlDB))
+		return s.wrap("Migrate", migrate(ctx, db.WithContext(ctx), d))
 	}
 	err = db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		const lockArgs = "?, hashtext(coalesce(current_schema(), ''))"
@@ -52,23 +45,28 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 			// Unlock even if ctx is done; closing the connection would too.
 			conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT pg_advisory_unlock("+lockArgs+")", migrateLockClass)
 		}()
-		return migrate(ctx, conn, d, sqlDB)
+		return migrate(ctx, conn, d)
 	})
 	return s.wrap("Migrate", err)
 }
 
-// migrate runs GORM's and River's migrations. GORM's run on db (on
-// PostgreSQL the connection holding the lock); River's on the pool.
-func migrate(ctx context.Context, db *gorm.DB, d dialect, sqlDB *sql.DB) error {
+// conflictFunctionSQL creates the function an Apply statement calls to
+// roll itself back when its claim or precondition did not hold.
+const conflictFunctionSQL = `CREATE OR REPLACE FUNCTION paylink_write_conflict() RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = '` + conflictSQLState + `', MESSAGE = '` + conflictMessage + `';
+END
+$$`
+
+// migrate runs GORM's migrations, and creates the conflict function on
+// PostgreSQL, on db (on PostgreSQL the connection holding the lock).
+func migrate(ctx context.Context, db *gorm.DB, d dialect) error {
 	if err := db.AutoMigrate(Models()...); err != nil {
 		return err
 	}
-	migrator, err := rivermigrate.New(d.riverDriver(sqlDB), &rivermigrate.Config{
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		return err
+	if d == dialectPostgres {
+		return db.WithContext(ctx).Exec(conflictFunctionSQL).Error
 	}
-	_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	return nil
 }

@@ -133,25 +133,27 @@ type StatusChangeRecord struct {
 func (StatusChangeRecord) TableName() string { return "paylink_status_changes" }
 
 // HookRunRecord is the delivery of one event to one named hook: unique per
-// (event_id, hook). River jobs carry only its ID; this row is the truth
-// about whether the hook has run.
+// (event_id, hook). It is both the queue entry and the truth about whether
+// the hook has run.
 type HookRunRecord struct {
 	ID             int64  `gorm:"primaryKey;autoIncrement"`
 	EventID        string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:1"`
 	Hook           string `gorm:"size:200;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:2"`
-	State          string `gorm:"size:16;not null;index:paylink_hook_runs_state"`
+	State          string `gorm:"size:16;not null;index:paylink_hook_runs_due,priority:1"`
 	Attempts       int    `gorm:"not null"`
 	LastError      string `gorm:"not null"`
 	IdempotencyKey string `gorm:"size:128;not null"`
-	// LeaseUntil is set while one worker runs the hook, so a re-delivered
-	// job cannot run it a second time concurrently. The worker renews it
-	// while the hook runs.
+	// LeaseUntil is set while one process runs the hook, so no other
+	// process claims it. The process renews it while the hook runs; if the
+	// process dies, the lease lapses and another one takes the run over.
 	LeaseUntil *time.Time
-	// LeaseToken identifies the worker holding the lease: only it may renew
+	// LeaseToken identifies the claim holding the lease: only it may renew
 	// the lease or record the attempt's outcome. Empty when not leased.
-	LeaseToken string    `gorm:"size:64;not null;default:''"`
-	CreatedAt  time.Time `gorm:"not null;autoCreateTime:false"`
-	UpdatedAt  time.Time `gorm:"not null;autoUpdateTime:false"`
+	LeaseToken string `gorm:"size:64;not null;default:''"`
+	// NextAt is when a pending or retrying run is due.
+	NextAt    time.Time `gorm:"not null;index:paylink_hook_runs_due,priority:2"`
+	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false"`
 }
 
 // TableName returns "paylink_hook_runs".

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylinkgo/paylink/gormstore"
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/providertest"
 )
@@ -18,7 +19,7 @@ import (
 func TestServiceRulesOnEachDatabase(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			newSvc := func(t *testing.T) (*provider.Service, *providertest.MemProvider, provider.Store) {
+			newSvc := func(t *testing.T) (*provider.Service, *providertest.MemProvider, *gormstore.Store) {
 				store := migrated(t, b.open(t))
 				mem := providertest.NewMemProvider("mem", "tok")
 				svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
@@ -43,7 +44,7 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 				}
 				return out.Verdict
 			}
-			statusOf := func(t *testing.T, store provider.Store, payID string) provider.PaymentStatus {
+			statusOf := func(t *testing.T, store *gormstore.Store, payID string) provider.PaymentStatus {
 				t.Helper()
 				p, err := store.GetPayment(t.Context(), "mem", payID)
 				if err != nil {

@@ -1,88 +1,27 @@
 package gormstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/paylinkgo/paylink/provider"
 )
 
-// Default River tuning used by [New] for zero [Options] fields.
-const (
-	DefaultQueue             = "paylink_hooks"
-	DefaultMaxWorkers        = 10
-	DefaultFetchCooldown     = 25 * time.Millisecond
-	DefaultFetchPollInterval = 500 * time.Millisecond
-	// DefaultJobTimeoutGrace is added to HookPolicy.Timeout to make River's
-	// JobTimeout when Options.JobTimeout is zero: time to record the result.
-	DefaultJobTimeoutGrace = 30 * time.Second
-	// DefaultRescueGrace is added to the job timeout to make River's
-	// RescueStuckJobsAfter when Options.RescueStuckJobsAfter is zero, so a
-	// job left running by a crashed process is retried within minutes.
-	DefaultRescueGrace = 2 * time.Minute
-)
-
-// riverMaxAttempts is River's own attempt budget for a hook job. The store
-// stops a job itself once HookPolicy.MaxAttempts is reached; River's limit
-// is only a backstop for jobs that fail before the hook is even called
-// (the database being down, say).
-const riverMaxAttempts = 10000
-
 // Options configures a [Store]. The zero value is ready to use.
 type Options struct {
-	// Logger receives the store's and River's logs; nil discards them.
+	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
-
-	// Queue is the River queue hook jobs go to (default "paylink_hooks").
-	Queue string
-	// MaxWorkers is how many hooks this process runs at once (default 10).
-	// On PostgreSQL, keep the *sql.DB pool larger than MaxWorkers plus what
-	// the application needs: every running hook holds a connection while it
-	// records its result.
-	MaxWorkers int
-	// JobTimeout bounds one River job: the hook attempt plus bookkeeping.
-	// Default: HookPolicy.Timeout + 30 s.
-	JobTimeout time.Duration
-	// RescueStuckJobsAfter is when River retries a job whose worker vanished
-	// (a crash, a kill -9). It must exceed JobTimeout. Default: JobTimeout +
-	// 2 min (River's own default is one hour).
-	RescueStuckJobsAfter time.Duration
-	// FetchCooldown is the least time between two fetches of new jobs
-	// (default 25 ms). River's throughput is at most MaxWorkers per cooldown.
-	FetchCooldown time.Duration
-	// FetchPollInterval is how often River looks for jobs when no
-	// notification arrives (default 500 ms).
-	FetchPollInterval time.Duration
-
-	// ListenerDSN is the PostgreSQL connection string River uses for
-	// LISTEN/NOTIFY, so a new hook job starts within milliseconds instead of
-	// at the next poll. Default: the DSN in the gorm postgres dialector's
-	// config. When neither is set River polls every FetchPollInterval.
-	// Unused on SQLite.
-	ListenerDSN string
 }
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	o.Queue = cmp.Or(o.Queue, DefaultQueue)
-	if o.MaxWorkers <= 0 {
-		o.MaxWorkers = DefaultMaxWorkers
-	}
-	if o.FetchCooldown <= 0 {
-		o.FetchCooldown = DefaultFetchCooldown
-	}
-	if o.FetchPollInterval <= 0 {
-		o.FetchPollInterval = DefaultFetchPollInterval
-	}
-	o.FetchPollInterval = max(o.FetchPollInterval, o.FetchCooldown)
 	return o
 }
 
@@ -90,25 +29,25 @@ func (o Options) withDefaults() Options {
 // embedded default. Create it with [New] after [Migrate]. A Store is safe
 // for concurrent use.
 type Store struct {
-	db       *gorm.DB
-	opts     Options
-	dialect  dialect
-	inserter *river.Client[*sql.Tx] // insert-only client: never started
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	opts    Options
+	dialect dialect
 	// tx is set on stores returned by WithTx: every method runs in it.
 	tx *gorm.DB
 
-	// hooks is shared by a Store and the stores WithTx derives from it.
-	hooks *hookEngine
+	loadApply stmt
 }
 
 var (
-	_ provider.Store = (*Store)(nil)
-	_ provider.Tx    = (*storeTx)(nil)
+	_ provider.Store     = (*Store)(nil)
+	_ provider.HookQueue = (*Store)(nil)
+	_ provider.Tx        = (*storeTx)(nil)
 )
 
 // New returns a Store on db. It neither migrates (call [Migrate] first) nor
-// starts goroutines ([Store.StartHooks] does). db must be a PostgreSQL
-// (gorm.io/driver/postgres) or SQLite (github.com/glebarez/sqlite) database.
+// starts goroutines. db must be a PostgreSQL (gorm.io/driver/postgres) or
+// SQLite (github.com/glebarez/sqlite) database.
 func New(db *gorm.DB, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New", "nil *gorm.DB")
@@ -118,23 +57,16 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.JobTimeout > 0 && opts.RescueStuckJobsAfter > 0 && opts.RescueStuckJobsAfter <= opts.JobTimeout {
-		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New",
-			"RescueStuckJobsAfter (%s) must exceed JobTimeout (%s)", opts.RescueStuckJobsAfter, opts.JobTimeout)
-	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New", "gorm has no *sql.DB: %w", err)
 	}
-	inserter, err := river.NewClient(d.riverDriver(sqlDB), &river.Config{
-		Logger:        opts.Logger,
-		FetchCooldown: opts.FetchCooldown,
-		MaxAttempts:   riverMaxAttempts,
-	})
-	if err != nil {
-		return nil, provider.Errorf(provider.CodeInternal, "gormstore.New", "river insert client: %w", err)
+	agg := "string_agg"
+	if d == dialectSQLite {
+		agg = "group_concat"
 	}
-	return &Store{db: db, opts: opts, dialect: d, inserter: inserter, hooks: &hookEngine{}}, nil
+	return &Store{db: db, sqlDB: sqlDB, opts: opts, dialect: d,
+		loadApply: newStmt(d, fmt.Sprintf(loadApplySQL, agg))}, nil
 }
 
 // DB returns the *gorm.DB the store was created with.
@@ -142,8 +74,7 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // WithTx returns a store whose every method runs in tx, the caller's own
 // GORM transaction: InTx joins it without committing or rolling back, and
-// hook jobs enqueued through it exist only if the caller commits. The
-// returned store shares its hook engine with s.
+// hook runs queued through it exist only if the caller commits.
 func (s *Store) WithTx(tx *gorm.DB) *Store {
 	c := *s
 	c.tx = tx
@@ -173,6 +104,25 @@ func (s *Store) txFrom(ctx context.Context) *gorm.DB {
 		return tx
 	}
 	return nil
+}
+
+// joinedTx returns the *sql.Tx of the caller's transaction, if any.
+func (s *Store) joinedTx(ctx context.Context) *sql.Tx {
+	if tx := s.txFrom(ctx); tx != nil {
+		if sqlTx, ok := sqlTxOf(tx); ok {
+			return sqlTx
+		}
+	}
+	return nil
+}
+
+// querier returns what raw statements run on: the caller's transaction if
+// there is one, the pool otherwise.
+func (s *Store) querier(ctx context.Context) querier {
+	if tx := s.joinedTx(ctx); tx != nil {
+		return tx
+	}
+	return s.sqlDB
 }
 
 // conn returns the handle a read or write should use: the joined

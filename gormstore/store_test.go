@@ -48,9 +48,6 @@ func TestMigrateIsIdempotent(t *testing.T) {
 					t.Errorf("table for %T missing", m)
 				}
 			}
-			if !db.Migrator().HasTable("river_job") {
-				t.Error("River's river_job table missing: River migrations did not run")
-			}
 		})
 	}
 }
@@ -153,8 +150,8 @@ func TestContextWithTxJoinsCallerTransaction(t *testing.T) {
 	}
 }
 
-// Hooks enqueued in the caller's transaction run only if it commits.
-func TestHooksEnqueuedInCallerTransaction(t *testing.T) {
+// Hooks queued in the caller's transaction run only if it commits.
+func TestHooksQueuedInCallerTransaction(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -162,32 +159,31 @@ func TestHooksEnqueuedInCallerTransaction(t *testing.T) {
 			s := migrated(t, b.open(t))
 			ctx := context.Background()
 			calls := make(chan string, 10)
-			d := dispatcherFunc(func(_ context.Context, run provider.HookRun, _ provider.HookEvent) error {
-				calls <- run.EventID
-				return nil
+			svc := newService(t, s, providertest.NewMemProvider("mem", "token"), func(svc *provider.Service) {
+				_ = svc.OnSucceeded("h", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+					calls <- ev.Payment.ID
+					return nil
+				}))
 			})
-			if err := s.StartHooks(ctx, d, provider.HookPolicy{}); err != nil {
-				t.Fatalf("StartHooks: %v", err)
+			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000), Type: provider.LinkMultiple})
+			if err != nil {
+				t.Fatalf("CreateLink: %v", err)
 			}
-			t.Cleanup(func() { stopHooks(t, s) })
-
-			enqueue := func(id string, commit bool) {
+			apply := func(id string, commit bool) {
 				err := s.DB().Transaction(func(tx *gorm.DB) error {
-					err := s.InTx(gormstore.ContextWithTx(ctx, tx), func(ctx context.Context, ptx provider.Tx) error {
-						return ptx.EnqueueHooks(ctx, provider.HookEvent{ID: id, Status: provider.PaymentSuccessful,
-							Payment: provider.Payment{ID: id, Provider: "test"}}, []string{"h"})
-					})
+					ev := successEvent("mem", link, id)
+					_, err := svc.ApplyEvent(gormstore.ContextWithTx(ctx, tx), &ev)
 					if err == nil && !commit {
 						err = errors.New("rollback")
 					}
 					return err
 				})
 				if commit && err != nil {
-					t.Fatalf("enqueue %s: %v", id, err)
+					t.Fatalf("apply %s: %v", id, err)
 				}
 			}
-			enqueue("dropped", false)
-			enqueue("kept", true)
+			apply("dropped", false)
+			apply("kept", true)
 			select {
 			case got := <-calls:
 				if got != "kept" {
@@ -196,22 +192,10 @@ func TestHooksEnqueuedInCallerTransaction(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("hook for the committed event did not run within 30 s")
 			}
+			if _, err := s.GetPayment(ctx, "mem", "dropped"); !errors.Is(err, provider.CodeNotFound) {
+				t.Fatalf("the rolled-back payment is stored: %v", err)
+			}
 		})
-	}
-}
-
-type dispatcherFunc func(ctx context.Context, run provider.HookRun, ev provider.HookEvent) error
-
-func (f dispatcherFunc) DispatchHook(ctx context.Context, run provider.HookRun, ev provider.HookEvent) error {
-	return f(ctx, run, ev)
-}
-
-func stopHooks(t testing.TB, s provider.Store) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.StopHooks(ctx); err != nil {
-		t.Errorf("StopHooks: %v", err)
 	}
 }
 
@@ -294,41 +278,10 @@ func TestDatabaseDownIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestNewRejectsBadOptions(t *testing.T) {
+func TestNewRejectsANilDB(t *testing.T) {
 	t.Parallel()
-	db := openSQLite(t)
-	_, err := gormstore.New(db, gormstore.Options{JobTimeout: time.Minute, RescueStuckJobsAfter: time.Second})
-	if !errors.Is(err, provider.CodeInvalidArgument) {
-		t.Errorf("RescueStuckJobsAfter below JobTimeout: %v, want CodeInvalidArgument", err)
-	}
 	if _, err := gormstore.New(nil, gormstore.Options{}); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("nil db: %v, want CodeInvalidArgument", err)
-	}
-}
-
-func TestStartHooksTwiceIsRefused(t *testing.T) {
-	t.Parallel()
-	s := migrated(t, openSQLite(t))
-	d := dispatcherFunc(func(context.Context, provider.HookRun, provider.HookEvent) error { return nil })
-	if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); err != nil {
-		t.Fatalf("StartHooks: %v", err)
-	}
-	t.Cleanup(func() { stopHooks(t, s) })
-	if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); !errors.Is(err, provider.CodeFailedPrecondition) {
-		t.Errorf("second StartHooks: %v, want CodeFailedPrecondition", err)
-	}
-}
-
-func TestStopHooksThenStartAgain(t *testing.T) {
-	t.Parallel()
-	s := migrated(t, openSQLite(t))
-	d := dispatcherFunc(func(context.Context, provider.HookRun, provider.HookEvent) error { return nil })
-	stopHooks(t, s) // not started: nothing to do
-	for i := range 2 {
-		if err := s.StartHooks(context.Background(), d, provider.HookPolicy{}); err != nil {
-			t.Fatalf("StartHooks #%d: %v", i+1, err)
-		}
-		stopHooks(t, s)
 	}
 }
 

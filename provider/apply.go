@@ -2,24 +2,40 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
 
-// ApplyEvent applies news about a payment, in one store transaction:
-// it records the callback (callbacks only), claims the event (a repeat of
-// the same payment and status is a duplicate), moves the payment forward
-// along its state machine, deactivates a paid SINGLE link, and enqueues the
-// hooks. Nothing is reported before the transaction commits.
+// maxApplyConflicts bounds how often ApplyEvent reads and decides again
+// when concurrent news about the same payment won the race to the store.
+const maxApplyConflicts = 8
+
+// ApplyEvent applies news about a payment. It reads what the rules need
+// from the store in one call, decides here (a repeat of the same payment
+// and status is a duplicate; a payment only moves forward along its state
+// machine; a paid SINGLE link is deactivated; the hooks that want the
+// status are queued) and writes the decision in one atomic call: the
+// callback record, the event claim, the payment, its status change and the
+// hook runs. Nothing is reported before that write is durable. When news
+// about the same payment was written in between, the store refuses the
+// write and ApplyEvent reads and decides again.
 //
-// Events for unknown links, with an amount that differs from the link's, or
-// (with VerifyByRefetch) not confirmed by the provider, are recorded and
-// flagged, never applied. A late status that would move a payment backwards
-// is recorded as stale and changes nothing. These are not errors: the
+// Events for unknown links, with an amount that differs from the link's,
+// or with a status the library does not know, are recorded and flagged,
+// never applied. A late status that would move a payment backwards is
+// recorded as stale and changes nothing. These are not errors: the
 // callback was handled and the provider should stop retrying.
 //
-// An error means nothing was stored; the caller should let the provider
-// retry (ginadapter answers 503 for CodeUnavailable).
+// With VerifyByRefetch, a callback that would change a payment is first
+// confirmed with the provider (every status, not only SUCCESSFUL; a
+// duplicate costs no provider call). A callback the provider does not show
+// (yet) is recorded as unverified and answered with a CodeUnavailable
+// error, so the provider delivers it again; the reconciler settles it if
+// the provider's retries run out first.
+//
+// Any other error means nothing was stored; the caller should let the
+// provider retry (ginadapter answers 503 for CodeUnavailable).
 func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	const op = "provider.ApplyEvent"
 	p, err := s.Provider(ev.Provider)
@@ -41,30 +57,62 @@ func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	if ev.Payment.Amount.Currency == "" {
 		ev.Payment.Amount.Currency = IDR
 	}
-	unconfirmed := false
-	if s.verify && ev.Source == SourceCallback && ev.Payment.Status == PaymentSuccessful {
-		ok, err := s.confirm(ctx, p, ev.Payment)
+	confirmed := !s.verify || ev.Source != SourceCallback
+	for conflicts := 0; ; conflicts++ {
+		st, err := s.store.LoadApply(ctx, ev.Provider, ev.Payment.LinkID, ev.Payment.ID)
 		if err != nil {
-			return Outcome{}, &Error{Code: CodeUnavailable, Op: op, Message: "could not confirm the payment with the provider", Err: err}
+			return Outcome{}, err
 		}
-		unconfirmed = !ok
+		d, err := s.decide(ev, st, s.now())
+		if err != nil {
+			return Outcome{}, err
+		}
+		if d.out.Verdict == VerdictApplied && !confirmed {
+			ok, err := s.confirm(ctx, p, ev.Payment)
+			if err != nil {
+				return Outcome{}, &Error{Code: CodeUnavailable, Op: op, Message: "could not confirm the payment with the provider", Err: err}
+			}
+			if !ok {
+				return s.unverified(ctx, ev)
+			}
+			confirmed = true
+		}
+		err = s.store.Apply(ctx, &d.write)
+		if errors.Is(err, ErrWriteConflict) && conflicts < maxApplyConflicts {
+			continue
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if d.out.HookRuns > 0 {
+			s.runner.wake()
+		}
+		s.logOutcome(ctx, ev, d.out)
+		return d.out, nil
 	}
-	var out Outcome
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		var err error
-		out, err = s.applyTx(ctx, tx, ev, unconfirmed)
-		return err
-	})
-	if err != nil {
+}
+
+// unverified records a callback the provider does not confirm and answers
+// with an error that makes the provider deliver it again.
+func (s *Service) unverified(ctx context.Context, ev *Event) (Outcome, error) {
+	out := Outcome{Verdict: VerdictUnverified}
+	w := ApplyWrite{Callback: callbackRecord(ev, VerdictUnverified)}
+	if err := s.store.Apply(ctx, &w); err != nil {
 		return Outcome{}, err
 	}
+	s.logOutcome(ctx, ev, out)
+	return out, &Error{Code: CodeUnavailable, Op: "provider.ApplyEvent",
+		Message: "the provider does not show this payment status (yet); deliver it again later"}
+}
+
+func (s *Service) logOutcome(ctx context.Context, ev *Event, out Outcome) {
 	log := s.log.InfoContext
 	if out.Verdict.Flagged() {
 		log = s.log.WarnContext
 	}
 	log(ctx, "paylink: event handled", "provider", ev.Provider, "payment", ev.Payment.ID, "link", ev.Payment.LinkID,
-		"status", ev.Payment.Status, "source", ev.Source, "verdict", out.Verdict, "hook_runs", out.HookRuns)
-	return out, nil
+		"status", ev.Payment.Status, "raw_status", ev.Payment.RawStatus, "source", ev.Source,
+		"verdict", out.Verdict, "hook_runs", out.HookRuns)
 }
 
 func validateEvent(ev *Event) error {
@@ -75,7 +123,11 @@ func validateEvent(ev *Event) error {
 	if ev.Payment.LinkID == "" {
 		fields = append(fields, FieldError{Field: "payment.link_id", Rule: "required", Message: "link id is required"})
 	}
-	if !ev.Payment.Status.Valid() {
+	switch {
+	case ev.Payment.Status.Valid():
+	case ev.Payment.Status == "" && ev.Payment.RawStatus != "" && ev.Source != SourceReconcile && ev.Source != SourceRefresh:
+		// An unknown status from a callback: recorded and flagged.
+	default:
 		fields = append(fields, FieldError{Field: "payment.status", Rule: "oneof", Message: "unknown payment status " + string(ev.Payment.Status)})
 	}
 	if ev.Payment.Provider != "" && ev.Payment.Provider != ev.Provider {
@@ -91,11 +143,10 @@ func validateEvent(ev *Event) error {
 }
 
 // confirm asks the provider whether the payment really has the reported
-// status and amount. Only a definite answer counts: the provider does not
-// know the link (CodeNotFound, CodeInvalidArgument) or lists the payment
-// differently. Any other failure (unreachable, maintenance, credentials)
-// is an error, so the callback is answered 503 and retried instead of
-// being flagged for good.
+// status and amount. Only a definite answer counts as a no: the provider
+// does not know the link (CodeNotFound, CodeInvalidArgument) or lists the
+// payment differently or not at all. Any other failure (unreachable,
+// maintenance, credentials) is an error.
 func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, error) {
 	pays, err := p.ListLinkPayments(ctx, pay.LinkID)
 	if err != nil {
@@ -108,117 +159,127 @@ func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, e
 	}
 	for _, q := range pays {
 		if q.ID == pay.ID {
-			return q.Status == pay.Status && q.Amount.Amount == pay.Amount.Amount, nil
+			if q.Status != pay.Status {
+				return false, nil
+			}
+			// A cancellation of an unpaid open-amount link may say 0.
+			return pay.Status != PaymentSuccessful || q.Amount.Amount == pay.Amount.Amount, nil
 		}
 	}
 	return false, nil
 }
 
-func (s *Service) applyTx(ctx context.Context, tx Tx, ev *Event, unconfirmed bool) (Outcome, error) {
-	var out Outcome
-	now := s.now()
-	record := func(v Verdict) error {
-		out.Verdict = v
-		if ev.Source != SourceCallback {
-			return nil
-		}
-		return tx.RecordCallback(ctx, &CallbackRecord{
-			Provider: ev.Provider, PaymentID: ev.Payment.ID, LinkID: ev.Payment.LinkID,
-			Status: ev.Payment.Status, Amount: ev.Payment.Amount, Body: ev.Raw,
-			Verdict: v, ReceivedAt: ev.ReceivedAt,
-		})
-	}
-	// flag records a flagged event and, once per payment, status and
-	// verdict, enqueues the flagged hooks. Nothing else changes.
-	flag := func(v Verdict, link *Link) error {
-		if err := record(v); err != nil {
-			return err
-		}
-		names := s.hooksFor(ev.Payment.Status, true)
-		if len(names) == 0 {
-			return nil
-		}
-		key := ev.Key()
-		key.Flag = v
-		claimed, err := tx.ClaimEvent(ctx, key)
-		if err != nil || !claimed {
-			return err
-		}
-		hev := HookEvent{ID: key.String(), Status: ev.Payment.Status, Verdict: v, Payment: ev.Payment, Source: ev.Source, OccurredAt: now}
-		if link != nil {
-			hev.Link = *link
-		}
-		if err := tx.EnqueueHooks(ctx, hev, names); err != nil {
-			return err
-		}
-		out.HookRuns = len(names)
+// decision is what one event changes: the write and the outcome to report
+// once it is durable.
+type decision struct {
+	write ApplyWrite
+	out   Outcome
+}
+
+func callbackRecord(ev *Event, v Verdict) *CallbackRecord {
+	if ev.Source != SourceCallback {
 		return nil
 	}
+	return &CallbackRecord{
+		Provider: ev.Provider, PaymentID: ev.Payment.ID, LinkID: ev.Payment.LinkID,
+		Status: ev.Payment.Status, Amount: ev.Payment.Amount, Body: ev.Raw,
+		Verdict: v, ReceivedAt: ev.ReceivedAt,
+	}
+}
 
-	link, err := tx.GetLinkForUpdate(ctx, ev.Provider, ev.Payment.LinkID)
-	if errors.Is(err, CodeNotFound) {
-		return out, flag(VerdictUnknownLink, nil)
+// decide applies the payment rules to what the store read. It is the one
+// place they live.
+func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, error) {
+	d := &decision{}
+	verdict := func(v Verdict) {
+		d.out.Verdict = v
+		d.write.Callback = callbackRecord(ev, v)
 	}
-	if err != nil {
-		return out, err
-	}
-	if unconfirmed {
-		return out, flag(VerdictUnverified, link)
-	}
-	if ev.Payment.Status == PaymentSuccessful && !amountMatches(link, ev.Payment.Amount) {
-		return out, flag(VerdictAmountMismatch, link)
+	link := st.Link
+	switch {
+	case !ev.Payment.Status.Valid():
+		return d, s.flag(d, ev, st, VerdictUnknownStatus, now, verdict)
+	case link == nil:
+		return d, s.flag(d, ev, st, VerdictUnknownLink, now, verdict)
+	case ev.Payment.Status == PaymentSuccessful && !amountMatches(link, ev.Payment.Amount):
+		return d, s.flag(d, ev, st, VerdictAmountMismatch, now, verdict)
 	}
 
-	cur, err := tx.GetPaymentForUpdate(ctx, ev.Provider, ev.Payment.ID)
-	if errors.Is(err, CodeNotFound) {
-		cur, err = nil, nil
-	}
-	if err != nil {
-		return out, err
-	}
-	claimed, err := tx.ClaimEvent(ctx, ev.Key())
-	if err != nil {
-		return out, err
-	}
+	key := ev.Key()
+	cur := st.Payment
 	if cur != nil {
-		out.Previous = cur.Status
-		out.Payment = cur
+		d.out.Previous = cur.Status
+		d.out.Payment = cur
 	}
-	if !claimed {
-		return out, record(VerdictDuplicate)
+	if st.HasClaimed(key) {
+		verdict(VerdictDuplicate)
+		return d, nil
 	}
+	d.write.Claim = &key
 	if cur != nil && !cur.Status.CanTransition(ev.Payment.Status) {
-		return out, record(VerdictStale)
+		verdict(VerdictStale)
+		return d, nil
 	}
 
 	next := mergePayment(cur, ev.Payment, now)
-	if err := tx.PutPayment(ctx, next); err != nil {
-		return out, err
+	d.write.Payment = next
+	d.write.PreviousStatus = d.out.Previous
+	d.write.StatusChange = &StatusChange{
+		Provider: ev.Provider, PaymentID: next.ID, From: d.out.Previous, To: next.Status, Source: ev.Source, At: now,
 	}
-	if err := tx.AddStatusChange(ctx, StatusChange{
-		Provider: ev.Provider, PaymentID: next.ID, From: out.Previous, To: next.Status, Source: ev.Source, At: now,
-	}); err != nil {
-		return out, err
-	}
-	out.Payment = next
+	d.out.Payment = next
+	hookLink := *link
 	if next.Status == PaymentSuccessful && link.Type == LinkSingle && link.Status == LinkActive {
-		link.Status = LinkInactive
-		link.UpdatedAt = now
-		if err := tx.PutLink(ctx, link); err != nil {
-			return out, err
-		}
+		hookLink.Status, hookLink.UpdatedAt = LinkInactive, now
+		d.write.LinkStatus, d.write.LinkUpdatedAt = LinkInactive, now
 	}
+	verdict(VerdictApplied)
 	if names := s.hooksFor(next.Status, false); len(names) > 0 {
 		hev := HookEvent{
-			ID: ev.Key().String(), Status: next.Status, Previous: out.Previous,
-			Payment: *next, Link: *link, Source: ev.Source, OccurredAt: now,
+			ID: key.String(), Status: next.Status, Previous: d.out.Previous,
+			Payment: *next, Link: hookLink, Source: ev.Source, OccurredAt: now,
 		}
-		if err := tx.EnqueueHooks(ctx, hev, names); err != nil {
-			return out, err
+		if err := d.queue(hev, names); err != nil {
+			return nil, err
 		}
-		out.HookRuns = len(names)
 	}
-	return out, record(VerdictApplied)
+	return d, nil
+}
+
+// flag records a flagged event and, once per payment, status and verdict,
+// queues the flagged hooks. Nothing else changes.
+func (s *Service) flag(d *decision, ev *Event, st *ApplyState, v Verdict, now time.Time, verdict func(Verdict)) error {
+	verdict(v)
+	names := s.hooksFor(ev.Payment.Status, true)
+	if len(names) == 0 {
+		return nil
+	}
+	key := ev.Key()
+	key.Flag = v
+	if st.HasClaimed(key) {
+		return nil
+	}
+	d.write.Claim = &key
+	hev := HookEvent{ID: key.String(), Status: ev.Payment.Status, Verdict: v, Payment: ev.Payment, Source: ev.Source, OccurredAt: now}
+	if st.Link != nil {
+		hev.Link = *st.Link
+	}
+	return d.queue(hev, names)
+}
+
+// queue adds one hook run per name for hev to the write.
+func (d *decision) queue(hev HookEvent, names []string) error {
+	payload, err := json.Marshal(&hev)
+	if err != nil {
+		return Errorf(CodeInternal, "provider.ApplyEvent", "encode hook event: %w", err)
+	}
+	d.write.Event = payload
+	d.write.HookRuns = make([]NewHookRun, len(names))
+	for i, name := range names {
+		d.write.HookRuns[i] = NewHookRun{EventID: hev.ID, Hook: name, IdempotencyKey: HookIdempotencyKey(hev.ID, name)}
+	}
+	d.out.HookRuns = len(names)
+	return nil
 }
 
 // amountMatches reports whether a payment of got may settle link: the

@@ -3,11 +3,9 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -24,10 +22,26 @@ type ServiceOptions struct {
 	// HookPolicy says how hook runs are retried; zero fields take
 	// DefaultHookPolicy's values.
 	HookPolicy HookPolicy
-	// VerifyByRefetch, when true, confirms every SUCCESSFUL callback with
-	// the provider's API (status and amount) before it is applied and its
-	// hooks fire. A callback the provider does not confirm is recorded
-	// with VerdictUnverified and never paid.
+	// HookQueue holds the hook runs; default: the store, which must then
+	// be a HookQueue (gormstore's and the in-memory store are), so runs are
+	// queued in the same atomic write as the event that causes them.
+	HookQueue HookQueue
+	// HookWorkers is how many hooks this process runs at once (default
+	// DefaultHookWorkers).
+	HookWorkers int
+	// HookLease is how long a claimed run is held without renewal (default
+	// DefaultHookLease): after a crash, another process takes it over
+	// within about HookLease + HookPollInterval.
+	HookLease time.Duration
+	// HookPollInterval is how often the runner looks for runs it was not
+	// woken for (default DefaultHookPollInterval): runs queued by other
+	// replicas, retries coming due, runs of crashed processes.
+	HookPollInterval time.Duration
+	// VerifyByRefetch, when true, confirms every callback that would change
+	// a payment (any status) with the provider's API (status, and amount
+	// for SUCCESSFUL) before it is applied and its hooks fire. A callback
+	// the provider does not show is recorded with VerdictUnverified and
+	// answered with a CodeUnavailable error, so the provider retries it.
 	VerifyByRefetch bool
 	// ReconcileLookback bounds which links the reconciler visits: links
 	// created longer ago are left alone. Default 30 days.
@@ -47,7 +61,7 @@ type Service struct {
 	providers map[string]Provider
 	names     []string
 	log       *slog.Logger
-	policy    HookPolicy
+	runner    *hookRunner
 	verify    bool
 	lookback  time.Duration
 	batch     int
@@ -91,7 +105,6 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		store:     store,
 		providers: make(map[string]Provider, len(opts.Providers)),
 		log:       opts.Logger,
-		policy:    opts.HookPolicy.WithDefaults(),
 		verify:    opts.VerifyByRefetch,
 		lookback:  opts.ReconcileLookback,
 		batch:     opts.ReconcileBatch,
@@ -118,6 +131,13 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	q := opts.HookQueue
+	if q == nil {
+		q, _ = store.(HookQueue)
+	}
+	if q != nil {
+		s.runner = newHookRunner(s, q, opts)
 	}
 	return s, nil
 }
@@ -218,50 +238,58 @@ func (s *Service) hooksFor(st PaymentStatus, flagged bool) []string {
 	return names
 }
 
-// Start begins running hooks: it asks the store to deliver queued hook
-// runs (including those left by a crash or by other replicas) to this
-// service. Register hooks before Start.
-func (s *Service) Start(ctx context.Context) error {
-	return s.store.StartHooks(ctx, s, s.policy)
+// Start begins running hooks in the background, until Stop or until ctx
+// is done: it claims due hook runs from the queue (including those left by
+// a crash or queued by other replicas), only of hooks registered here, and
+// runs them under the HookPolicy. Register hooks before Start.
+func (s *Service) Start(ctx context.Context) error { return s.runner.start(ctx) }
+
+// Stop stops running hooks: no new run starts, running ones may finish
+// until ctx is done, when they are cancelled and given back to the queue
+// (that attempt does not count). It returns once their outcomes are
+// recorded.
+func (s *Service) Stop(ctx context.Context) error { return s.runner.stop(ctx) }
+
+// HookQueue returns the queue the service's hook runs are in, for reads
+// such as ListHookRuns; nil when there is none.
+func (s *Service) HookQueue() HookQueue {
+	if s.runner == nil {
+		return nil
+	}
+	return s.runner.queue
 }
 
-// Stop stops running hooks, waiting for running ones until ctx is done.
-func (s *Service) Stop(ctx context.Context) error { return s.store.StopHooks(ctx) }
-
-// RetryHookRun puts a FAILED hook run back in the queue.
+// RetryHookRun puts a FAILED hook run back in the queue, due now, with a
+// fresh attempt budget.
 func (s *Service) RetryHookRun(ctx context.Context, id int64) error {
-	return s.store.RetryHookRun(ctx, id)
+	if s.runner == nil {
+		return Errorf(CodeFailedPrecondition, "provider.RetryHookRun", "no hook queue")
+	}
+	if err := s.runner.queue.RetryHookRun(ctx, id); err != nil {
+		return err
+	}
+	s.runner.wake()
+	return nil
 }
 
-// DispatchHook runs one attempt of a hook run. Stores call it; it
-// implements [HookDispatcher]. A panicking hook becomes an error, so the
-// run is retried and the process lives on.
-func (s *Service) DispatchHook(ctx context.Context, run HookRun, ev HookEvent) (err error) {
-	var call func(context.Context, *HookEvent) error
+// ListHookRuns returns hook runs, oldest first.
+func (s *Service) ListHookRuns(ctx context.Context, f HookRunFilter) ([]HookRun, error) {
+	if s.runner == nil {
+		return nil, Errorf(CodeFailedPrecondition, "provider.ListHookRuns", "no hook queue")
+	}
+	return s.runner.queue.ListHookRuns(ctx, f)
+}
+
+// hookCall returns the registered hook called name, or nil.
+func (s *Service) hookCall(name string) func(context.Context, *HookEvent) error {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, r := range s.hooks {
-		if r.name == run.Hook {
-			call = r.call
+		if r.name == name {
+			return r.call
 		}
 	}
-	s.mu.RUnlock()
-	if call == nil {
-		return Errorf(CodeFailedPrecondition, "provider.DispatchHook", "no hook named %q is registered", run.Hook)
-	}
-	ev.Hook = run.Hook
-	ev.IdempotencyKey = run.IdempotencyKey
-	ev.Attempt = run.Attempts + 1
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.ErrorContext(ctx, "paylink: hook panicked", "hook", run.Hook, "event", ev.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = Errorf(CodeInternal, "provider.DispatchHook", "hook %q panicked: %v", run.Hook, r)
-		}
-	}()
-	err = call(ctx, &ev)
-	if err != nil {
-		s.log.WarnContext(ctx, "paylink: hook failed", "hook", run.Hook, "event", ev.ID, "attempt", ev.Attempt, "err", err)
-	}
-	return err
+	return nil
 }
 
 // CreateLink validates params, asks the provider for a link and stores it.

@@ -377,22 +377,6 @@ func TestReconcileAppliesAPaymentWhoseCallbackWasLost(t *testing.T) {
 	}
 }
 
-func TestVerifyByRefetchRefusesWhatTheProviderDoesNotConfirm(t *testing.T) {
-	f := newFixture(t, provider.ServiceOptions{VerifyByRefetch: true})
-	l := f.link(t, 45000, provider.LinkSingle)
-	// A callback for a payment the provider never saw: forged or confused.
-	out := f.apply(t, event(l.ID, "FORGED", provider.PaymentSuccessful, 45000))
-	if out.Verdict != provider.VerdictUnverified {
-		t.Fatalf("verdict = %s, want unverified", out.Verdict)
-	}
-	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
-	must(t, err)
-	out = f.apply(t, event(l.ID, pay.ID, provider.PaymentSuccessful, 45000))
-	if out.Verdict != provider.VerdictApplied {
-		t.Fatalf("confirmed payment: verdict = %s, want applied", out.Verdict)
-	}
-}
-
 func TestRefreshLinkAppliesWhatTheProviderKnows(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	l := f.link(t, 45000, provider.LinkSingle)

@@ -2,22 +2,41 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"time"
 )
 
-// Store persists links, payments, callbacks, status history and hook runs,
-// and delivers hook runs durably. gormstore implements it on PostgreSQL and
-// SQLite; providertest has an in-memory one. Every Store passes
+// Store is the ledger: links, payments, their status history and the
+// callbacks received. gormstore implements it on PostgreSQL and SQLite;
+// providertest has an in-memory one. Every Store passes
 // providertest.TestStore.
 //
-// Reads return CodeNotFound for a missing row. Store methods never start
-// goroutines except inside StartHooks.
+// The payment rules live in [Service], never in a store: a store reads what
+// the rules need in one call ([Store.LoadApply]) and writes what they
+// decided in another ([Store.Apply]), all or nothing, refusing the write
+// when what it read has changed since. A callback thus costs a store two
+// round trips, and concurrent callbacks never wait for each other's locks.
+//
+// Reads return CodeNotFound for a missing row. A Store starts no goroutines.
 type Store interface {
 	// InTx runs fn in one database transaction and commits when fn returns
 	// nil. If ctx already carries a transaction the store understands (the
 	// caller's own, see the store's docs), fn joins it and InTx neither
-	// commits nor rolls back.
+	// commits nor rolls back. Store methods called with the ctx given to fn
+	// run in the transaction too.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+
+	// LoadApply reads, in one round trip and without locking, what applying
+	// news about one payment needs: the link, the payment and the event
+	// keys already claimed for the payment.
+	LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*ApplyState, error)
+	// Apply writes w atomically. It returns an error matching
+	// [ErrWriteConflict], having written nothing, when w.Claim was claimed
+	// or the payment's status is no longer w.PreviousStatus: news applied
+	// concurrently. The caller reads again and decides again.
+	Apply(ctx context.Context, w *ApplyWrite) error
 
 	// GetLink reads a link by provider name and provider id.
 	GetLink(ctx context.Context, providerName, linkID string) (*Link, error)
@@ -37,51 +56,78 @@ type Store interface {
 	ListStatusChanges(ctx context.Context, providerName, paymentID string) ([]StatusChange, error)
 	// ListCallbacks returns recorded callbacks, newest first.
 	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
-
-	// ListHookRuns returns hook runs, oldest first.
-	ListHookRuns(ctx context.Context, filter HookRunFilter) ([]HookRun, error)
-	// RetryHookRun puts a FAILED run back in the queue with a fresh
-	// attempt budget. Retrying a run in any other state is CodeFailedPrecondition.
-	RetryHookRun(ctx context.Context, id int64) error
-
-	// StartHooks begins delivering hook runs to d, in the background, until
-	// StopHooks or until ctx is done. Runs enqueued before StartHooks (even
-	// by another process, or before a crash) are delivered too.
-	StartHooks(ctx context.Context, d HookDispatcher, policy HookPolicy) error
-	// StopHooks stops delivery, waiting for running hooks until ctx is done.
-	StopHooks(ctx context.Context) error
 }
 
-// Tx is a Store inside one transaction. Methods that read "for update"
-// lock the row until the transaction ends, so concurrent callbacks for one
-// link are applied one at a time.
+// Tx is a Store inside one transaction, for changes to links (creation,
+// edits) that read and write under a row lock.
 type Tx interface {
-	// GetLinkForUpdate reads and locks a link.
+	// GetLinkForUpdate reads and locks a link until the transaction ends.
 	GetLinkForUpdate(ctx context.Context, providerName, linkID string) (*Link, error)
 	// PutLink inserts or updates a link keyed by (Provider, ID). A
 	// non-empty IdempotencyKey already used by another link gives
 	// CodeConflict.
 	PutLink(ctx context.Context, link *Link) error
+}
 
-	// RecordCallback stores one received callback (every one, duplicates
-	// included) and sets rec.ID.
-	RecordCallback(ctx context.Context, rec *CallbackRecord) error
+// ErrWriteConflict is what [Store.Apply] returns (possibly wrapped) when
+// news about the same payment was applied between its LoadApply and its
+// Apply. Nothing was written; [Service] reads again and decides again.
+var ErrWriteConflict = errors.New("paylink: the payment changed since it was read")
 
-	// ClaimEvent records that the event key has been seen. It returns false
-	// when the key was claimed before (a duplicate). Two concurrent
-	// transactions claiming one key: exactly one gets true.
-	ClaimEvent(ctx context.Context, key EventKey) (bool, error)
+// ApplyState is what [Store.LoadApply] read.
+type ApplyState struct {
+	// Link is the stored link, nil when the store has no such link.
+	Link *Link
+	// Payment is the stored payment, nil when it is new.
+	Payment *Payment
+	// Claimed lists the event keys already claimed for the payment.
+	Claimed []EventKey
+}
 
-	// GetPaymentForUpdate reads and locks a payment.
-	GetPaymentForUpdate(ctx context.Context, providerName, paymentID string) (*Payment, error)
-	// PutPayment inserts or updates a payment keyed by (Provider, ID).
-	PutPayment(ctx context.Context, p *Payment) error
-	// AddStatusChange appends to a payment's status history.
-	AddStatusChange(ctx context.Context, c StatusChange) error
+// HasClaimed reports whether key was claimed.
+func (st *ApplyState) HasClaimed(key EventKey) bool {
+	for _, k := range st.Claimed {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
 
-	// EnqueueHooks creates one run per hook name for ev (unique per event
-	// and hook) and queues them for delivery once the transaction commits.
-	EnqueueHooks(ctx context.Context, ev HookEvent, hooks []string) error
+// ApplyWrite is everything one event changes, written by [Store.Apply] in
+// one atomic step. Nil and empty fields are not written.
+type ApplyWrite struct {
+	// Callback is the callback as received, with its verdict (callbacks
+	// only; every callback is kept, duplicates included). Apply sets its ID.
+	Callback *CallbackRecord
+	// Claim is the event key to claim, unique per store: Apply fails with
+	// ErrWriteConflict when it was claimed before.
+	Claim *EventKey
+	// Event is the JSON of the [HookEvent] the HookRuns deliver, stored with
+	// the claim.
+	Event []byte
+	// Payment is the payment as it must be stored (insert or update).
+	Payment *Payment
+	// PreviousStatus is the status the payment had when it was read ("" when
+	// it was new): Apply fails with ErrWriteConflict when the stored payment
+	// differs from it.
+	PreviousStatus PaymentStatus
+	// StatusChange is appended to the payment's history.
+	StatusChange *StatusChange
+	// LinkStatus, when set, is the link's new status (a SINGLE link that
+	// was paid becomes INACTIVE), written with LinkUpdatedAt.
+	LinkStatus    LinkStatus
+	LinkUpdatedAt time.Time
+	// HookRuns are queued for delivery, one per hook, pending and due at
+	// once. A run that exists for the same event and hook is left alone.
+	HookRuns []NewHookRun
+}
+
+// NewHookRun is a hook run to create with an [ApplyWrite].
+type NewHookRun struct {
+	EventID        string
+	Hook           string
+	IdempotencyKey string
 }
 
 // Verdict is what the library decided about one callback or event.
@@ -102,13 +148,36 @@ const (
 	// and flagged, never paid.
 	VerdictAmountMismatch Verdict = "amount_mismatch"
 	// VerdictUnverified: verify-by-refetch could not confirm the event with
-	// the provider. Recorded and flagged, never paid.
+	// the provider. The callback is recorded and answered with an error, so
+	// the provider delivers it again; nothing else changes.
 	VerdictUnverified Verdict = "unverified"
+	// VerdictUnknownStatus: the provider reported a status this library
+	// does not know. Recorded and flagged, never applied; the raw status is
+	// in the callback's body.
+	VerdictUnknownStatus Verdict = "unknown_status"
 )
 
 // Flagged reports whether the verdict needs a human to look.
 func (v Verdict) Flagged() bool {
-	return v == VerdictUnknownLink || v == VerdictAmountMismatch || v == VerdictUnverified
+	switch v {
+	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus:
+		return true
+	}
+	return false
+}
+
+// Verdicts lists every verdict.
+func Verdicts() []Verdict {
+	return []Verdict{VerdictApplied, VerdictDuplicate, VerdictStale, VerdictUnknownLink,
+		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus}
+}
+
+// HookIdempotencyKey is the idempotency key of the run of hook for the
+// event eventID: the same in every process and store, "paylink_" and the
+// hex SHA-256 of both.
+func HookIdempotencyKey(eventID, hook string) string {
+	sum := sha256.Sum256([]byte(eventID + "\x00" + hook))
+	return "paylink_" + hex.EncodeToString(sum[:])
 }
 
 // CallbackRecord is one callback as received.
@@ -144,6 +213,67 @@ type StatusChange struct {
 	At        time.Time
 }
 
+// HookQueue persists hook runs and hands them out under leases. The rules
+// (which hooks exist, attempts, backoff, timeouts, panics, when a run has
+// failed for good) live in [Service]; a queue only stores and delivers.
+// gormstore's Store is also a HookQueue, in the same database as the
+// ledger, so [Store.Apply] queues runs atomically with the event; the
+// in-memory store likewise. Every HookQueue passes providertest.TestStore's
+// queue tests.
+type HookQueue interface {
+	// ClaimHookRuns leases up to limit due runs (pending or retrying, due
+	// at or before now, not under a live lease) of the named hooks only,
+	// oldest due first, until now+lease. Each claimed run's Attempts is
+	// incremented: a claim is an attempt, even if the process dies in it.
+	// Two concurrent claims never return the same run.
+	ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]ClaimedHookRun, error)
+	// ExtendHookLeases moves the lease of each run still held under its
+	// token to until.
+	ExtendHookLeases(ctx context.Context, leases []HookLease, until time.Time) error
+	// FinishHookRuns records the outcomes of attempts, each only if its
+	// lease token still holds the run; it returns the ids whose lease had
+	// been lost (their outcome was not recorded).
+	FinishHookRuns(ctx context.Context, results []HookResult) (lost []int64, err error)
+	// RetryHookRun puts a FAILED run back in the queue, pending, due now,
+	// with no attempts. Retrying a run in any other state is
+	// CodeFailedPrecondition; an unknown id is CodeNotFound.
+	RetryHookRun(ctx context.Context, id int64) error
+	// ListHookRuns returns hook runs, oldest first.
+	ListHookRuns(ctx context.Context, filter HookRunFilter) ([]HookRun, error)
+}
+
+// ClaimedHookRun is a run handed out by [HookQueue.ClaimHookRuns].
+type ClaimedHookRun struct {
+	Run HookRun
+	// Lease is the token that holds the run: only its holder may extend
+	// the lease or record the outcome.
+	Lease string
+	// Event is the JSON of the run's HookEvent as stored with its claim;
+	// nil when the event row is missing.
+	Event []byte
+}
+
+// HookLease names one leased run.
+type HookLease struct {
+	ID    int64
+	Token string
+}
+
+// HookResult is the outcome of one attempt, as [Service] decided it.
+type HookResult struct {
+	HookLease
+	// State is the run's new state: succeeded, retrying or failed; or
+	// pending with Release, for an attempt given back unfinished (the
+	// process is stopping), which does not count.
+	State HookRunState
+	// Release gives the run back without counting the attempt.
+	Release bool
+	// NextAt is when a retrying or released run is due again.
+	NextAt time.Time
+	// Error is the attempt's error, empty on success.
+	Error string
+}
+
 // HookRunState is where one hook run stands.
 type HookRunState string
 
@@ -155,7 +285,8 @@ const (
 	HookRunRetrying HookRunState = "retrying"
 	// HookRunSucceeded: the hook returned nil. It will not run again.
 	HookRunSucceeded HookRunState = "succeeded"
-	// HookRunFailed: every attempt failed. Retry it with Store.RetryHookRun.
+	// HookRunFailed: every attempt failed, or the run cannot be delivered
+	// (its event is missing). Retry it with [Service.RetryHookRun].
 	HookRunFailed HookRunState = "failed"
 )
 
@@ -165,14 +296,16 @@ type HookRun struct {
 	EventID string // EventKey.String()
 	Hook    string
 	State   HookRunState
-	// Attempts counts finished attempts.
+	// Attempts counts started attempts (a claim is an attempt).
 	Attempts  int
 	LastError string
 	// IdempotencyKey is stable for the run across attempts and processes:
 	// hooks use it to make their own side effects idempotent.
 	IdempotencyKey string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// NextAt is when the run is due (pending and retrying runs).
+	NextAt    time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // HookRunFilter selects hook runs; zero fields match everything.
@@ -183,25 +316,19 @@ type HookRunFilter struct {
 	Limit   int
 }
 
-// HookDispatcher runs one attempt of a hook run. [Service] implements it.
-// A nil error marks the run succeeded; an error schedules a retry (or marks
-// the run failed after the policy's last attempt).
-type HookDispatcher interface {
-	DispatchHook(ctx context.Context, run HookRun, ev HookEvent) error
-}
-
 // HookPolicy says how often and how patiently hook runs are attempted.
 type HookPolicy struct {
 	// MaxAttempts is the number of attempts before a run is FAILED.
 	MaxAttempts int
-	// Backoff returns the wait before attempt n+1 after attempt n failed (n >= 1).
+	// Backoff returns the wait before attempt n+1 after attempt n failed
+	// (n >= 1); the runner adds up to 10% jitter.
 	Backoff func(attempt int) time.Duration
 	// Timeout bounds one attempt.
 	Timeout time.Duration
 }
 
 // DefaultHookPolicy is 10 attempts with exponential backoff from 1 s
-// doubling to at most 10 min (with jitter added by the store), and 1 min per attempt.
+// doubling to at most 10 min (plus up to 10% jitter), and 1 min per attempt.
 func DefaultHookPolicy() HookPolicy {
 	return HookPolicy{MaxAttempts: 10, Backoff: ExponentialBackoff(time.Second, 10*time.Minute), Timeout: time.Minute}
 }

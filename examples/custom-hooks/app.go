@@ -100,7 +100,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	admin := r.Group("/admin")
 	admin.GET("/hook-runs", func(c *gin.Context) {
-		runs, err := svc.Store().ListHookRuns(c.Request.Context(), provider.HookRunFilter{
+		runs, err := svc.ListHookRuns(c.Request.Context(), provider.HookRunFilter{
 			State: provider.HookRunState(c.Query("state")), Hook: c.Query("hook"),
 		})
 		reply(c, runs, err)

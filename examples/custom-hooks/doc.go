@@ -19,7 +19,7 @@
 // HOOK_MAX_ATTEMPTS times (default 3) is FAILED; the admin routes show it
 // and put it back in the queue:
 //
-//	GET  /admin/hook-runs?state=failed   svc.Store().ListHookRuns
+//	GET  /admin/hook-runs?state=failed   svc.ListHookRuns
 //	POST /admin/hook-runs/:id/retry      svc.RetryHookRun
 //	GET  /admin/outbox                   the mails, with sent_at
 //	GET  /admin/audit                    the audit hook's rows

@@ -3,38 +3,33 @@ package providertest
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	crand "crypto/rand"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/paylinkgo/paylink/provider"
 )
 
-// MemStore is an in-memory [provider.Store]: the reference implementation
-// of the Store contract. Transactions are serialized and atomic (a failed
-// one leaves nothing behind). Hook runs are delivered by a worker started
-// with StartHooks, with the policy's retries. Nothing survives the process,
-// so use it in tests and demos, never in production.
+// MemStore is an in-memory [provider.Store] and [provider.HookQueue]: the
+// reference implementation of both contracts. Every call is atomic under
+// one lock; a transaction (InTx) holds the lock throughout and a failed one
+// leaves nothing behind. Nothing survives the process, so use it in tests
+// and demos, never in production.
 type MemStore struct {
 	mu    sync.Mutex // guards state; held for the whole of a transaction
 	state memState
-	wake  chan struct{}
-
-	runMu  sync.Mutex // guards the worker fields below
-	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 type memState struct {
 	links     map[string]provider.Link // key: provider \x00 id
 	payments  map[string]provider.Payment
 	callbacks []provider.CallbackRecord
-	events    map[string]provider.HookEvent // claimed keys; value set by EnqueueHooks
+	events    map[string][]byte // claimed event ids -> hook event JSON
+	claims    map[string][]provider.EventKey
 	changes   []provider.StatusChange
 	runs      []memRun
 	reconAt   map[string]time.Time
@@ -42,8 +37,9 @@ type memState struct {
 }
 
 type memRun struct {
-	run  provider.HookRun
-	next time.Time // earliest next attempt
+	run        provider.HookRun
+	leaseUntil time.Time
+	token      string
 }
 
 // NewMemStore returns an empty in-memory store.
@@ -51,13 +47,15 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		state: memState{
 			links: map[string]provider.Link{}, payments: map[string]provider.Payment{},
-			events: map[string]provider.HookEvent{}, reconAt: map[string]time.Time{},
+			events: map[string][]byte{}, claims: map[string][]provider.EventKey{}, reconAt: map[string]time.Time{},
 		},
-		wake: make(chan struct{}, 1),
 	}
 }
 
-var _ provider.Store = (*MemStore)(nil)
+var (
+	_ provider.Store     = (*MemStore)(nil)
+	_ provider.HookQueue = (*MemStore)(nil)
+)
 
 func key(providerName, id string) string { return providerName + "\x00" + id }
 
@@ -68,43 +66,131 @@ func notFound(what, id string) error {
 type memTxKey struct{}
 
 // InTx runs fn atomically. A nested InTx (ctx from an outer fn) joins the
-// outer transaction.
+// outer transaction, and so do the store's other methods called with it.
 func (s *MemStore) InTx(ctx context.Context, fn func(ctx context.Context, tx provider.Tx) error) error {
-	if tx, ok := ctx.Value(memTxKey{}).(*memTx); ok && tx.store == s {
+	if tx := s.txOf(ctx); tx != nil {
 		return fn(ctx, tx)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	tx := &memTx{store: s, st: &s.state}
 	err := fn(context.WithValue(ctx, memTxKey{}, tx), tx)
 	if err != nil {
 		tx.rollback()
 	}
-	s.mu.Unlock()
-	if err == nil && tx.enqueued {
-		s.poke()
-	}
 	return err
 }
 
-func (s *MemStore) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+func (s *MemStore) txOf(ctx context.Context) *memTx {
+	if tx, ok := ctx.Value(memTxKey{}).(*memTx); ok && tx.store == s {
+		return tx
 	}
+	return nil
 }
 
-func (s *MemStore) locked(fn func(st *memState)) {
+// do runs fn in ctx's transaction, or in a new one.
+func (s *MemStore) do(ctx context.Context, fn func(tx *memTx) error) error {
+	return s.InTx(ctx, func(_ context.Context, t provider.Tx) error { return fn(t.(*memTx)) })
+}
+
+// read runs fn on the state under the lock (or in ctx's transaction).
+func (s *MemStore) read(ctx context.Context, fn func(st *memState)) {
+	if tx := s.txOf(ctx); tx != nil {
+		fn(tx.st)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(&s.state)
 }
 
+// LoadApply implements provider.Store.
+func (s *MemStore) LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*provider.ApplyState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := &provider.ApplyState{}
+	s.read(ctx, func(ms *memState) {
+		if l, ok := ms.links[key(providerName, linkID)]; ok {
+			st.Link = &l
+		}
+		if p, ok := ms.payments[key(providerName, paymentID)]; ok {
+			st.Payment = &p
+		}
+		st.Claimed = slices.Clone(ms.claims[key(providerName, paymentID)])
+	})
+	return st, nil
+}
+
+// Apply implements provider.Store: it checks the claim and the payment's
+// status, then writes everything, under one lock.
+func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.do(ctx, func(tx *memTx) error {
+		st := tx.st
+		if c := w.Claim; c != nil {
+			if _, taken := st.events[c.String()]; taken {
+				return fmt.Errorf("providertest.MemStore.Apply: event %s: %w", c, provider.ErrWriteConflict)
+			}
+		}
+		if p := w.Payment; p != nil {
+			cur, ok := st.payments[key(p.Provider, p.ID)]
+			if ok != (w.PreviousStatus != "") || (ok && cur.Status != w.PreviousStatus) {
+				return fmt.Errorf("providertest.MemStore.Apply: payment %s: %w", p.ID, provider.ErrWriteConflict)
+			}
+		}
+		if c := w.Claim; c != nil {
+			setKey(tx, st.events, c.String(), slices.Clone(w.Event))
+			k := key(c.Provider, c.PaymentID)
+			setKey(tx, st.claims, k, append(slices.Clip(st.claims[k]), *c))
+		}
+		if p := w.Payment; p != nil {
+			setKey(tx, st.payments, key(p.Provider, p.ID), *p)
+		}
+		if c := w.StatusChange; c != nil {
+			push(tx, &st.changes, *c)
+		}
+		if w.LinkStatus != "" && w.Payment != nil {
+			k := key(w.Payment.Provider, w.Payment.LinkID)
+			if l, ok := st.links[k]; ok {
+				l.Status, l.UpdatedAt = w.LinkStatus, w.LinkUpdatedAt
+				setKey(tx, st.links, k, l)
+			}
+		}
+		now := time.Now()
+	runs:
+		for _, nr := range w.HookRuns {
+			for _, r := range st.runs {
+				if r.run.EventID == nr.EventID && r.run.Hook == nr.Hook {
+					continue runs
+				}
+			}
+			push(tx, &st.runs, memRun{run: provider.HookRun{
+				ID: tx.nextID(), EventID: nr.EventID, Hook: nr.Hook, State: provider.HookRunPending,
+				IdempotencyKey: nr.IdempotencyKey, NextAt: now, CreatedAt: now, UpdatedAt: now,
+			}})
+		}
+		if c := w.Callback; c != nil {
+			c.ID = tx.nextID()
+			if c.ReceivedAt.IsZero() {
+				c.ReceivedAt = now
+			}
+			rec := *c
+			rec.Body = slices.Clone(c.Body)
+			push(tx, &st.callbacks, rec)
+		}
+		return nil
+	})
+}
+
 // GetLink implements provider.Store.
 func (s *MemStore) GetLink(ctx context.Context, providerName, linkID string) (l *provider.Link, err error) {
-	s.locked(func(st *memState) { l, err = st.getLink(providerName, linkID) })
+	s.read(ctx, func(st *memState) { l, err = st.getLink(providerName, linkID) })
 	return l, err
 }
 
@@ -118,7 +204,7 @@ func (st *memState) getLink(providerName, linkID string) (*provider.Link, error)
 
 // GetLinkByIdempotencyKey implements provider.Store.
 func (s *MemStore) GetLinkByIdempotencyKey(ctx context.Context, k string) (l *provider.Link, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for _, x := range st.links {
 			if k != "" && x.IdempotencyKey == k {
 				l = &x
@@ -132,7 +218,7 @@ func (s *MemStore) GetLinkByIdempotencyKey(ctx context.Context, k string) (l *pr
 
 // ListOpenLinks implements provider.Store.
 func (s *MemStore) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) (out []provider.Link, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for _, l := range st.links {
 			if l.Provider == providerName && l.Status == provider.LinkActive && !l.CreatedAt.Before(since) {
 				out = append(out, l)
@@ -151,8 +237,7 @@ func (s *MemStore) ListOpenLinks(ctx context.Context, providerName string, since
 
 // MarkReconciled implements provider.Store.
 func (s *MemStore) MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error {
-	return s.InTx(ctx, func(ctx context.Context, t provider.Tx) error {
-		tx := t.(*memTx)
+	return s.do(ctx, func(tx *memTx) error {
 		if _, err := tx.st.getLink(providerName, linkID); err != nil {
 			return err
 		}
@@ -163,21 +248,20 @@ func (s *MemStore) MarkReconciled(ctx context.Context, providerName, linkID stri
 
 // GetPayment implements provider.Store.
 func (s *MemStore) GetPayment(ctx context.Context, providerName, paymentID string) (p *provider.Payment, err error) {
-	s.locked(func(st *memState) { p, err = st.getPayment(providerName, paymentID) })
+	s.read(ctx, func(st *memState) {
+		x, ok := st.payments[key(providerName, paymentID)]
+		if !ok {
+			err = notFound("payment", paymentID)
+			return
+		}
+		p = &x
+	})
 	return p, err
-}
-
-func (st *memState) getPayment(providerName, paymentID string) (*provider.Payment, error) {
-	p, ok := st.payments[key(providerName, paymentID)]
-	if !ok {
-		return nil, notFound("payment", paymentID)
-	}
-	return &p, nil
 }
 
 // ListLinkPayments implements provider.Store.
 func (s *MemStore) ListLinkPayments(ctx context.Context, providerName, linkID string) (out []provider.Payment, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for _, p := range st.payments {
 			if p.Provider == providerName && p.LinkID == linkID {
 				out = append(out, p)
@@ -192,7 +276,7 @@ func (s *MemStore) ListLinkPayments(ctx context.Context, providerName, linkID st
 
 // ListStatusChanges implements provider.Store.
 func (s *MemStore) ListStatusChanges(ctx context.Context, providerName, paymentID string) (out []provider.StatusChange, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for _, c := range st.changes {
 			if c.Provider == providerName && c.PaymentID == paymentID {
 				out = append(out, c)
@@ -204,7 +288,7 @@ func (s *MemStore) ListStatusChanges(ctx context.Context, providerName, paymentI
 
 // ListCallbacks implements provider.Store.
 func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter) (out []provider.CallbackRecord, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for i := len(st.callbacks) - 1; i >= 0; i-- {
 			c := st.callbacks[i]
 			if (f.Provider == "" || c.Provider == f.Provider) && (f.PaymentID == "" || c.PaymentID == f.PaymentID) &&
@@ -219,9 +303,9 @@ func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter)
 	return out, nil
 }
 
-// ListHookRuns implements provider.Store.
+// ListHookRuns implements provider.HookQueue.
 func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (out []provider.HookRun, err error) {
-	s.locked(func(st *memState) {
+	s.read(ctx, func(st *memState) {
 		for _, r := range st.runs {
 			if (f.EventID == "" || r.run.EventID == f.EventID) && (f.Hook == "" || r.run.Hook == f.Hook) &&
 				(f.State == "" || r.run.State == f.State) {
@@ -235,10 +319,9 @@ func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (
 	return out, nil
 }
 
-// RetryHookRun implements provider.Store.
+// RetryHookRun implements provider.HookQueue.
 func (s *MemStore) RetryHookRun(ctx context.Context, id int64) error {
-	return s.InTx(ctx, func(ctx context.Context, t provider.Tx) error {
-		tx := t.(*memTx)
+	return s.do(ctx, func(tx *memTx) error {
 		for i := range tx.st.runs {
 			r := &tx.st.runs[i]
 			if r.run.ID != id {
@@ -250,143 +333,104 @@ func (s *MemStore) RetryHookRun(ctx context.Context, id int64) error {
 			}
 			old := *r
 			tx.onRollback(func() { *r = old })
-			r.run.State, r.run.Attempts, r.next = provider.HookRunPending, 0, time.Time{}
-			r.run.UpdatedAt = time.Now()
-			tx.enqueued = true
+			now := time.Now()
+			r.run.State, r.run.Attempts, r.run.LastError, r.run.NextAt, r.run.UpdatedAt = provider.HookRunPending, 0, "", now, now
+			r.leaseUntil, r.token = time.Time{}, ""
 			return nil
 		}
 		return notFound("hook run", strconv.FormatInt(id, 10))
 	})
 }
 
-// StartHooks implements provider.Store: one worker goroutine delivers due
-// runs, one at a time, until StopHooks or ctx is done.
-func (s *MemStore) StartHooks(ctx context.Context, d provider.HookDispatcher, policy provider.HookPolicy) error {
-	s.runMu.Lock()
-	defer s.runMu.Unlock()
-	if s.cancel != nil {
-		return provider.Errorf(provider.CodeFailedPrecondition, "providertest.MemStore.StartHooks", "hooks already started")
+// ClaimHookRuns implements provider.HookQueue.
+func (s *MemStore) ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]provider.ClaimedHookRun, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s.cancel, s.done = cancel, make(chan struct{})
-	go s.work(ctx, d, policy.WithDefaults(), s.done)
-	return nil
-}
-
-// StopHooks implements provider.Store.
-func (s *MemStore) StopHooks(ctx context.Context) error {
-	s.runMu.Lock()
-	cancel, done := s.cancel, s.done
-	s.cancel, s.done = nil, nil
-	s.runMu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *MemStore) work(ctx context.Context, d provider.HookDispatcher, policy provider.HookPolicy, done chan struct{}) {
-	defer close(done)
-	for {
-		wait := s.runDue(ctx, d, policy)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-s.wake:
-		case <-t.C:
+	var out []provider.ClaimedHookRun
+	err := s.do(ctx, func(tx *memTx) error {
+		var due []*memRun
+		for i := range tx.st.runs {
+			r := &tx.st.runs[i]
+			st := r.run.State
+			if (st == provider.HookRunPending || st == provider.HookRunRetrying) && !r.run.NextAt.After(now) &&
+				!r.leaseUntil.After(now) && slices.Contains(hooks, r.run.Hook) {
+				due = append(due, r)
+			}
 		}
-		t.Stop()
-	}
+		slices.SortStableFunc(due, func(a, b *memRun) int { return a.run.NextAt.Compare(b.run.NextAt) })
+		token := crand.Text()
+		for _, r := range due[:min(len(due), max(limit, 0))] {
+			old := *r
+			tx.onRollback(func() { *r = old })
+			r.run.Attempts++
+			r.run.UpdatedAt = now
+			r.leaseUntil, r.token = now.Add(lease), token
+			out = append(out, provider.ClaimedHookRun{Run: r.run, Lease: token, Event: slices.Clone(tx.st.events[r.run.EventID])})
+		}
+		return nil
+	})
+	return out, err
 }
 
-// runDue runs every due hook run once and returns how long to wait for the next.
-func (s *MemStore) runDue(ctx context.Context, d provider.HookDispatcher, policy provider.HookPolicy) time.Duration {
-	for ctx.Err() == nil {
-		var (
-			run  provider.HookRun
-			ev   provider.HookEvent
-			wait = time.Minute
-			due  bool
-		)
+// ExtendHookLeases implements provider.HookQueue.
+func (s *MemStore) ExtendHookLeases(ctx context.Context, leases []provider.HookLease, until time.Time) error {
+	return s.do(ctx, func(tx *memTx) error {
+		for _, l := range leases {
+			if r := tx.st.run(l); r != nil {
+				r.leaseUntil = until
+			}
+		}
+		return nil
+	})
+}
+
+// FinishHookRuns implements provider.HookQueue.
+func (s *MemStore) FinishHookRuns(ctx context.Context, results []provider.HookResult) (lost []int64, err error) {
+	err = s.do(ctx, func(tx *memTx) error {
 		now := time.Now()
-		s.locked(func(st *memState) {
-			for _, r := range st.runs {
-				if r.run.State != provider.HookRunPending && r.run.State != provider.HookRunRetrying {
-					continue
-				}
-				if !r.next.After(now) {
-					run, ev, due = r.run, st.events[r.run.EventID], true
-					return
-				}
-				wait = min(wait, r.next.Sub(now))
+		for _, res := range results {
+			r := tx.st.run(res.HookLease)
+			if r == nil {
+				lost = append(lost, res.ID)
+				continue
 			}
-		})
-		if !due {
-			return wait
-		}
-		err := dispatch(ctx, d, policy, run, ev)
-		if ctx.Err() != nil && err != nil {
-			return 0 // stopping: leave the run for the next start
-		}
-		s.locked(func(st *memState) {
-			for i := range st.runs {
-				r := &st.runs[i]
-				if r.run.ID != run.ID {
-					continue
-				}
-				r.run.Attempts++
-				r.run.UpdatedAt = time.Now()
-				switch {
-				case err == nil:
-					r.run.State, r.run.LastError = provider.HookRunSucceeded, ""
-				case r.run.Attempts >= policy.MaxAttempts:
-					r.run.State, r.run.LastError = provider.HookRunFailed, err.Error()
-				default:
-					r.run.State, r.run.LastError = provider.HookRunRetrying, err.Error()
-					r.next = time.Now().Add(jitter(policy.Backoff(r.run.Attempts)))
-				}
+			old := *r
+			tx.onRollback(func() { *r = old })
+			r.run.State, r.run.LastError, r.run.UpdatedAt = res.State, res.Error, now
+			if res.Release {
+				r.run.Attempts--
 			}
-		})
-	}
-	return 0
+			if !res.NextAt.IsZero() {
+				r.run.NextAt = res.NextAt
+			}
+			r.leaseUntil, r.token = time.Time{}, ""
+		}
+		return nil
+	})
+	return lost, err
 }
 
-// dispatch runs one attempt under the policy's timeout; a panic that
-// escapes the dispatcher becomes an error, so the worker lives on.
-func dispatch(ctx context.Context, d provider.HookDispatcher, policy provider.HookPolicy, run provider.HookRun, ev provider.HookEvent) (err error) {
-	ctx, cancel := context.WithTimeout(ctx, policy.Timeout)
-	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("hook %q panicked: %v", run.Hook, r)
+// run returns the run l holds, or nil.
+func (st *memState) run(l provider.HookLease) *memRun {
+	for i := range st.runs {
+		if r := &st.runs[i]; r.run.ID == l.ID {
+			if r.token == "" || r.token != l.Token {
+				return nil
+			}
+			return r
 		}
-	}()
-	return d.DispatchHook(ctx, run, ev)
-}
-
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
 	}
-	return d + rand.N(d/10+1)
+	return nil
 }
 
 // memTx changes the store's state in place, under the store's lock, and
 // keeps an undo log: a failed transaction is rolled back by running it
 // backwards. Each change costs O(1), whatever the store holds.
 type memTx struct {
-	store    *MemStore
-	st       *memState
-	undo     []func()
-	enqueued bool
+	store *MemStore
+	st    *memState
+	undo  []func()
 }
 
 func (tx *memTx) onRollback(f func()) { tx.undo = append(tx.undo, f) }
@@ -431,7 +475,7 @@ func (tx *memTx) GetLinkForUpdate(ctx context.Context, providerName, linkID stri
 }
 
 func (tx *memTx) PutLink(ctx context.Context, l *provider.Link) error {
-	if l.Provider == "" || l.ID == "" {
+	if l.Provider == "" || l.ID == "" || strings.ContainsRune(l.ID, 0) {
 		return provider.Errorf(provider.CodeInvalidArgument, "providertest.MemStore.PutLink", "link needs a provider and an id")
 	}
 	if l.IdempotencyKey != "" {
@@ -443,63 +487,4 @@ func (tx *memTx) PutLink(ctx context.Context, l *provider.Link) error {
 	}
 	setKey(tx, tx.st.links, key(l.Provider, l.ID), *l)
 	return nil
-}
-
-func (tx *memTx) RecordCallback(ctx context.Context, rec *provider.CallbackRecord) error {
-	rec.ID = tx.nextID()
-	c := *rec
-	c.Body = slices.Clone(rec.Body)
-	push(tx, &tx.st.callbacks, c)
-	return nil
-}
-
-func (tx *memTx) ClaimEvent(ctx context.Context, k provider.EventKey) (bool, error) {
-	if _, ok := tx.st.events[k.String()]; ok {
-		return false, nil
-	}
-	setKey(tx, tx.st.events, k.String(), provider.HookEvent{ID: k.String()})
-	return true, nil
-}
-
-func (tx *memTx) GetPaymentForUpdate(ctx context.Context, providerName, paymentID string) (*provider.Payment, error) {
-	return tx.st.getPayment(providerName, paymentID)
-}
-
-func (tx *memTx) PutPayment(ctx context.Context, p *provider.Payment) error {
-	if p.Provider == "" || p.ID == "" {
-		return provider.Errorf(provider.CodeInvalidArgument, "providertest.MemStore.PutPayment", "payment needs a provider and an id")
-	}
-	setKey(tx, tx.st.payments, key(p.Provider, p.ID), *p)
-	return nil
-}
-
-func (tx *memTx) AddStatusChange(ctx context.Context, c provider.StatusChange) error {
-	push(tx, &tx.st.changes, c)
-	return nil
-}
-
-func (tx *memTx) EnqueueHooks(ctx context.Context, ev provider.HookEvent, hooks []string) error {
-	setKey(tx, tx.st.events, ev.ID, ev)
-	now := time.Now()
-outer:
-	for _, h := range hooks {
-		for _, r := range tx.st.runs {
-			if r.run.EventID == ev.ID && r.run.Hook == h {
-				continue outer
-			}
-		}
-		push(tx, &tx.st.runs, memRun{run: provider.HookRun{
-			ID: tx.nextID(), EventID: ev.ID, Hook: h, State: provider.HookRunPending,
-			IdempotencyKey: IdempotencyKey(ev.ID, h), CreatedAt: now, UpdatedAt: now,
-		}})
-		tx.enqueued = true
-	}
-	return nil
-}
-
-// IdempotencyKey derives a hook run's stable idempotency key from the event
-// id and hook name. Stores may use it so keys agree across implementations.
-func IdempotencyKey(eventID, hook string) string {
-	sum := sha256.Sum256([]byte(eventID + "\x00" + hook))
-	return "paylink_" + hex.EncodeToString(sum[:16])
 }

@@ -1,7 +1,6 @@
 package providertest_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -9,9 +8,5 @@ import (
 )
 
 func TestMemStoreConformance(t *testing.T) {
-	providertest.TestStore(t, func(t *testing.T) provider.Store {
-		s := providertest.NewMemStore()
-		t.Cleanup(func() { _ = s.StopHooks(context.Background()) })
-		return s
-	})
+	providertest.TestStore(t, func(t *testing.T) provider.Store { return providertest.NewMemStore() })
 }

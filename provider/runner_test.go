@@ -1,0 +1,233 @@
+package provider_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/providertest"
+)
+
+// replica is one process's Service over a store shared with others.
+func replica(t *testing.T, store *providertest.MemStore, mem *providertest.MemProvider, opts provider.ServiceOptions) *provider.Service {
+	t.Helper()
+	opts.Providers = []provider.Provider{mem}
+	if opts.HookPolicy.Backoff == nil {
+		opts.HookPolicy = provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: 10 * time.Second}
+	}
+	if opts.HookPollInterval == 0 {
+		opts.HookPollInterval = 20 * time.Millisecond
+	}
+	svc, err := provider.NewService(store, opts)
+	must(t, err)
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	return svc
+}
+
+func runsOf(t *testing.T, svc *provider.Service, f provider.HookRunFilter) []provider.HookRun {
+	t.Helper()
+	runs, err := svc.ListHookRuns(t.Context(), f)
+	must(t, err)
+	return runs
+}
+
+// During a rolling deploy an older replica runs beside a newer one that
+// has one more hook. The older one never takes that hook's runs (it would
+// burn their attempts and fail them); they wait for a replica that has it.
+func TestARunOfAHookThisProcessLacksWaitsForOneThatHasIt(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	var receipts, crm counter
+	older := replica(t, store, mem, provider.ServiceOptions{})
+	must(t, older.OnSucceeded("receipt", provider.SucceededHookFunc(receipts.hook)))
+	newer := replica(t, store, mem, provider.ServiceOptions{})
+	must(t, newer.OnSucceeded("receipt", provider.SucceededHookFunc(receipts.hook)))
+	must(t, newer.OnSucceeded("crm", provider.SucceededHookFunc(crm.hook)))
+
+	l, err := newer.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	if _, err := newer.ApplyEvent(t.Context(), event(l.ID, "P1", provider.PaymentSuccessful, 45000)); err != nil {
+		t.Fatal(err)
+	}
+	must(t, older.Start(t.Context()))
+	waitFor(t, "the receipt", func() bool { return receipts.total() == 1 })
+	time.Sleep(200 * time.Millisecond) // ten polls of the older replica
+	runs := runsOf(t, older, provider.HookRunFilter{Hook: "crm"})
+	if len(runs) != 1 || runs[0].State != provider.HookRunPending || runs[0].Attempts != 0 {
+		t.Fatalf("the crm run under the older replica = %+v, want pending with no attempt", runs)
+	}
+	must(t, newer.Start(t.Context()))
+	waitFor(t, "the crm hook on the newer replica", func() bool { return crm.total() == 1 })
+	waitFor(t, "the crm run to be recorded", func() bool {
+		runs := runsOf(t, newer, provider.HookRunFilter{Hook: "crm", State: provider.HookRunSucceeded})
+		return len(runs) == 1 && runs[0].Attempts == 1
+	})
+	if receipts.total() != 1 {
+		t.Fatalf("receipt ran %d times, want once", receipts.total())
+	}
+}
+
+// A run whose event is missing or unreadable fails loudly, never calls the
+// hook with an empty event.
+func TestARunWithoutAReadableEventFailsWithoutCallingTheHook(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		event []byte
+		want  string
+	}{
+		{"missing", nil, "missing"},
+		{"not JSON", []byte("{not json"), "cannot be decoded"},
+		{"another event", []byte(`{"id":"mem:OTHER:SUCCESSFUL"}`), "not"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+			svc := replica(t, store, mem, provider.ServiceOptions{})
+			var calls atomic.Int64
+			must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+				calls.Add(1)
+				return nil
+			})))
+			key := provider.EventKey{Provider: "mem", PaymentID: "P1", Status: provider.PaymentSuccessful}
+			id := key.String()
+			must(t, store.Apply(t.Context(), &provider.ApplyWrite{Claim: &key, Event: c.event, HookRuns: []provider.NewHookRun{
+				{EventID: id, Hook: "receipt", IdempotencyKey: provider.HookIdempotencyKey(id, "receipt")}}}))
+			must(t, svc.Start(t.Context()))
+			var run provider.HookRun
+			waitFor(t, "the run to fail", func() bool {
+				runs := runsOf(t, svc, provider.HookRunFilter{State: provider.HookRunFailed})
+				if len(runs) == 1 {
+					run = runs[0]
+				}
+				return len(runs) == 1
+			})
+			if calls.Load() != 0 {
+				t.Fatalf("the hook was called %d times", calls.Load())
+			}
+			if !strings.Contains(run.LastError, c.want) {
+				t.Fatalf("last error %q, want it to say %q", run.LastError, c.want)
+			}
+		})
+	}
+}
+
+// A process that dies in the middle of a hook leaves its run leased; the
+// lease lapses and another process (or the restarted one) runs it again,
+// with the same idempotency key, within a lease and a poll.
+func TestARunLeftByADeadProcessIsTakenOverWithinALease(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	const lease = 300 * time.Millisecond
+	svc := replica(t, store, mem, provider.ServiceOptions{HookLease: lease})
+	var keys []string
+	done := make(chan struct{})
+	must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+		keys = append(keys, ev.IdempotencyKey)
+		if ev.Attempt != 2 {
+			t.Errorf("attempt %d, want 2 (the dead process's claim counts)", ev.Attempt)
+		}
+		close(done)
+		return nil
+	})))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	f := &fixture{svc: svc, store: store, mem: mem}
+	f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
+	// The dead process: it claimed the run and was killed.
+	dead, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Now(), lease)
+	must(t, err)
+	if len(dead) != 1 {
+		t.Fatalf("dead process claimed %d runs", len(dead))
+	}
+	start := time.Now()
+	must(t, svc.Start(t.Context()))
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run was not taken over within 30 s")
+	}
+	if took := time.Since(start); took < lease/2 {
+		t.Errorf("taken over after %v, before the dead process's lease of %v lapsed", took, lease)
+	}
+	if keys[0] != dead[0].Run.IdempotencyKey {
+		t.Errorf("idempotency key changed across processes: %q, then %q", dead[0].Run.IdempotencyKey, keys[0])
+	}
+}
+
+// A hook that kills its process on every attempt still ends FAILED: a
+// claim is an attempt, so the budget runs out.
+func TestARunWhoseAttemptsAllDiedEndsFailed(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	svc := replica(t, store, mem, provider.ServiceOptions{HookLease: time.Millisecond})
+	var calls atomic.Int64
+	must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+		calls.Add(1)
+		return nil
+	})))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
+	for i := range 3 { // MaxAttempts: three processes die in turn
+		got, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Now().Add(time.Duration(i)*time.Second), time.Millisecond)
+		must(t, err)
+		if len(got) != 1 {
+			t.Fatalf("dead process %d claimed %d runs", i, len(got))
+		}
+	}
+	must(t, svc.Start(t.Context()))
+	waitFor(t, "the run to fail", func() bool {
+		return len(runsOf(t, svc, provider.HookRunFilter{State: provider.HookRunFailed})) == 1
+	})
+	if calls.Load() != 0 {
+		t.Fatalf("the hook ran after its attempts were spent")
+	}
+}
+
+// A hook slower than the policy's timeout is a failed attempt, and a
+// stopping process gives its running attempts back without counting them.
+func TestTimeoutsCountAndStopsDoNot(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	svc := replica(t, store, mem, provider.ServiceOptions{HookPolicy: provider.HookPolicy{
+		MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: 50 * time.Millisecond}})
+	started := make(chan struct{}, 10)
+	must(t, svc.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
+	must(t, svc.Start(t.Context()))
+	waitFor(t, "two timed-out attempts", func() bool {
+		runs := runsOf(t, svc, provider.HookRunFilter{State: provider.HookRunFailed})
+		return len(runs) == 1 && runs[0].Attempts == 2 && strings.Contains(runs[0].LastError, "timed out")
+	})
+	must(t, svc.Stop(t.Context()))
+
+	// Now a stop in the middle of an attempt.
+	svc2 := replica(t, store, mem, provider.ServiceOptions{HookPolicy: provider.HookPolicy{
+		MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: time.Minute}})
+	must(t, svc2.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	failed := runsOf(t, svc2, provider.HookRunFilter{State: provider.HookRunFailed})
+	must(t, svc2.RetryHookRun(t.Context(), failed[0].ID))
+	for len(started) > 0 {
+		<-started
+	}
+	must(t, svc2.Start(t.Context()))
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := svc2.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop with a running hook: %v, want the deadline", err)
+	}
+	runs := runsOf(t, svc2, provider.HookRunFilter{})
+	if len(runs) != 1 || runs[0].State != provider.HookRunPending || runs[0].Attempts != 0 {
+		t.Fatalf("after a stop mid-attempt: %+v, want pending with the attempt given back", runs)
+	}
+}
