@@ -258,7 +258,7 @@ func (c *Client) once(ctx context.Context, req request, u, body string, attempt 
 			return nil, 0, c.contextError(ctx, req.op, err)
 		}
 		return nil, 0, &provider.Error{Code: provider.CodeUnavailable, Op: req.op,
-			Message: "calling Flip: " + c.redact(err.Error()), Err: err}
+			Message: "calling Flip", Err: c.redactErr(err)}
 	}
 	defer resp.Body.Close()
 
@@ -280,7 +280,7 @@ func (c *Client) once(ctx context.Context, req request, u, body string, attempt 
 			return nil, 0, c.contextError(ctx, req.op, readErr)
 		}
 		return nil, 0, &provider.Error{Code: provider.CodeUnavailable, Op: req.op,
-			Message: "reading Flip's response: " + c.redact(readErr.Error()), Err: readErr}
+			Message: "reading Flip's response", Err: c.redactErr(readErr)}
 	}
 	if ok {
 		if int64(len(data)) > limit {
@@ -352,6 +352,12 @@ func (c *Client) redact(s string) string {
 	}
 	s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
 	return strings.ReplaceAll(s, strings.TrimPrefix(c.auth, "Basic "), "[REDACTED]")
+}
+
+// redactErr returns err with its text redacted and err itself kept in the
+// chain, for use as the cause of an error whose message shows it.
+func (c *Client) redactErr(err error) error {
+	return &redactedError{text: c.redact(err.Error()), err: err}
 }
 
 // scrub redacts the secret from every text field of e (a server could

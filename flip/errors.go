@@ -200,3 +200,15 @@ func jsonText(raw json.RawMessage) string {
 	}
 	return strconv.Quote(string(raw))
 }
+
+// redactedError is a cause as an error message may show it: its text with
+// the secret key removed. The cause itself stays in the chain, so errors.Is
+// and errors.As still reach it (a *url.Error, syscall.ECONNREFUSED,
+// context.Canceled).
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }

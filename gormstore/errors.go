@@ -26,10 +26,15 @@ const (
 	sqliteProtocol = 15
 )
 
-// wrap turns a database error into a *provider.Error with a portable code.
-// The message names the operation and the category only: the cause (kept
-// for errors.As) is never formatted into the message, so neither SQL text
-// nor connection strings reach logs through Error().
+// wrap turns a database error into a *provider.Error with a portable code
+// and op "gormstore."+op.
+//
+// The message names the category, and Error() adds the driver's own text
+// after it: "gormstore.GetLink: database error: ERROR: relation
+// \"paylink_links\" does not exist (SQLSTATE 42P01)". Driver errors carry
+// no SQL statement and no credentials: PostgreSQL's name the severity, the
+// server's message and the SQLSTATE; a failed connection names the user and
+// database, never the password; SQLite's name the result code.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -52,10 +57,11 @@ func (s *Store) wrap(op string, err error) error {
 	case provider.CodeDeadlineExceeded:
 		msg = "deadline exceeded"
 	}
-	// PostgreSQL's SQLSTATE names the failure without any SQL text or
-	// connection string, and gives whoever is paged something to go on.
+	// PostgreSQL's SQLSTATE names the failure, and gives whoever is paged
+	// something to go on. A *pgconn.PgError prints it already; name it here
+	// only when a wrapper around the PgError does not.
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code != "" {
+	if errors.As(err, &pgErr) && pgErr.Code != "" && !strings.Contains(err.Error(), "SQLSTATE "+pgErr.Code) {
 		msg += " (SQLSTATE " + pgErr.Code + ")"
 	}
 	return &provider.Error{Code: code, Op: "gormstore." + op, Message: msg, Err: err}
