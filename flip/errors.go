@@ -84,7 +84,8 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// ErrorCode returns the portable code of the error:
+// ErrorCode returns the portable code of the error, its only one (an
+// APIError has no cause, so no other code can show through it):
 //
 //	401                      CodeUnauthenticated (CodePermissionDenied for "IP is not Whitelisted")
 //	403                      CodePermissionDenied

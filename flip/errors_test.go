@@ -42,6 +42,105 @@ func requireOnce(t *testing.T, err error, s string) {
 	}
 }
 
+// Each answer of Flip's is an *APIError with exactly one code.
+func TestAPIErrorHasOneCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		code   provider.ErrorCode
+		// says is Flip's explanation, which the message holds once.
+		says string
+	}{
+		{"401 wrong key", 401, `{"name":"Unauthorized","message":"You are requesting with an invalid credential.","status":401}`,
+			provider.CodeUnauthenticated, "You are requesting with an invalid credential."},
+		{"401 IP not allow-listed", 401, `{"name":"Unauthorized","message":"IP is not Whitelisted","status":401}`,
+			provider.CodePermissionDenied, "IP is not Whitelisted"},
+		{"403", 403, `{"name":"Forbidden","message":"no access","status":403}`, provider.CodePermissionDenied, "no access"},
+		{"404", 404, `{"name":"Not Found","message":"Page not found.","status":404}`, provider.CodeNotFound, "Page not found."},
+		{"422 validation", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"amount","code":1058,"message":"Minimum amount is Rp10.000"}]}`,
+			provider.CodeInvalidArgument, "Minimum amount is Rp10.000"},
+		{"422 bill not found", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"bill_link_id","code":1050,"message":"Bill link ID is not Found"}]}`,
+			provider.CodeNotFound, "Bill link ID is not Found"},
+		{"422 link expired", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"expired_date","code":1048,"message":"Bill link has already expired"}]}`,
+			provider.CodeFailedPrecondition, "Bill link has already expired"},
+		{"422 link used", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"bill_link_id","code":1049,"message":"Bill link has already used"}]}`,
+			provider.CodeConflict, "Bill link has already used"},
+		{"429", 429, `{"message":"Too many requests"}`, provider.CodeUnavailable, "Too many requests"},
+		{"500", 500, `{"name":"Internal Server Error","message":"An internal server error occurred.","status":500}`,
+			provider.CodeUnavailable, "An internal server error occurred."},
+		{"502 from a gateway's HTML page", 502, `<html><body>Bad Gateway</body></html>`, provider.CodeUnavailable, "Bad Gateway"},
+		{"maintenance", 503, `{"name":"SERVICE_UNAVAILABLE","message":"Service or server is under maintenance","status":503}`,
+			provider.CodeUnavailable, "Service or server is under maintenance"},
+		{"a status Flip does not use", 418, `{"message":"short and stout"}`, provider.CodeUnknown, "short and stout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := setup(t, flip.Options{MaxRetries: -1}, answer(tt.status, tt.body))
+			_, err := c.GetBill(t.Context(), "4706")
+			requireOneCode(t, err, tt.code)
+			var apiErr *flip.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
+				t.Fatalf("errors.As(*flip.APIError) = %v; want the %d answer", apiErr, tt.status)
+			}
+			requireOnce(t, err, tt.says)
+
+			// Wrapped as the portable layer wraps it, the outer code wins
+			// and the APIError stays in the chain and in the message.
+			for _, wrap := range []struct {
+				err  error
+				code provider.ErrorCode
+			}{
+				{&provider.Error{Code: provider.CodeUnavailable, Op: "provider.ApplyEvent", Message: "could not confirm the payment", Err: err}, provider.CodeUnavailable},
+				{&provider.Error{Code: provider.CodeInternal, Op: "ginadapter.createLink", Message: "the payment provider refused this server's credentials", Err: err}, provider.CodeInternal},
+				{&provider.Error{Op: "provider.GetLink", Message: "reading the link", Err: err}, tt.code}, // no code of its own
+				{fmt.Errorf("order 7: %w", err), tt.code},
+			} {
+				requireOneCode(t, wrap.err, wrap.code)
+				if !errors.As(wrap.err, &apiErr) {
+					t.Errorf("errors.As does not reach the *flip.APIError through %q", wrap.err)
+				}
+				requireOnce(t, wrap.err, err.Error())
+			}
+		})
+	}
+}
+
+func TestCallbackErrorsHaveOneCode(t *testing.T) {
+	t.Parallel()
+	p := flip.NewProvider(seededClient(t, flip.Options{}), flip.ProviderOptions{})
+	notConfigured := p.CheckCallbackConfig()
+	tests := []struct {
+		name     string
+		err      error
+		code     provider.ErrorCode
+		sentinel error
+	}{
+		{"token not configured", flip.ErrTokenNotConfigured, provider.CodeUnauthenticated, flip.ErrTokenNotConfigured},
+		{"token missing", flip.ErrMissingToken, provider.CodeUnauthenticated, flip.ErrMissingToken},
+		{"token invalid", flip.ErrInvalidToken, provider.CodeUnauthenticated, flip.ErrInvalidToken},
+		{"malformed, with details", fmt.Errorf("%w: no data field", flip.ErrMalformedCallback), provider.CodeInvalidArgument, flip.ErrMalformedCallback},
+		{"too large", flip.ErrCallbackTooLarge, provider.CodeTooLarge, flip.ErrCallbackTooLarge},
+		{"CheckCallbackConfig", notConfigured, provider.CodeUnauthenticated, flip.ErrTokenNotConfigured},
+		// ginadapter refuses to mount a route without a token this way: the
+		// route is not unauthenticated, the server is misconfigured.
+		{"a missing token refused at mount time", &provider.Error{Code: provider.CodeFailedPrecondition, Op: "ginadapter.Mount",
+			Message: "verification is not configured", Err: notConfigured}, provider.CodeFailedPrecondition, flip.ErrTokenNotConfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			requireOneCode(t, tt.err, tt.code)
+			if !errors.Is(tt.err, tt.sentinel) {
+				t.Errorf("errors.Is(err, %v) = false", tt.sentinel)
+			}
+			requireOnce(t, tt.err, tt.sentinel.Error())
+		})
+	}
+}
+
 // roundTripFunc is an http.RoundTripper.
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
