@@ -213,14 +213,14 @@ func (c *Client) do(ctx context.Context, req request, out any) ([]byte, error) {
 			return nil, err
 		}
 		if ctx.Err() != nil {
-			return nil, contextError(ctx, req.op, err)
+			return nil, c.contextError(ctx, req.op, err)
 		}
 		wait := max(c.backoffFor(attempt), retryAfter)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, contextError(ctx, req.op, err)
+			return nil, c.contextError(ctx, req.op, err)
 		case <-t.C:
 		}
 	}
@@ -255,10 +255,10 @@ func (c *Client) once(ctx context.Context, req request, u, body string, attempt 
 		c.log.LogAttrs(ctx, slog.LevelWarn, "flip request failed",
 			append(attrs, slog.Duration("duration", time.Since(start)), slog.String("error", c.redact(err.Error())))...)
 		if ctx.Err() != nil {
-			return nil, 0, contextError(ctx, req.op, err)
+			return nil, 0, c.contextError(ctx, req.op, err)
 		}
 		return nil, 0, &provider.Error{Code: provider.CodeUnavailable, Op: req.op,
-			Message: "calling Flip: " + c.redact(err.Error()), Err: err}
+			Message: "calling Flip", Err: c.redactErr(err)}
 	}
 	defer resp.Body.Close()
 
@@ -277,10 +277,10 @@ func (c *Client) once(ctx context.Context, req request, u, body string, attempt 
 
 	if readErr != nil {
 		if ctx.Err() != nil {
-			return nil, 0, contextError(ctx, req.op, readErr)
+			return nil, 0, c.contextError(ctx, req.op, readErr)
 		}
 		return nil, 0, &provider.Error{Code: provider.CodeUnavailable, Op: req.op,
-			Message: "reading Flip's response: " + c.redact(readErr.Error()), Err: readErr}
+			Message: "reading Flip's response", Err: c.redactErr(readErr)}
 	}
 	if ok {
 		if int64(len(data)) > limit {
@@ -330,15 +330,17 @@ func isTransient(err error) bool {
 	return provider.CodeOf(err) == provider.CodeUnavailable
 }
 
-// contextError reports that ctx ended while op was running.
-func contextError(ctx context.Context, op string, cause error) error {
+// contextError reports that ctx ended while op was running; the context's
+// error is the cause, and cause (what the last attempt saw) is named in
+// the message, redacted.
+func (c *Client) contextError(ctx context.Context, op string, cause error) error {
 	code := provider.CodeCanceled
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		code = provider.CodeDeadlineExceeded
 	}
 	msg := "context ended"
 	if cause != nil {
-		msg = "context ended after: " + cause.Error()
+		msg = "context ended after: " + c.redact(cause.Error())
 	}
 	return &provider.Error{Code: code, Op: op, Message: msg, Err: ctx.Err()}
 }
@@ -350,6 +352,12 @@ func (c *Client) redact(s string) string {
 	}
 	s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
 	return strings.ReplaceAll(s, strings.TrimPrefix(c.auth, "Basic "), "[REDACTED]")
+}
+
+// redactErr returns err with its text redacted and err itself kept in the
+// chain, for use as the cause of an error whose message shows it.
+func (c *Client) redactErr(err error) error {
+	return &redactedError{text: c.redact(err.Error()), err: err}
 }
 
 // scrub redacts the secret from every text field of e (a server could

@@ -84,7 +84,8 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// ErrorCode returns the portable code of the error:
+// ErrorCode returns the portable code of the error, its only one (an
+// APIError has no cause, so no other code can show through it):
 //
 //	401                      CodeUnauthenticated (CodePermissionDenied for "IP is not Whitelisted")
 //	403                      CodePermissionDenied
@@ -200,3 +201,15 @@ func jsonText(raw json.RawMessage) string {
 	}
 	return strconv.Quote(string(raw))
 }
+
+// redactedError is a cause as an error message may show it: its text with
+// the secret key removed. The cause itself stays in the chain, so errors.Is
+// and errors.As still reach it (a *url.Error, syscall.ECONNREFUSED,
+// context.Canceled).
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }

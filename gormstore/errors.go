@@ -24,18 +24,29 @@ const (
 	sqliteIOErr    = 10
 	sqliteCantOpen = 14
 	sqliteProtocol = 15
+
+	// Extended result codes of a unique and a primary key violation.
+	sqliteConstraintUnique     = 2067
+	sqliteConstraintPrimaryKey = 1555
 )
 
-// wrap turns a database error into a *provider.Error with a portable code.
-// The message names the operation and the category only: the cause (kept
-// for errors.As) is never formatted into the message, so neither SQL text
-// nor connection strings reach logs through Error().
+// wrap turns a database error into a *provider.Error with a portable code
+// and op "gormstore."+op. An error that already reports a code (a
+// *provider.Error from a nested call, say) is returned as it is, so its
+// code is the one the caller sees.
+//
+// The message names the category, and Error() adds the driver's own text
+// after it: "gormstore.GetLink: database error: ERROR: relation
+// \"paylink_links\" does not exist (SQLSTATE 42P01)". Driver errors carry
+// no SQL statement and no credentials: PostgreSQL's name the severity, the
+// server's message and the SQLSTATE; a failed connection names the user and
+// database, never the password; SQLite's name the result code.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var pe *provider.Error
-	if errors.As(err, &pe) {
+	var coded interface{ ErrorCode() provider.ErrorCode }
+	if errors.As(err, &coded) {
 		return err
 	}
 	code := s.classify(err)
@@ -52,10 +63,11 @@ func (s *Store) wrap(op string, err error) error {
 	case provider.CodeDeadlineExceeded:
 		msg = "deadline exceeded"
 	}
-	// PostgreSQL's SQLSTATE names the failure without any SQL text or
-	// connection string, and gives whoever is paged something to go on.
+	// PostgreSQL's SQLSTATE names the failure, and gives whoever is paged
+	// something to go on. A *pgconn.PgError prints it already; name it here
+	// only when a wrapper around the PgError does not.
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code != "" {
+	if errors.As(err, &pgErr) && pgErr.Code != "" && !strings.Contains(err.Error(), "SQLSTATE "+pgErr.Code) {
 		msg += " (SQLSTATE " + pgErr.Code + ")"
 	}
 	return &provider.Error{Code: code, Op: "gormstore." + op, Message: msg, Err: err}
@@ -64,18 +76,39 @@ func (s *Store) wrap(op string, err error) error {
 // classify maps a database error to a provider.ErrorCode.
 func (s *Store) classify(err error) provider.ErrorCode {
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
+	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
 		return provider.CodeNotFound
 	case errors.Is(err, context.Canceled):
 		return provider.CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return provider.CodeDeadlineExceeded
-	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(s.translate(err), gorm.ErrDuplicatedKey):
+	case duplicateKey(err), errors.Is(s.translate(err), gorm.ErrDuplicatedKey):
 		return provider.CodeConflict
 	case unavailable(err):
 		return provider.CodeUnavailable
 	}
 	return provider.CodeInternal
+}
+
+// duplicateKey reports whether err, anywhere in its chain, is a unique or
+// primary key violation. The dialectors' translators look at the outermost
+// error only, so a violation wrapped on its way here would go unnoticed.
+func duplicateKey(err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		switch coded.Code() {
+		case sqliteConstraintUnique, sqliteConstraintPrimaryKey:
+			return true
+		}
+	}
+	return false
 }
 
 // translate asks the dialector to map a driver error to a gorm error.
