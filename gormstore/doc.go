@@ -1,8 +1,9 @@
-// Package gormstore is the provider.Store of paylink on GORM: PostgreSQL
-// (gorm.io/driver/postgres) in production, SQLite (github.com/glebarez/sqlite,
-// pure Go) as the embedded default. It records links, payments, every
-// callback, status history and hook runs in your own database, and runs
-// hooks durably through River (github.com/riverqueue/river).
+// Package gormstore is the provider.Store and provider.HookQueue of
+// paylink on GORM: PostgreSQL (gorm.io/driver/postgres) in production,
+// SQLite (github.com/glebarez/sqlite, pure Go) as the embedded default. It
+// records links, payments, every callback, status history and hook runs in
+// your own database, and queues hook runs beside them, so a run exists if
+// and only if the event that causes it was recorded.
 //
 // # Setup
 //
@@ -12,7 +13,7 @@
 //	store, err := gormstore.New(db, gormstore.Options{Logger: logger})
 //	svc, err := provider.NewService(store, provider.ServiceOptions{...})
 //	svc.OnSucceeded("mark_order_paid", ...)
-//	err = svc.Start(ctx) // calls store.StartHooks
+//	err = svc.Start(ctx) // runs hooks from the store's queue
 //	defer svc.Stop(shutdownCtx)
 //
 // # Models and migrations
@@ -22,17 +23,32 @@
 // all named paylink_*. Ids from providers are strings, money is an int64
 // amount plus a currency, times are UTC. [EventRecord] is the heart of
 // exactly-once: its unique (provider, payment_id, status) row is the dedupe
-// claim taken in the same transaction as the payment update, and it holds
-// the JSON of the provider.HookEvent hooks receive. [HookRunRecord] is one
-// event delivered to one named hook, unique per (event_id, hook), and is
-// the truth about whether that hook has run; River's job rows only carry
-// its id (River forgets finished jobs after a day, our rows stay).
+// claim written in the same atomic step as the payment update, and it
+// holds the JSON of the provider.HookEvent hooks receive. [HookRunRecord]
+// is one event delivered to one named hook, unique per (event_id, hook): it
+// is the queue entry (state, due time, lease) and the truth about whether
+// that hook has run.
 //
-// [Migrate] creates the tables and River's own (rivermigrate). It is
-// explicit ([New] never migrates), idempotent, and safe when several
-// replicas run it at once: on PostgreSQL it holds an advisory lock keyed by
-// the current schema. Tables go to the schema of the connection's
-// search_path, River's too.
+// [Migrate] creates the tables and, on PostgreSQL, the function
+// paylink_write_conflict(). It is explicit ([New] never migrates),
+// idempotent, and safe when several replicas run it at once: on PostgreSQL
+// it holds an advisory lock keyed by the current schema. Tables go to the
+// schema of the connection's search_path.
+//
+// # A callback in two statements
+//
+// [Store.LoadApply] reads the link, the payment and the payment's claimed
+// events in one SELECT, without locks. [Store.Apply] writes what the
+// Service decided. On PostgreSQL it is one statement: each write (callback,
+// event claim, payment, status change, link status, hook runs) is a CTE,
+// and a final CASE calls paylink_write_conflict(), which raises and so
+// rolls the whole statement back, when the claim was already taken or the
+// payment's status changed since it was read; the Service then reads and
+// decides again. No explicit transaction, no row lock: concurrent
+// callbacks never wait for each other's round trips. On SQLite, with one
+// writer, Apply is one immediate transaction of plain statements. Both
+// paths use database/sql directly: GORM's per-statement reflection cost
+// more than the statements on this path.
 //
 // # Transactions
 //
@@ -40,7 +56,9 @@
 // a transaction of your own, pass it in the context with [ContextWithTx]
 // or bind a store to it with [Store.WithTx]: the store then joins it and
 // neither commits nor rolls back. Store methods called with the ctx that
-// InTx hands to its function run in the same transaction.
+// InTx hands to its function run in the same transaction; Apply in a
+// joined transaction runs under a savepoint, so a refused write leaves
+// your transaction usable.
 //
 // Errors carry provider error codes: a missing row is CodeNotFound, an
 // idempotency key used by another link is CodeConflict, and a database that
@@ -48,36 +66,16 @@
 // adapter can answer 503 and the provider retries the callback. Error
 // messages never contain SQL or connection strings.
 //
-// # Hooks and River
+// # The hook queue
 //
-// [provider.Tx.EnqueueHooks] inserts one hook run per hook and one River job
-// per new run with InsertTx on the *sql.Tx inside the GORM transaction, so
-// a job exists if and only if the callback's transaction commits.
-// [Store.StartHooks] starts a River client (riverdatabasesql on the *sql.DB
-// GORM exposes, with a pgx LISTEN connection on PostgreSQL so new jobs
-// start within milliseconds; riversqlite on SQLite) whose worker:
-//
-//   - returns at once if the run already succeeded, so a re-delivered job
-//     never runs a hook twice;
-//   - leases the run, renewing the lease while the hook runs (a second job
-//     for the same run, such as one River rescued from a hook that ignores
-//     its context, waits for the lease), and records the attempt only while
-//     it still holds the lease;
-//   - calls the dispatcher with the event, attempt number and the run's
-//     stable idempotency key, under HookPolicy.Timeout, a panic counting as
-//     a failed attempt;
-//   - marks the run succeeded, or retrying (River retries after
-//     HookPolicy.Backoff plus jitter), or failed after HookPolicy.MaxAttempts,
-//     where it stays, visible, until [Store.RetryHookRun]. An attempt cut
-//     short by River's JobTimeout counts; one interrupted because the client
-//     is stopping does not, and the run is left for the next client.
-//
-// River is configured explicitly: JobTimeout (the hook timeout plus 30 s),
-// RescueStuckJobsAfter (a few minutes, not River's default hour, so a job
-// left by a crashed process is retried soon), MaxWorkers (10), and a short
-// FetchCooldown and FetchPollInterval. Runs enqueued while no client runs
-// (by another replica, or before a crash) are delivered by whichever
-// instance starts hooks next.
+// The rules of running hooks (which hooks exist, attempts, backoff,
+// timeouts, panics) are provider.Service's. This package only stores and
+// hands out runs: [Store.ClaimHookRuns] leases due runs of the named hooks
+// in one UPDATE ... RETURNING (FOR UPDATE SKIP LOCKED on PostgreSQL, so
+// replicas never share a run) together with their events,
+// [Store.ExtendHookLeases] and [Store.FinishHookRuns] renew and record in
+// one statement for a whole batch, and an outcome counts only while its
+// lease token still holds the run.
 //
 // # SQLite
 //
@@ -85,6 +83,5 @@
 // build); your program opens the database. Use [OpenSQLiteDSN] (WAL, a
 // busy timeout, _txlock=immediate) and then [ConfigureSQLite] (one
 // connection): SQLite has a single writer, and more connections only turn
-// waiting into SQLITE_BUSY errors. River's SQLite migrations need the jsonb
-// functions of the SQLite in github.com/glebarez/go-sqlite v1.23.0 or newer.
+// waiting into SQLITE_BUSY errors.
 package gormstore

@@ -33,7 +33,7 @@ func OpenSQLiteDSN(path string) string {
 }
 
 // ConfigureSQLite sets the pool of a SQLite *gorm.DB to one connection that
-// is kept open. Everything, the application's queries and River's
+// is kept open. Everything, the application's queries and the hook runner's
 // included, then takes turns on it, which is what SQLite does internally
 // anyway. It fails on any database that is not SQLite.
 //

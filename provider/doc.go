@@ -12,12 +12,15 @@
 // # The rules
 //
 // [Service.ApplyEvent] applies every piece of news about a payment (a
-// callback, a reconciliation, a customer's return) in one store
-// transaction: record the callback, claim the event (payment id + status,
-// so a repeat is a duplicate), move the payment along its state machine
-// (see [PaymentStatus]: never backwards), deactivate a paid SINGLE link,
-// and enqueue hook runs. It answers only after the commit. An event for an
-// unknown link or with the wrong amount is recorded and flagged, never paid.
+// callback, a reconciliation, a customer's return): it reads what the
+// rules need in one store call ([Store.LoadApply]), decides here (claim
+// the event, payment id + status, so a repeat is a duplicate; move the
+// payment along its state machine, see [PaymentStatus]: never backwards;
+// deactivate a paid SINGLE link; queue hook runs), and writes the decision
+// in one atomic store call ([Store.Apply]) that the store refuses when the
+// payment changed in between, so the Service decides again. It answers
+// only once the write is durable. An event for an unknown link, with the
+// wrong amount or an unknown status is recorded and flagged, never paid.
 //
 // # Hooks
 //
@@ -27,8 +30,10 @@
 // registered hook runs once per payment event when it succeeds; a hook that
 // returns an error or panics is retried with backoff ([HookPolicy]), and
 // after its last attempt its run is FAILED and visible through
-// [Store.ListHookRuns] until [Service.RetryHookRun]. A hook receives a
-// stable [HookEvent.IdempotencyKey] for its own side effects.
+// [Service.ListHookRuns] until [Service.RetryHookRun]. A hook receives a
+// stable [HookEvent.IdempotencyKey] for its own side effects. The runner
+// that does all this lives here, once, over the small [HookQueue] a store
+// implements; it claims only runs of hooks this process has registered.
 //
 // # Errors
 //

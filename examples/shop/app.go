@@ -82,8 +82,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		defer fake.Close() // after the hooks stop, before the database closes
 	}
 
-	// River reports routine queue statistics at INFO: keep the demo's
-	// output to what matters.
+	// The store logs only what needs attention: keep the demo's output to
+	// what matters.
 	quiet := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := gormstore.New(db, gormstore.Options{Logger: quiet.With("component", "gormstore")})
 	if err != nil {

@@ -103,7 +103,7 @@ func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error)
 	return db, nil
 }
 
-// migrate creates or updates paylink's tables (and River's), then the
+// migrate creates or updates paylink's tables, then the
 // shop's own.
 func migrate(ctx context.Context, db *gorm.DB) error {
 	if err := gormstore.Migrate(ctx, db); err != nil {
