@@ -17,9 +17,10 @@
 // many open-amount MULTIPLE links. A closed-loop client sends them at each
 // concurrency of -c; the servers report their own allocations, and paylink's
 // its hook lag and backlog. An open-loop run (-sustain) then offers paylink
-// a fixed rate. The report is printed as Markdown tables.
+// a fixed rate. The report is printed as Markdown tables, and -png draws
+// the throughput.
 //
-//	go run ./examples/callbackload
+//	go run ./examples/callbackload -png docs/benchmarks-throughput.png
 //
 // The program re-executes itself as the server under test, so the client's
 // own work never counts in the server's allocations. Every run is bounded:

@@ -67,6 +67,7 @@ type config struct {
 	rate     float64       // open-loop rate; 0: handwritten's c=16 rate
 	drain    time.Duration // how long to wait for paylink's hooks after a cell
 	timeout  time.Duration // bound on the whole run
+	png      string        // where to write the plot; empty: no plot
 }
 
 // parseFlags reads the driver's flags. getenv supplies the default DSN.
@@ -91,6 +92,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.Float64Var(&cfg.rate, "rate", 0, "open-loop rate in callbacks/s; 0 means handwritten's c=16 rate measured on the same database in this run")
 	fs.DurationVar(&cfg.drain, "drain", 30*time.Second, "how long to wait after a paylink cell for its hook backlog to drain")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "bound on the whole run")
+	fs.StringVar(&cfg.png, "png", "", "write a throughput plot to this PNG file")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

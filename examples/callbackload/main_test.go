@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,8 +44,9 @@ func TestSmallRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plot := filepath.Join(t.TempDir(), "throughput.png")
 	args := []string{"-n", strconv.Itoa(n), "-warmup", "10", "-c", conc, "-db", strings.Join(dbs, ","),
-		"-links", "10", "-cell-time", "2m", "-drain", "2m", "-sustain", "1s", "-rate", "20", "-timeout", "8m"}
+		"-links", "10", "-cell-time", "2m", "-drain", "2m", "-sustain", "1s", "-rate", "20", "-timeout", "8m", "-png", plot}
 	var out bytes.Buffer
 	progress := &runtest.Buffer{}
 	if err := run(t.Context(), args, exe, os.Getenv, &out, progress); err != nil {
@@ -82,6 +85,14 @@ func TestSmallRun(t *testing.T) {
 		checkRow(t, row, 20) // -rate 20 for 1 s
 	}
 
+	f, err := os.Open(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width != plotWidth || cfg.Height != plotHeight {
+		t.Errorf("plot: %+v, %v; want a %dx%d PNG", cfg, err, plotWidth, plotHeight)
+	}
 }
 
 // checkRow checks one report row: n callbacks, none failed, and for

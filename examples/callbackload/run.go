@@ -66,6 +66,13 @@ func run(ctx context.Context, args []string, exe string, getenv func(string) str
 			err = errors.Join(err, errW)
 		}
 	}
+	if cfg.png != "" && len(results) > 0 {
+		if errP := writePlot(cfg.png, results, cfg); errP != nil {
+			err = errors.Join(err, errP)
+		} else {
+			d.logf("wrote %s", cfg.png)
+		}
+	}
 	d.logf("done")
 	return err
 }
