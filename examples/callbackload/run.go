@@ -395,6 +395,10 @@ func (d *driver) startServer(ctx context.Context, db, handler, name string) (*se
 // stopServer closes the server's stdin (its signal to stop), waits for it
 // (killing it after a minute) and drops its database.
 func (d *driver) stopServer(s *server) {
+	// First our idle connections: the server's graceful shutdown waits 5 s
+	// for a connection that never carried a request, and the transport may
+	// have dialed a few of those.
+	s.client.http.CloseIdleConnections()
 	_ = s.stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
@@ -413,7 +417,6 @@ func (d *driver) stopServer(s *server) {
 	if err := s.cleanup(ctx); err != nil {
 		d.logf("%s %s: removing the database: %v", s.db, s.handler, err)
 	}
-	s.client.http.CloseIdleConnections()
 }
 
 // stats reads the server's counters; reset clears its hook lag samples.
