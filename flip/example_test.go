@@ -131,6 +131,7 @@ func ExampleStatusMappings() {
 	// FAILED        -> FAILED
 	// CANCELLED     -> CANCELLED
 	// CANCELED      -> CANCELLED
+	// EXPIRED       -> CANCELLED
 	// NOT_CONFIRMED -> PENDING
 	// PROCESSED     -> PENDING
 	// DONE          -> SUCCESSFUL

@@ -92,6 +92,9 @@ const (
 	PaymentNotConfirmed PaymentStatus = "NOT_CONFIRMED"
 	PaymentProcessed    PaymentStatus = "PROCESSED"
 	PaymentDone         PaymentStatus = "DONE"
+	// PaymentExpired is not in Flip's docs; third-party code uses it for
+	// what Flip calls CANCELLED, and it is read as such.
+	PaymentExpired PaymentStatus = "EXPIRED"
 )
 
 // Customer is the payer recorded on a step 2 or 3 bill.

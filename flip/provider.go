@@ -22,6 +22,14 @@ type ProviderOptions struct {
 	// CallbackToken is the validation token from Flip's dashboard. Empty
 	// (or only white space) means every callback is refused (fail closed).
 	CallbackToken string
+	// PreviousCallbackToken is accepted too while it is not blank: the
+	// token being retired during a rotation, so that callbacks Flip signed
+	// before the switch (and retries of them) are not lost. Each accepted
+	// callback is logged with the token it matched ("current" or
+	// "previous") while it is set; clear it once the previous token stops
+	// appearing. It never stands in for CallbackToken: without that, every
+	// callback is still refused. See docs/callbacks-and-security.md.
+	PreviousCallbackToken string
 	// MaxCallbackBytes caps a callback body; default DefaultMaxCallbackBytes.
 	MaxCallbackBytes int64
 	// PageSize is the number of payments asked per page when reading
@@ -29,7 +37,8 @@ type ProviderOptions struct {
 	// to Flip; a size Flip refuses is dropped for Flip's default.
 	PageSize int
 	// Logger receives the provider's records (unknown statuses, fields
-	// that could not be read). The default is the client's logger.
+	// that could not be read, which callback token matched). The default
+	// is the client's logger.
 	Logger *slog.Logger
 }
 
@@ -38,8 +47,7 @@ type ProviderOptions struct {
 type Provider struct {
 	c        *Client
 	name     string
-	token    string
-	maxBytes int64
+	verifier CallbackVerifier
 	pageSize int
 	log      *slog.Logger
 }
@@ -63,10 +71,13 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		panic("flip.NewProvider: nil *Client")
 	}
 	p := &Provider{
-		c:        c,
-		name:     cmp.Or(opts.Name, "flip"),
-		token:    opts.CallbackToken,
-		maxBytes: cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxCallbackBytes),
+		c:    c,
+		name: cmp.Or(opts.Name, "flip"),
+		verifier: CallbackVerifier{
+			Token:         opts.CallbackToken,
+			PreviousToken: opts.PreviousCallbackToken,
+			MaxBytes:      cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxCallbackBytes),
+		},
 		pageSize: max(opts.PageSize, 0),
 		log:      cmp.Or(opts.Logger, c.log),
 	}
@@ -91,7 +102,7 @@ func (p *Provider) GoString() string { return p.String() }
 // CheckCallbackConfig returns an error (matching ErrTokenNotConfigured)
 // when no callback token is configured, or only white space.
 func (p *Provider) CheckCallbackConfig() error {
-	if !tokenConfigured(p.token) {
+	if !tokenConfigured(p.verifier.Token) {
 		return fmt.Errorf("provider %q: %w", p.name, ErrTokenNotConfigured)
 	}
 	return nil
@@ -353,16 +364,38 @@ func midnight(t time.Time) time.Time {
 // callbacks are form-encoded.
 func (p *Provider) CallbackMediaType() string { return "application/x-www-form-urlencoded" }
 
-// ParseCallback verifies a callback with the configured token (see
-// [ParseCallback]) and returns it as an event. Event.Raw is the request
-// body as received minus its token field (see [RedactToken]), so storing
-// it never stores the secret; Payment.Raw is the data JSON.
+// ParseCallback verifies a callback with the configured token, or the
+// previous one during a rotation (see [CallbackVerifier.Parse]), and
+// returns it as an event. Event.Raw is the request body as received minus
+// its token field (see [RedactToken]), so storing it never stores the
+// secret; Payment.Raw is the data JSON.
+//
+// A status outside [StatusMappings] is not an error: the event has
+// Payment.Status "" (no portable status) and Payment.RawStatus holding
+// Flip's string, so that the caller can record and flag it and still
+// answer 200; refusing it would make Flip retry five times and then drop
+// the payment.
 func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
-	cb, body, err := parseCallback(r, p.token, p.maxBytes)
+	cb, body, err := p.verifier.parse(r)
 	if err != nil {
 		return nil, err
 	}
-	status, _ := MapPaymentStatus(cb.Status) // parseCallback accepts mapped statuses only
+	if tokenConfigured(p.verifier.PreviousToken) {
+		// A rotation is under way: say which token each callback used, so
+		// an operator sees when the previous one stops appearing.
+		p.log.LogAttrs(ctx, slog.LevelInfo, "flip: callback token matched",
+			slog.String("provider", p.name), slog.String("token", string(cb.MatchedToken)), slog.String("payment_id", cb.ID))
+	}
+	if len(cb.Problems) > 0 {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: callback has fields that could not be read",
+			slog.String("payment_id", cb.ID), slog.String("problems", problemsText(cb.Problems)))
+	}
+	status, ok := cb.PaymentStatus()
+	if !ok {
+		status = ""
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: callback with an unknown status",
+			slog.String("payment_id", cb.ID), slog.String("status", cb.Status))
+	}
 	return &provider.Event{
 		Provider:   p.name,
 		Source:     provider.SourceCallback,

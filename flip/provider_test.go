@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -491,6 +492,96 @@ func TestProviderParseCallback(t *testing.T) {
 	small := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken, MaxCallbackBytes: 64})
 	if _, err := small.ParseCallback(t.Context(), callbackRequest(t, body)); !errors.Is(err, flip.ErrCallbackTooLarge) {
 		t.Errorf("over the cap: %v, want ErrCallbackTooLarge", err)
+	}
+}
+
+func TestProviderParseCallbackStatuses(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken})
+	tests := []struct {
+		raw  string
+		want provider.PaymentStatus
+	}{
+		{"SUCCESSFUL", provider.PaymentSuccessful},
+		{"successful", provider.PaymentSuccessful},
+		{" Failed ", provider.PaymentFailed},
+		{"CANCELLED", provider.PaymentCancelled},
+		{"Canceled", provider.PaymentCancelled},
+		{"EXPIRED", provider.PaymentCancelled},
+		{"PENDING", provider.PaymentPending},
+		// Unknown: no portable status, the raw one kept, and no error, so
+		// that the service records and flags it and Flip gets its 200.
+		{"PAID", ""},
+		{"REFUNDED", ""},
+	}
+	for _, tt := range tests {
+		data := fmt.Sprintf(`{"id":"A","bill_link_id":7,"amount":10000,"status":%q}`, tt.raw)
+		ev, err := p.ParseCallback(t.Context(), callbackRequest(t, form(data, testToken)))
+		if err != nil {
+			t.Errorf("status %q: %v", tt.raw, err)
+			continue
+		}
+		if ev.Payment.Status != tt.want || ev.Payment.RawStatus != tt.raw {
+			t.Errorf("status %q: Status = %q, RawStatus = %q; want %q and the raw one", tt.raw, ev.Payment.Status, ev.Payment.RawStatus, tt.want)
+		}
+	}
+}
+
+func TestProviderTokenRotation(t *testing.T) {
+	t.Parallel()
+	const oldToken, newToken = "old-token", "new-token"
+	var logs syncBuffer
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: newToken, PreviousCallbackToken: oldToken,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, tok := range []string{newToken, oldToken} {
+		if _, err := p.ParseCallback(t.Context(), callbackRequest(t, form(validData(), tok))); err != nil {
+			t.Errorf("token %q refused: %v", tok, err)
+		}
+	}
+	if _, err := p.ParseCallback(t.Context(), callbackRequest(t, form(validData(), "other"))); !errors.Is(err, flip.ErrInvalidToken) {
+		t.Errorf("another token: %v, want ErrInvalidToken", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "token=current") || !strings.Contains(out, "token=previous") {
+		t.Errorf("logs do not say which token matched:\n%s", out)
+	}
+	if strings.Contains(out, oldToken) || strings.Contains(out, newToken) {
+		t.Errorf("a token is in the logs:\n%s", out)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", p, p, p); strings.Contains(s, oldToken) || strings.Contains(s, newToken) {
+		t.Errorf("token printed: %s", s)
+	}
+
+	// Outside a rotation, nothing is logged per callback.
+	var quiet syncBuffer
+	single := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: newToken, Logger: slog.New(slog.NewTextHandler(&quiet, nil))})
+	if _, err := single.ParseCallback(t.Context(), callbackRequest(t, form(validData(), newToken))); err != nil || quiet.String() != "" {
+		t.Errorf("single token: %v, logs %q", err, quiet.String())
+	}
+
+	// The previous token alone is not a configuration: fail closed.
+	only := flip.NewProvider(c, flip.ProviderOptions{PreviousCallbackToken: oldToken})
+	if err := only.CheckCallbackConfig(); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("CheckCallbackConfig with only a previous token = %v", err)
+	}
+	if _, err := only.ParseCallback(t.Context(), callbackRequest(t, form(validData(), oldToken))); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("ParseCallback with only a previous token = %v", err)
+	}
+}
+
+func TestProviderParseCallbackUnencodedBody(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken})
+	ev, err := p.ParseCallback(t.Context(), callbackRequest(t, flipSampleBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Payment.ID != "FT1" || ev.Payment.LinkID != "4740" || ev.Payment.Amount != provider.Rupiah(10000) ||
+		strings.Contains(string(ev.Raw), testToken) || !strings.HasPrefix(string(ev.Raw), `data={"id":"FT1"`) {
+		t.Errorf("event = %+v, Raw %s", ev.Payment, ev.Raw)
 	}
 }
 
