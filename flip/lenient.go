@@ -79,17 +79,22 @@ func newObjectReader(data []byte, prefix string, problems *[]FieldProblem) (*obj
 }
 
 // raw returns the field's JSON; a name matched exactly wins over one that
-// differs only in case (encoding/json's own rule).
+// differs only in case (encoding/json's own rule), and among those the
+// first in byte order, so that the choice never depends on map order.
 func (o *objectReader) raw(name string) (json.RawMessage, bool) {
 	if v, ok := o.fields[name]; ok {
 		return v, true
 	}
-	for k, v := range o.fields {
-		if strings.EqualFold(k, name) {
-			return v, true
+	best, found := "", false
+	for k := range o.fields {
+		if strings.EqualFold(k, name) && (!found || k < best) {
+			best, found = k, true
 		}
 	}
-	return nil, false
+	if !found {
+		return nil, false
+	}
+	return o.fields[best], true
 }
 
 // problem records that name could not be read.
@@ -344,8 +349,11 @@ func parseTime(raw json.RawMessage) (time.Time, error) {
 const unixMillisFrom = 1_000_000_000_000
 
 // unixTime reads unix seconds, or milliseconds from unixMillisFrom on, in
-// Asia/Jakarta; years outside 1..9999 are refused.
+// Asia/Jakarta; 0 is no time, and years outside 1..9999 are refused.
 func unixTime(n int64) (time.Time, error) {
+	if n == 0 {
+		return time.Time{}, nil
+	}
 	var t time.Time
 	if n >= unixMillisFrom || n <= -unixMillisFrom {
 		t = time.UnixMilli(n)

@@ -127,8 +127,10 @@ func TestParseTimestampFormats(t *testing.T) {
 		{"2024-09-02 06:34:46Z", at, false},
 		{"2024-09-02 13:34:46+07:00", at, false},
 		{"2024-09-02 13:34:46 +0700", at, false},
-		{"1725258886", at, false},    // unix seconds as text
-		{"1725258886000", at, false}, // unix milliseconds as text
+		{"1725258886", at, false},       // unix seconds as text
+		{"1725258886000", at, false},    // unix milliseconds as text
+		{"20240902", time.Time{}, true}, // not a unix time
+		{"-1725258886", time.Time{}, true},
 		{"", time.Time{}, false},
 		{"  ", time.Time{}, false},
 		{"null", time.Time{}, false},
@@ -161,6 +163,7 @@ func TestParseTimeNumbers(t *testing.T) {
 		{`1658379743000`, at, false},
 		{`1658379743.0`, at, false},
 		{`1658379743.5`, time.Time{}, true},
+		{`0`, time.Time{}, false},                // unset
 		{`99999999999999999`, time.Time{}, true}, // milliseconds far past year 9999
 		{`-99999999999999`, time.Time{}, true},
 	}

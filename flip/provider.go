@@ -23,8 +23,8 @@ type ProviderOptions struct {
 	// (or only white space) means every callback is refused (fail closed).
 	CallbackToken string
 	// PreviousCallbackToken is accepted too while it is not blank: the
-	// token being retired during a rotation, so that callbacks Flip signed
-	// before the switch (and retries of them) are not lost. Each accepted
+	// token being retired during a rotation, so that callbacks Flip made
+	// with it before the switch (and retries of them) are not lost. Each accepted
 	// callback is logged with the token it matched ("current" or
 	// "previous") while it is set; clear it once the previous token stops
 	// appearing. It never stands in for CallbackToken: without that, every

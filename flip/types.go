@@ -149,7 +149,8 @@ type Timestamp struct{ time.Time }
 // "YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DD" and the same
 // with a "T" instead of the space, read in [Location]; RFC 3339 and those
 // layouts followed by a zone offset ("+07:00", "+0700", "Z"), read in
-// their own zone; and unix seconds (milliseconds from 10^12 on) as digits.
+// their own zone; and unix seconds (milliseconds from 10^12 on) as 9 to 16
+// digits.
 // Fractional seconds are accepted. The empty string, "null" and MySQL's
 // zero date "0000-00-00 00:00:00" give the zero time.
 func ParseTimestamp(s string) (time.Time, error) {
@@ -167,7 +168,9 @@ func ParseTimestamp(s string) (time.Time, error) {
 			return inRange(t, s)
 		}
 	}
-	if isInteger(s) && len(s) <= 19 {
+	// Unix seconds have had 10 digits since 2001; shorter digit strings
+	// ("20240902") are something else.
+	if isInteger(s) && s[0] != '-' && len(s) >= 9 && len(s) <= 16 {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return unixTime(n)
 		}
