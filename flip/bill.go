@@ -3,6 +3,7 @@ package flip
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,7 +23,10 @@ import (
 //   - at step 3, sender_bank and sender_bank_type are required and the
 //     type must be SINGLE;
 //   - expired_date must be in the future, to the minute (as sent);
-//     redirect_url must be an absolute http(s) URL.
+//     redirect_url must be an absolute http(s) URL;
+//   - sender_bank_type is checked for its shape only (lower-case letters
+//     and underscores, at most 64): Flip enables new kinds per merchant
+//     and decides itself (error 1091 for one that is not enabled).
 type CreateBillParams struct {
 	Title string   `form:"title"` // required, not blank
 	Type  BillType `form:"type" validate:"required,oneof=SINGLE MULTIPLE"`
@@ -41,7 +45,20 @@ type CreateBillParams struct {
 	SenderAddress     string `form:"sender_address"`
 	// SenderBank is a bank or channel code ("bni", "mandiri", "qris").
 	SenderBank     string   `form:"sender_bank"`
-	SenderBankType BankType `form:"sender_bank_type" validate:"omitempty,oneof=virtual_account wallet_account bank_account online_to_offline_account credit_card_account"`
+	SenderBankType BankType `form:"sender_bank_type" validate:"omitempty,flip_code"`
+	// ChargeFee sends charge_fee=1, as Flip's official WooCommerce plugin
+	// does at step 2 (presumably: the customer pays the fee). It is not in
+	// Flip's v2 docs; false sends nothing, Flip's default.
+	ChargeFee bool `form:"charge_fee"`
+	// ReferenceID is the merchant's own reference (reference_id). Flip
+	// documents it on payments of static virtual accounts, where Get All
+	// Payments filters by it; empty sends nothing.
+	ReferenceID string `form:"reference_id"`
+	// Extra holds further parameters, sent as given, for what Flip accepts
+	// but this struct does not name yet. Names must be lower-case letters,
+	// digits and underscores; the name of a parameter above is refused
+	// (set its field, so that its rules apply).
+	Extra url.Values `form:"-"`
 }
 
 func (p *CreateBillParams) step() Step {
@@ -80,7 +97,24 @@ func (p *CreateBillParams) form() url.Values {
 			f.Set(k, v)
 		}
 	}
+	if p.ChargeFee {
+		f.Set("charge_fee", "1")
+	}
+	if p.ReferenceID != "" {
+		f.Set("reference_id", p.ReferenceID)
+	}
+	addExtra(f, p.Extra)
 	return f
+}
+
+// addExtra adds the extra parameters to f (validation has made sure they
+// name no parameter f already has).
+func addExtra(f, extra url.Values) {
+	for k, vs := range extra {
+		for _, v := range vs {
+			f.Add(k, v)
+		}
+	}
 }
 
 // EditBillParams are the parameters of [Client.EditBill]. A nil field is
@@ -96,6 +130,9 @@ type EditBillParams struct {
 	Status                *BillStatus `form:"status" validate:"omitnil,oneof=ACTIVE INACTIVE"`
 	IsAddressRequired     *bool       `form:"is_address_required"`
 	IsPhoneNumberRequired *bool       `form:"is_phone_number_required"`
+	// Extra holds further parameters, sent as given; see
+	// [CreateBillParams].Extra.
+	Extra url.Values `form:"-"`
 }
 
 func (p *EditBillParams) form() url.Values {
@@ -128,6 +165,7 @@ func (p *EditBillParams) form() url.Values {
 	if p.IsPhoneNumberRequired != nil {
 		f.Set("is_phone_number_required", flagValue(*p.IsPhoneNumberRequired))
 	}
+	addExtra(f, p.Extra)
 	return f
 }
 
@@ -178,14 +216,24 @@ func (c *Client) GetBill(ctx context.Context, billID string) (*Bill, error) {
 }
 
 // ListBills reads every bill of the account (GET /v2/pwf/bill). Flip
-// returns them all at once, without pagination.
+// returns them all at once, without pagination. Each bill is read field
+// by field (see [Bill.UnmarshalJSON]); an entry that is not a JSON object
+// is skipped and logged, so one odd entry never hides the others.
 func (c *Client) ListBills(ctx context.Context) ([]Bill, error) {
-	var bills []Bill
-	if _, err := c.do(ctx, request{op: "flip.ListBills", method: http.MethodGet, path: "/pwf/bill"}, &bills); err != nil {
+	const op = "flip.ListBills"
+	var items []json.RawMessage
+	if _, err := c.do(ctx, request{op: op, method: http.MethodGet, path: "/pwf/bill"}, &items); err != nil {
 		return nil, err
 	}
-	if bills == nil {
-		bills = []Bill{}
+	bills := make([]Bill, 0, len(items))
+	for i, item := range items {
+		var b Bill
+		if err := b.UnmarshalJSON(item); err != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "flip: skipped a bill that is not a JSON object",
+				slog.String("op", op), slog.Int("index", i), slog.String("error", err.Error()))
+			continue
+		}
+		bills = append(bills, b)
 	}
 	return bills, nil
 }

@@ -57,6 +57,20 @@ var (
 	ErrCallbackTooLarge error = &codedError{provider.CodeTooLarge, "flip: callback body too large"}
 )
 
+// TokenMatch says which configured callback token a callback carried.
+type TokenMatch string
+
+// The tokens a callback can match.
+const (
+	// TokenCurrent: the callback carried the current token
+	// ([CallbackVerifier].Token, [ProviderOptions].CallbackToken).
+	TokenCurrent TokenMatch = "current"
+	// TokenPrevious: the callback carried the previous token, accepted
+	// during a token rotation ([CallbackVerifier].PreviousToken,
+	// [ProviderOptions].PreviousCallbackToken).
+	TokenPrevious TokenMatch = "previous"
+)
+
 // Callback is an accept-payment callback: the decoded data field.
 type Callback struct {
 	// ID is the payment id ("PGPWF1011...", "FT1").
@@ -71,16 +85,34 @@ type Callback struct {
 	SenderBankType string
 	// Amount in rupiah.
 	Amount int64
-	// Status is SUCCESSFUL, CANCELLED (or CANCELED), FAILED or PENDING.
+	// Status is the status exactly as Flip sent it: SUCCESSFUL, CANCELLED,
+	// FAILED, PENDING, or anything else Flip may start sending. A status
+	// is never refused; [Callback.PaymentStatus] maps it.
 	Status string
-	// CreatedAt is the payment's creation time (read in Asia/Jakarta).
+	// CreatedAt is the payment's creation time (read in Asia/Jakarta);
+	// zero when Flip sent none, or one in a format not understood (it
+	// stays in Raw and Problems).
 	CreatedAt   time.Time
 	ReferenceID string
+	// MatchedToken says which configured token the callback carried; it is
+	// set by [ParseCallback] and [CallbackVerifier.Parse].
+	MatchedToken TokenMatch
 	// Raw is the data JSON exactly as received.
 	Raw []byte
+	// Problems lists the optional fields that could not be read (left at
+	// their zero value); a callback is never refused for them.
+	Problems []FieldProblem
 }
 
-// callbackData is the wire form of the data field, in Flip's field order.
+// PaymentStatus returns the portable status of the callback's status
+// (case and surrounding space ignored; see [MapPaymentStatus]), and false
+// for a status outside [StatusMappings].
+func (cb *Callback) PaymentStatus() (provider.PaymentStatus, bool) {
+	return MapPaymentStatus(cb.Status)
+}
+
+// callbackData is the wire form of the data field, in Flip's field order,
+// as [CallbackForm] writes it.
 type callbackData struct {
 	ID             ID         `json:"id"`
 	BillLink       string     `json:"bill_link,omitempty"`
@@ -96,32 +128,65 @@ type callbackData struct {
 	ReferenceID    *string    `json:"reference_id,omitempty"`
 }
 
-// ParseCallback verifies and decodes a Flip accept-payment callback.
+// ParseCallback verifies and decodes a Flip accept-payment callback with
+// one token; it is CallbackVerifier{Token: token, MaxBytes: maxBytes}.Parse(r).
+// See [CallbackVerifier.Parse].
+func ParseCallback(r *http.Request, token string, maxBytes int64) (*Callback, error) {
+	return CallbackVerifier{Token: token, MaxBytes: maxBytes}.Parse(r)
+}
+
+// CallbackVerifier verifies Flip's callbacks. Its zero value refuses every
+// callback (no token configured).
+type CallbackVerifier struct {
+	// Token is the validation token from Flip's dashboard. Empty, or only
+	// white space, refuses every callback (fail closed).
+	Token string
+	// PreviousToken, when not blank, is accepted too: the token being
+	// retired during a rotation (docs/callbacks-and-security.md). Leave it
+	// empty outside a rotation.
+	PreviousToken string
+	// MaxBytes caps the body; DefaultMaxCallbackBytes when <= 0.
+	MaxBytes int64
+}
+
+// Parse verifies and decodes a Flip accept-payment callback.
 //
-// It refuses with [ErrTokenNotConfigured] when token is empty or only
-// white space (fail closed), [ErrCallbackTooLarge] when the body is over
-// maxBytes (DefaultMaxCallbackBytes when maxBytes <= 0),
+// It refuses with [ErrTokenNotConfigured] when Token is empty or only
+// white space (fail closed, whatever PreviousToken says),
+// [ErrCallbackTooLarge] when the body is over MaxBytes,
 // [ErrMalformedCallback] when the content type is not
-// application/x-www-form-urlencoded or the data is not a valid callback,
-// and [ErrMissingToken] or [ErrInvalidToken] when the token is absent or
-// wrong (compared in constant time).
+// application/x-www-form-urlencoded, the body is neither a form nor Flip's
+// unencoded sample shape, or the data lacks what a payment needs, and
+// [ErrMissingToken] or [ErrInvalidToken] when the token is absent or
+// matches neither configured token. The sent token is compared with both
+// tokens, each in constant time, every time; Callback.MatchedToken says
+// which one matched.
 //
 // The body is read once; afterwards r.Body reads the same bytes again and
 // r.PostForm holds the parsed form, so later handlers see the request
-// intact. The data field must carry id, bill_link_id, an amount (a
-// non-negative number or numeric string; a CANCELLED payment of an
-// open-amount bill may carry 0) and a status of SUCCESSFUL, CANCELLED,
-// CANCELED, FAILED or PENDING; unknown fields are ignored.
-func ParseCallback(r *http.Request, token string, maxBytes int64) (*Callback, error) {
-	cb, _, err := parseCallback(r, token, maxBytes)
+// intact. A body that is not form-encoded but written as Flip's own sample
+// curl writes it (data={...JSON...}&token=..., nothing escaped) is read as
+// sent: "+" and "%" in it stay as they are.
+//
+// The data is read generously: id and bill_link_id as numbers or strings,
+// the amount as a number or a numeric string, a zero fraction allowed
+// ("45000.00"; a non-zero fraction is refused, never rounded), any status
+// kept as sent, unknown fields ignored, and an optional field that cannot
+// be read (a created_at in an unknown format) left at its zero value and
+// listed in Callback.Problems. The data must carry id, bill_link_id, a
+// non-negative amount (a CANCELLED payment of an open-amount bill may
+// carry 0) and a non-blank status.
+func (v CallbackVerifier) Parse(r *http.Request) (*Callback, error) {
+	cb, _, err := v.parse(r)
 	return cb, err
 }
 
-// parseCallback is ParseCallback, also returning the body as received.
-func parseCallback(r *http.Request, token string, maxBytes int64) (*Callback, []byte, error) {
-	if !tokenConfigured(token) {
+// parse is Parse, also returning the body as received.
+func (v CallbackVerifier) parse(r *http.Request) (*Callback, []byte, error) {
+	if !tokenConfigured(v.Token) {
 		return nil, nil, ErrTokenNotConfigured
 	}
+	maxBytes := v.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxCallbackBytes
 	}
@@ -138,7 +203,8 @@ func parseCallback(r *http.Request, token string, maxBytes int64) (*Callback, []
 	if got == "" {
 		return nil, nil, ErrMissingToken
 	}
-	if !tokenEqual(got, token) {
+	match, ok := matchToken(got, v.Token, v.PreviousToken)
+	if !ok {
 		return nil, nil, ErrInvalidToken
 	}
 	data := form.Get("data")
@@ -149,12 +215,13 @@ func parseCallback(r *http.Request, token string, maxBytes int64) (*Callback, []
 	if err != nil {
 		return nil, nil, err
 	}
+	cb.MatchedToken = match
 	return cb, body, nil
 }
 
 // readForm reads the capped body once, puts it back for later readers and
-// parses it. A body already consumed by r.ParseForm is rebuilt from
-// r.PostForm.
+// parses it (see parseBody). A body already consumed by r.ParseForm is
+// rebuilt from r.PostForm.
 func readForm(r *http.Request, maxBytes int64) ([]byte, url.Values, error) {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
@@ -175,74 +242,163 @@ func readForm(r *http.Request, maxBytes int64) ([]byte, url.Values, error) {
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	form, err := url.ParseQuery(string(body))
+	form, err := parseBody(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: form: %v", ErrMalformedCallback, err)
+		return nil, nil, err
 	}
 	r.PostForm = form
 	return body, form, nil
+}
+
+// parseBody parses a callback body. A form-encoder always escapes "{", so
+// a data value that starts with a literal "{" means the body was written
+// by hand, as Flip's sample curl does (-d 'data={...}&token=...'): such a
+// body is split with the JSON value kept whole and every value taken
+// literally, so "+", "%" and "&" inside the JSON stay as sent. Any other
+// body is parsed as the form it claims to be.
+func parseBody(body []byte) (url.Values, error) {
+	pairs, raw, err := splitBody(body)
+	if err != nil {
+		return nil, err
+	}
+	if !raw {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: form: %v", ErrMalformedCallback, err)
+		}
+		return form, nil
+	}
+	form := url.Values{}
+	for _, p := range pairs {
+		if p.name == "" && p.value == "" {
+			continue
+		}
+		form.Add(p.name, p.value)
+	}
+	return form, nil
+}
+
+// pair is one name=value of a callback body, both as sent (not unescaped).
+type pair struct {
+	name, value string
+	start, end  int // the pair's bytes in the body
+}
+
+// splitBody splits body at "&" into its pairs, as sent. A data value
+// starting with a literal "{" is an unencoded JSON object: it runs to the
+// end of that JSON value, which must be followed by "&" or the end of the
+// body, and raw is true. Such a value that is not one JSON object is
+// ErrMalformedCallback.
+func splitBody(body []byte) (pairs []pair, raw bool, err error) {
+	for start := 0; start <= len(body); {
+		end := start + bytes.IndexByte(body[start:], '&')
+		if end < start {
+			end = len(body)
+		}
+		name, value, _ := bytes.Cut(body[start:end], []byte("="))
+		if bytes.HasPrefix(body[start:], []byte("data={")) {
+			from := start + len("data=")
+			n, err := jsonValueLen(body[from:])
+			if err != nil {
+				return nil, false, fmt.Errorf("%w: data is neither form-encoded nor one JSON object: %v", ErrMalformedCallback, err)
+			}
+			end = from + n
+			if end < len(body) && body[end] != '&' {
+				return nil, false, fmt.Errorf("%w: unencoded data is followed by %.8q, not &", ErrMalformedCallback, body[end:])
+			}
+			value, raw = body[from:end], true
+		}
+		pairs = append(pairs, pair{name: string(name), value: string(value), start: start, end: end})
+		start = end + 1
+	}
+	return pairs, raw, nil
+}
+
+// jsonValueLen returns the length of the JSON value at the start of b.
+func jsonValueLen(b []byte) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return 0, err
+	}
+	return int(dec.InputOffset()), nil
 }
 
 // tokenConfigured reports whether token can authenticate anything: a
 // token of only white space (an env var set to " ") is as good as none.
 func tokenConfigured(token string) bool { return strings.TrimSpace(token) != "" }
 
-// tokenEqual compares tokens in constant time; hashing first hides the
-// expected token's length too.
-func tokenEqual(got, want string) bool {
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+// matchToken compares got with the current token and, when configured,
+// the previous one. Both comparisons always run, in constant time over
+// SHA-256 digests (which also hides the tokens' lengths), so the time
+// taken does not depend on which token matched, or how much of one did.
+func matchToken(got, current, previous string) (TokenMatch, bool) {
+	g := sha256.Sum256([]byte(got))
+	c := sha256.Sum256([]byte(current))
+	p := sha256.Sum256([]byte(previous))
+	prevOn := 0
+	if tokenConfigured(previous) {
+		prevOn = 1
+	}
+	isCurrent := subtle.ConstantTimeCompare(g[:], c[:])
+	isPrevious := subtle.ConstantTimeCompare(g[:], p[:]) & prevOn
+	switch {
+	case isCurrent == 1:
+		return TokenCurrent, true
+	case isPrevious == 1:
+		return TokenPrevious, true
+	}
+	return "", false
 }
 
-// decodeCallback decodes and checks the data JSON.
+// decodeCallback decodes and checks the data JSON, field by field.
 func decodeCallback(data []byte) (*Callback, error) {
-	var w callbackData
-	if err := json.Unmarshal(data, &w); err != nil {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
 		return nil, fmt.Errorf("%w: data: %v", ErrMalformedCallback, err)
 	}
-	var missing []string
-	if w.ID == "" {
-		missing = append(missing, "id")
-	}
-	if w.BillLinkID == "" {
-		missing = append(missing, "bill_link_id")
-	}
-	if w.Amount == nil || !w.Amount.set {
-		missing = append(missing, "amount")
-	}
-	if w.Status == "" {
-		missing = append(missing, "status")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: data lacks %s", ErrMalformedCallback, strings.Join(missing, ", "))
-	}
-	if w.Amount.v < 0 {
-		return nil, fmt.Errorf("%w: amount %d is negative", ErrMalformedCallback, w.Amount.v)
-	}
-	switch PaymentStatus(w.Status) {
-	case PaymentSuccessful, PaymentCancelled, PaymentCanceled, PaymentFailed, PaymentPending:
-	default:
-		return nil, fmt.Errorf("%w: unknown status %.40q", ErrMalformedCallback, w.Status)
-	}
 	cb := &Callback{
-		ID:             string(w.ID),
-		BillLink:       w.BillLink,
-		BillLinkID:     w.BillLinkID,
-		BillTitle:      w.BillTitle,
-		SenderName:     w.SenderName,
-		SenderEmail:    w.SenderEmail,
-		SenderBank:     w.SenderBank,
-		SenderBankType: w.SenderBankType,
-		Amount:         w.Amount.v,
-		Status:         w.Status,
+		ID:             string(o.id("id")),
+		BillLink:       o.str("bill_link"),
+		BillLinkID:     o.id("bill_link_id"),
+		BillTitle:      o.str("bill_title"),
+		SenderName:     o.str("sender_name"),
+		SenderEmail:    o.str("sender_email"),
+		SenderBank:     o.str("sender_bank"),
+		SenderBankType: o.str("sender_bank_type"),
+		Status:         o.str("status"),
+		CreatedAt:      o.time("created_at"),
+		ReferenceID:    o.str("reference_id"),
 		Raw:            bytes.Clone(data),
 	}
-	if w.CreatedAt != nil {
-		cb.CreatedAt = w.CreatedAt.Time
+	// The amount is money: read strictly, never guessed.
+	var amountErr error
+	if raw, ok := o.present("amount"); ok {
+		cb.Amount, amountErr = parseAmount(raw)
+	} else {
+		amountErr = errors.New("missing")
 	}
-	if w.ReferenceID != nil {
-		cb.ReferenceID = *w.ReferenceID
+	var bad []string
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{
+		{"id", strings.TrimSpace(cb.ID) == ""},
+		{"bill_link_id", strings.TrimSpace(string(cb.BillLinkID)) == ""},
+		{"status", strings.TrimSpace(cb.Status) == ""},
+	} {
+		if f.missing {
+			bad = append(bad, f.name+": missing or unreadable")
+		}
 	}
+	if amountErr != nil {
+		bad = append(bad, "amount: "+amountErr.Error())
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%w: data: %s", ErrMalformedCallback, strings.Join(bad, "; "))
+	}
+	cb.Problems = problems
 	return cb, nil
 }
 
@@ -294,17 +450,31 @@ func NewCallbackRequest(ctx context.Context, url, token string, cb Callback) (*h
 	return r, nil
 }
 
-// RedactToken returns a form-encoded callback body without its token
-// field; every other byte is kept as received.
+// RedactToken returns a callback body without its token field; every
+// other byte is kept as received. An unencoded JSON data value (Flip's
+// sample curl shape) is kept whole, whatever it contains.
 func RedactToken(body []byte) []byte {
-	parts := bytes.Split(body, []byte("&"))
-	kept := parts[:0]
-	for _, part := range parts {
-		k, _, _ := bytes.Cut(part, []byte("="))
-		if name, err := url.QueryUnescape(string(k)); err == nil && name == "token" {
+	pairs, _, err := splitBody(body)
+	if err != nil {
+		// Not a body splitBody can read: split at every "&" (a token
+		// field is still found and dropped).
+		pairs = pairs[:0]
+		for start := 0; start <= len(body); {
+			end := start + bytes.IndexByte(body[start:], '&')
+			if end < start {
+				end = len(body)
+			}
+			name, _, _ := bytes.Cut(body[start:end], []byte("="))
+			pairs = append(pairs, pair{name: string(name), start: start, end: end})
+			start = end + 1
+		}
+	}
+	kept := make([][]byte, 0, len(pairs))
+	for _, p := range pairs {
+		if name, err := url.QueryUnescape(p.name); err == nil && name == "token" {
 			continue
 		}
-		kept = append(kept, part)
+		kept = append(kept, body[p.start:p.end])
 	}
 	return bytes.Join(kept, []byte("&"))
 }

@@ -76,8 +76,17 @@ func TestParseCallbackRefusals(t *testing.T) {
 		{"fractional amount", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000.5,"status":"SUCCESSFUL"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
 		{"non-numeric amount", testToken, form(`{"id":"A","bill_link_id":1,"amount":"ten","status":"SUCCESSFUL"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
 		{"no status", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
-		{"unknown status", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000,"status":"PAID"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
-		{"bad created_at", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000,"status":"FAILED","created_at":"yesterday"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"blank status", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000,"status":" "}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"status the string null", testToken, form(`{"id":"A","bill_link_id":1,"amount":10000,"status":"null"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"amount the string null", testToken, form(`{"id":"A","bill_link_id":1,"amount":"null","status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"fractional decimal string amount", testToken, form(`{"id":"A","bill_link_id":1,"amount":"10000.50","status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"amount with thousands dots", testToken, form(`{"id":"A","bill_link_id":1,"amount":"10.000","status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"amount beyond int64", testToken, form(`{"id":"A","bill_link_id":1,"amount":9223372036854775808,"status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"id an object", testToken, form(`{"id":{"v":1},"bill_link_id":1,"amount":10000,"status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"unencoded data that is not one JSON object", testToken, `data={"id":"A"}}&token=` + testToken, "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"unencoded data cut short", testToken, `data={"id":"A","amount":1&token=` + testToken, "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
+		{"unencoded body, wrong token", testToken, `data={"id":"A","bill_link_id":1,"amount":10000,"status":"FAILED"}&token=wrong`, "", 0, flip.ErrInvalidToken, provider.CodeUnauthenticated},
+		{"unencoded body, token URL-encoded", testToken, `data={"id":"A","bill_link_id":1,"amount":10000,"status":"FAILED"}&token=` + url.QueryEscape(testToken), "", 0, flip.ErrInvalidToken, provider.CodeUnauthenticated},
 		{"fractional bill_link_id", testToken, form(`{"id":"A","bill_link_id":1.5,"amount":10000,"status":"FAILED"}`, testToken), "", 0, flip.ErrMalformedCallback, provider.CodeInvalidArgument},
 	}
 	for _, tt := range tests {
@@ -126,6 +135,17 @@ func TestParseCallbackAccepts(t *testing.T) {
 		{"unknown fields and nulls", `{"id":"A","bill_link_id":7,"amount":10000,"status":"FAILED","sender_email":null,"new":{"x":[1]}}`, "", "FAILED", 10000, "7"},
 		{"zero amount of an unpaid open bill", `{"id":"A","bill_link_id":7,"amount":0,"status":"CANCELLED"}`, "", "CANCELLED", 0, "7"},
 		{"numeric payment id", `{"id":123,"bill_link_id":7,"amount":10000,"status":"FAILED"}`, "", "FAILED", 10000, "7"},
+		// Unknown statuses are kept for the caller to record and flag: a
+		// refusal would make Flip retry five times, then drop the payment.
+		{"unknown status kept", `{"id":"A","bill_link_id":7,"amount":10000,"status":"PAID"}`, "", "PAID", 10000, "7"},
+		{"lower-case status kept as sent", `{"id":"A","bill_link_id":7,"amount":10000,"status":"successful"}`, "", "successful", 10000, "7"},
+		{"created_at not understood", `{"id":"A","bill_link_id":7,"amount":10000,"status":"FAILED","created_at":"yesterday"}`, "", "FAILED", 10000, "7"},
+		{"created_at the string null", `{"id":"A","bill_link_id":7,"amount":10000,"status":"FAILED","created_at":"null"}`, "", "FAILED", 10000, "7"},
+		{"created_at RFC 3339", `{"id":"A","bill_link_id":7,"amount":10000,"status":"FAILED","created_at":"2024-09-02T13:34:46+07:00"}`, "", "FAILED", 10000, "7"},
+		{"whole decimal amount", `{"id":"A","bill_link_id":7,"amount":10000.0,"status":"FAILED"}`, "", "FAILED", 10000, "7"},
+		{"whole decimal string amount", `{"id":"A","bill_link_id":7,"amount":"10000.00","status":"FAILED"}`, "", "FAILED", 10000, "7"},
+		{"amount with an exponent", `{"id":"A","bill_link_id":7,"amount":1e4,"status":"FAILED"}`, "", "FAILED", 10000, "7"},
+		{"sender fields of odd types", `{"id":"A","bill_link_id":7,"amount":10000,"status":"FAILED","sender_name":42,"sender_email":"null","sender_bank":["bni"]}`, "", "FAILED", 10000, "7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +158,8 @@ func TestParseCallbackAccepts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cb.Status != tt.wantStatus || cb.Amount != tt.wantAmount || cb.BillLinkID != tt.wantLinkID || string(cb.Raw) != tt.data {
+			if cb.Status != tt.wantStatus || cb.Amount != tt.wantAmount || cb.BillLinkID != tt.wantLinkID || string(cb.Raw) != tt.data ||
+				cb.MatchedToken != flip.TokenCurrent {
 				t.Errorf("callback = %+v", cb)
 			}
 		})
@@ -202,6 +223,10 @@ func TestCallbackRoundTrip(t *testing.T) {
 		t.Errorf("data = %s", got.Raw)
 	}
 	got.Raw = nil
+	if got.MatchedToken != flip.TokenCurrent {
+		t.Errorf("MatchedToken = %q, want current", got.MatchedToken)
+	}
+	want.MatchedToken = flip.TokenCurrent
 	if !got.CreatedAt.Equal(want.CreatedAt) {
 		t.Errorf("CreatedAt = %v", got.CreatedAt)
 	}
@@ -219,5 +244,122 @@ func TestCallbackFormOmitsEmptyOptionalFields(t *testing.T) {
 	}
 	if v.Get("token") != "tok" {
 		t.Errorf("token = %q", v.Get("token"))
+	}
+}
+
+// flipSampleBody is the body of Flip's sample curl (-d 'data={...}&token=...'):
+// curl sends -d as it is, so nothing in it is URL-encoded.
+const flipSampleBody = `data={"id":"FT1","bill_link":"flip.id/$<company_code>/#<product_code>","bill_link_id":4740,` +
+	`"bill_title":"Cimol Goreng","sender_name":"Jon Doe","sender_bank":"bni","sender_email":"email@email.com",` +
+	`"amount":10000,"status":"SUCCESSFUL","sender_bank_type":"bank_account","created_at":"2021-11-29 10:10:10"}&token=` + testToken
+
+func TestParseCallbackUnencodedBody(t *testing.T) {
+	t.Parallel()
+	odd := `{"id":"PGPWF9","bill_link_id":7,"bill_title":"Diskon 50%+ongkir & gratis=ya","sender_name":"A+B",` +
+		`"sender_email":"a+b@example.com","amount":"45000","status":"SUCCESSFUL","note":"100%zz {}"}`
+	tests := []struct {
+		name      string
+		body      string
+		wantData  string
+		wantTitle string
+		wantEmail string
+	}{
+		{"Flip's sample curl", flipSampleBody, flipSampleBody[len("data="):strings.Index(flipSampleBody, "&token=")],
+			"Cimol Goreng", "email@email.com"},
+		// "+" stays a plus and "%" a percent; "&" and "=" inside the JSON
+		// do not split it.
+		{"plus, percent, ampersand kept as sent", "data=" + odd + "&token=" + testToken, odd, "Diskon 50%+ongkir & gratis=ya", "a+b@example.com"},
+		{"token first", "token=" + testToken + "&data=" + odd, odd, "Diskon 50%+ongkir & gratis=ya", "a+b@example.com"},
+		{"other fields around", "x=1&data=" + odd + "&token=" + testToken + "&y=2", odd, "Diskon 50%+ongkir & gratis=ya", "a+b@example.com"},
+		// A form-encoded body is decoded as a form: "%2B" is a plus there.
+		{"form-encoded as usual", url.Values{"data": {odd}, "token": {testToken}}.Encode(), odd, "Diskon 50%+ongkir & gratis=ya", "a+b@example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := callbackRequest(t, tt.body)
+			cb, err := flip.ParseCallback(r, testToken, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(cb.Raw) != tt.wantData || cb.BillTitle != tt.wantTitle || cb.SenderEmail != tt.wantEmail {
+				t.Errorf("callback = %+v\nRaw %s", cb, cb.Raw)
+			}
+			if r.PostForm.Get("data") != tt.wantData || r.PostForm.Get("token") != testToken {
+				t.Errorf("PostForm = %v", r.PostForm)
+			}
+			if again, _ := io.ReadAll(r.Body); string(again) != tt.body {
+				t.Errorf("body after parsing = %q, want it as sent", again)
+			}
+		})
+	}
+}
+
+func TestRedactToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"data=%7B%7D&token=secret", "data=%7B%7D"},
+		{"token=secret&data=%7B%7D", "data=%7B%7D"},
+		{"a=1&&token=s&b=2", "a=1&&b=2"},
+		{"to%6Ben=secret&data=x", "data=x"},
+		{"", ""},
+		// An unencoded JSON value is kept whole, even text that looks
+		// like a token field inside it.
+		{`data={"t":"a&token=b"}&token=secret`, `data={"t":"a&token=b"}`},
+		{flipSampleBody, flipSampleBody[:strings.Index(flipSampleBody, "&token=")]},
+		// Not readable as a body: every "&" splits, the token still goes.
+		{`data={"t":"a"}}&token=secret`, `data={"t":"a"}}`},
+	}
+	for _, tt := range tests {
+		if got := string(flip.RedactToken([]byte(tt.in))); got != tt.want {
+			t.Errorf("RedactToken(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCallbackVerifierTokenRotation(t *testing.T) {
+	t.Parallel()
+	const oldToken, newToken = "$2y$13$old-token-still-in-flight", "$2y$13$new-token-from-the-dashboard"
+	tests := []struct {
+		name      string
+		v         flip.CallbackVerifier
+		sent      string
+		wantMatch flip.TokenMatch
+		wantErr   error
+	}{
+		{"the new token", flip.CallbackVerifier{Token: newToken, PreviousToken: oldToken}, newToken, flip.TokenCurrent, nil},
+		{"the old token during the rollout", flip.CallbackVerifier{Token: newToken, PreviousToken: oldToken}, oldToken, flip.TokenPrevious, nil},
+		{"neither", flip.CallbackVerifier{Token: newToken, PreviousToken: oldToken}, "$2y$13$guess", "", flip.ErrInvalidToken},
+		{"the old token one character short", flip.CallbackVerifier{Token: newToken, PreviousToken: oldToken}, oldToken[:len(oldToken)-1], "", flip.ErrInvalidToken},
+		{"none sent", flip.CallbackVerifier{Token: newToken, PreviousToken: oldToken}, "", "", flip.ErrMissingToken},
+		{"the old token after the rollout", flip.CallbackVerifier{Token: newToken}, oldToken, "", flip.ErrInvalidToken},
+		{"a blank previous token accepts nothing more", flip.CallbackVerifier{Token: newToken, PreviousToken: " "}, " ", "", flip.ErrInvalidToken},
+		{"both the same", flip.CallbackVerifier{Token: newToken, PreviousToken: newToken}, newToken, flip.TokenCurrent, nil},
+		// The previous token never stands in for the current one: no
+		// current token is still fail closed.
+		{"only a previous token configured", flip.CallbackVerifier{PreviousToken: oldToken}, oldToken, "", flip.ErrTokenNotConfigured},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cb, err := tt.v.Parse(callbackRequest(t, form(validData(), tt.sent)))
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if cb != nil {
+					t.Errorf("a callback with an error: %+v", cb)
+				}
+				for _, tok := range []string{oldToken, newToken} {
+					if strings.Contains(err.Error(), tok) {
+						t.Errorf("token in error %q", err)
+					}
+				}
+				return
+			}
+			if cb.MatchedToken != tt.wantMatch {
+				t.Errorf("MatchedToken = %q, want %q", cb.MatchedToken, tt.wantMatch)
+			}
+		})
 	}
 }

@@ -240,9 +240,9 @@ func (c *Client) once(ctx context.Context, req request, u, body string, attempt 
 	hreq.Header.Set("Accept", "application/json")
 	hreq.Header.Set("Authorization", c.auth)
 	hreq.Header.Set("User-Agent", c.userAgent)
-	if req.form != nil {
-		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	// Flip lists the content type as required on GET requests too, and
+	// has validated request formats since December 2025: always send it.
+	hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 
 	start := time.Now()
 	resp, err := c.http.Do(hreq)

@@ -350,14 +350,15 @@ func TestEndpoints(t *testing.T) {
 			if q, _ := url.ParseQuery(req.RawQuery); !equalValues(q, tt.query) {
 				t.Errorf("query = %v, want %v", q, tt.query)
 			}
+			// Flip requires the content type on every request, GETs included.
+			if ct := req.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+				t.Errorf("Content-Type = %q", ct)
+			}
 			if tt.form == nil {
-				if req.Body != "" || req.Header.Get("Content-Type") != "" {
-					t.Errorf("unexpected body %q (content type %q)", req.Body, req.Header.Get("Content-Type"))
+				if req.Body != "" {
+					t.Errorf("unexpected body %q", req.Body)
 				}
 			} else {
-				if ct := req.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
-					t.Errorf("Content-Type = %q", ct)
-				}
 				if form, err := url.ParseQuery(req.Body); err != nil || !equalValues(form, tt.form) {
 					t.Errorf("form = %v (%v)\nwant   %v", form, err, tt.form)
 				}
@@ -497,6 +498,19 @@ func TestAPIErrors(t *testing.T) {
 			provider.CodeNotFound, flip.APIError{StatusCode: 422, Code: "VALIDATION_ERROR", Errors: []flip.FieldError{
 				{Attribute: "id", Code: 1054, Message: "Product bill link ID is not found"}}},
 			[]provider.FieldError{{Field: "id", ProviderCode: 1054, Message: "Product bill link ID is not found"}}},
+		{"bill not found, newer docs", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"id","code":1050,"message":"Product Bill Link ID Not Found"}]}`,
+			provider.CodeNotFound, flip.APIError{StatusCode: 422, Code: "VALIDATION_ERROR", Errors: []flip.FieldError{
+				{Attribute: "id", Code: 1050, Message: "Product Bill Link ID Not Found"}}},
+			[]provider.FieldError{{Field: "id", ProviderCode: 1050, Message: "Product Bill Link ID Not Found"}}},
+		{"bill not found as 1043", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"id","code":1043,"message":"Param Bill Link ID is Not Found"}]}`,
+			provider.CodeNotFound, flip.APIError{StatusCode: 422, Code: "VALIDATION_ERROR", Errors: []flip.FieldError{
+				{Attribute: "id", Code: 1043, Message: "Param Bill Link ID is Not Found"}}},
+			[]provider.FieldError{{Field: "id", ProviderCode: 1043, Message: "Param Bill Link ID is Not Found"}}},
+		// 1043 is also "title required" in Flip's older list.
+		{"1043 about the title", 422, `{"code":"VALIDATION_ERROR","errors":[{"attribute":"title","code":1043,"message":"Bill title param is required"}]}`,
+			provider.CodeInvalidArgument, flip.APIError{StatusCode: 422, Code: "VALIDATION_ERROR", Errors: []flip.FieldError{
+				{Attribute: "title", Code: 1043, Message: "Bill title param is required"}}},
+			[]provider.FieldError{{Field: "title", ProviderCode: 1043, Message: "Bill title param is required"}}},
 		{"expired", 422, string(readTestdata(t, "error_expired.json")), provider.CodeFailedPrecondition,
 			flip.APIError{StatusCode: 422, Code: "VALIDATION_ERROR", Errors: []flip.FieldError{
 				{Attribute: "expired_date", Code: 1048, Message: "Bill link has already expired"}}},
@@ -891,5 +905,41 @@ func TestSameOriginRedirectIsFollowed(t *testing.T) {
 	}
 	if got, _ := auth.Load().(string); got != seedAuth {
 		t.Errorf("Authorization after a same-origin redirect = %q", got)
+	}
+}
+
+func TestOptionalParametersAreSent(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t, flip.Options{}, answer(200, string(readTestdata(t, "bill_step2.json"))))
+	_, err := c.CreateBill(t.Context(), flip.CreateBillParams{Title: "Order 1", Type: flip.BillSingle, Amount: 45000,
+		Step: flip.StepPaymentMethod, SenderName: "Jon", SenderEmail: "jon@example.com",
+		ChargeFee: true, ReferenceID: "order-1", Extra: url.Values{"item_details": {`[{"id":"1"}]`}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := url.ParseQuery(f.last().Body)
+	if form.Get("charge_fee") != "1" || form.Get("reference_id") != "order-1" || form.Get("item_details") != `[{"id":"1"}]` {
+		t.Errorf("form = %v", form)
+	}
+
+	// Off by default: nothing is sent that Flip's docs do not list.
+	if _, err := c.CreateBill(t.Context(), flip.CreateBillParams{Title: "Order 2", Type: flip.BillSingle, Amount: 45000}); err != nil {
+		t.Fatal(err)
+	}
+	form, _ = url.ParseQuery(f.last().Body)
+	if form.Has("charge_fee") || form.Has("reference_id") {
+		t.Errorf("form = %v", form)
+	}
+
+	if _, err := c.EditBill(t.Context(), "1", flip.EditBillParams{Extra: url.Values{"new_option": {"x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if form, _ = url.ParseQuery(f.last().Body); !equalValues(form, url.Values{"new_option": {"x"}}) {
+		t.Errorf("edit form = %v", form)
+	}
+	before := len(f.requests())
+	_, err = c.EditBill(t.Context(), "1", flip.EditBillParams{Extra: url.Values{"status": {"ACTIVE"}}})
+	if !errors.Is(err, provider.CodeInvalidArgument) || len(f.requests()) != before {
+		t.Errorf("Extra naming status: %v (sent: %v), want refused before sending", err, len(f.requests()) != before)
 	}
 }

@@ -38,8 +38,24 @@
 // field errors use Flip's parameter names ("sender_email", rule
 // "required").
 //
-// Flip's timestamps have no zone and are in Western Indonesia Time;
-// [Timestamp] reads them in [Location] (Asia/Jakarta).
+// Every request carries "Content-Type: application/x-www-form-urlencoded",
+// GETs included, as Flip requires. sender_bank_type is checked for its
+// shape only (Flip enables new kinds per merchant); parameters Flip
+// accepts beyond the typed ones go in CreateBillParams.Extra.
+//
+// # Reading Flip's answers
+//
+// Flip is looser than its docs: the string "null" for a missing value,
+// numbers as strings and strings as numbers, amounts as "45000.00",
+// timestamps in several formats. Bills, payments and pages are decoded
+// field by field: a field that cannot be read is left at its zero value
+// and listed in Problems ([FieldProblem]); the other fields and the raw
+// JSON (Raw) are kept, so one odd field never fails a bill or a page.
+// Amounts are read exactly: a fraction of a rupiah is a problem, never
+// rounded ([ErrFractionalAmount]). Flip's zone-less timestamps are in
+// Western Indonesia Time; [Timestamp] reads them in [Location]
+// (Asia/Jakarta). docs/flip-tolerances.md lists every tolerance and the
+// Flip fact it rests on.
 //
 // # Errors
 //
@@ -74,10 +90,21 @@
 // [ErrMalformedCallback], [ErrCallbackTooLarge]) and portable codes.
 // [NewCallbackRequest] and [CallbackForm] build valid callbacks for tests.
 //
+// Callbacks are read generously, because a refused one is lost after
+// Flip's five retries: any status is kept as sent (see
+// [Callback.PaymentStatus]), ids may be numbers or strings, amounts whole
+// decimals, and a body written as Flip's sample curl writes it, with
+// nothing URL-encoded, is read as sent. During a token rotation,
+// [CallbackVerifier] accepts the previous token too and reports which one
+// matched (docs/callbacks-and-security.md has the steps).
+//
 // # Provider
 //
 // [NewProvider] wraps a Client as a [provider.Provider] (plus link editing,
-// deactivation, payment listing and a callback configuration check).
+// deactivation, payment listing and a callback configuration check). Its
+// ParseCallback gives an event whose Payment.Status is empty for a status
+// outside the table, with Flip's string in Payment.RawStatus, so that the
+// service can record and flag it instead of refusing it.
 // [MapPaymentStatus] and [StatusMappings] are the one table from Flip's
 // status strings to portable statuses.
 package flip

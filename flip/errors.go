@@ -13,6 +13,7 @@ import (
 
 // Flip's accept-payment error codes that change the portable code of a 422.
 const (
+	codeLinkIDNotFound     = 1043 // "Param Bill Link ID is Not Found" (newer docs); title required elsewhere
 	codeLinkExpired        = 1048 // bill link has already expired
 	codeLinkUsed           = 1049 // bill link has already been used
 	codeLinkNotFound       = 1050 // bill link ID not found
@@ -91,6 +92,8 @@ func (e *APIError) Error() string {
 //	403                      CodePermissionDenied
 //	404                      CodeNotFound
 //	422 with 1050 or 1054    CodeNotFound
+//	422 with 1043            CodeNotFound, unless about "title" (1043 is
+//	                         also "title required" in Flip's older list)
 //	422 with 1048            CodeFailedPrecondition (link expired)
 //	422 with 1049            CodeConflict (link already used)
 //	400, 422                 CodeInvalidArgument
@@ -114,6 +117,10 @@ func (e *APIError) ErrorCode() provider.ErrorCode {
 			switch f.Code {
 			case codeLinkNotFound, codeProductLinkMissing:
 				return provider.CodeNotFound
+			case codeLinkIDNotFound:
+				if !strings.EqualFold(f.Attribute, "title") {
+					return provider.CodeNotFound
+				}
 			case codeLinkExpired:
 				return provider.CodeFailedPrecondition
 			case codeLinkUsed:

@@ -2,6 +2,7 @@ package flip_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,7 +132,45 @@ func ExampleStatusMappings() {
 	// FAILED        -> FAILED
 	// CANCELLED     -> CANCELLED
 	// CANCELED      -> CANCELLED
+	// EXPIRED       -> CANCELLED
 	// NOT_CONFIRMED -> PENDING
 	// PROCESSED     -> PENDING
 	// DONE          -> SUCCESSFUL
+}
+
+// During a token rotation, callbacks carrying either token are accepted,
+// and the verifier says which one matched, for the logs.
+func ExampleCallbackVerifier() {
+	v := flip.CallbackVerifier{Token: "new-token", PreviousToken: "old-token"}
+	for _, sent := range []string{"new-token", "old-token", "guess"} {
+		req, _ := flip.NewCallbackRequest(context.Background(), "https://shop.example/flip/callback", sent,
+			flip.Callback{ID: "PGPWF1", BillLinkID: "130110", Amount: 45000, Status: "SUCCESSFUL"})
+		cb, err := v.Parse(req)
+		if err != nil {
+			fmt.Println(sent, "->", err)
+			continue
+		}
+		fmt.Println(sent, "->", cb.MatchedToken)
+	}
+	// Output:
+	// new-token -> current
+	// old-token -> previous
+	// guess -> flip: callback token invalid
+}
+
+// One odd field never fails a payment: it is listed in Problems and the
+// rest is read.
+func ExamplePayment_UnmarshalJSON() {
+	var p flip.Payment
+	err := json.Unmarshal([]byte(`{"id":"PGPWF1","link_id":110561,"amount":"45000.00","status":"SUCCESSFUL",
+		"created_at":"2024-06-13 10:49:10","completed_at":"null","settlement_date":"soon"}`), &p)
+	fmt.Println(err)
+	fmt.Println(p.ID, p.LinkID, p.Amount, p.Status, p.CreatedAt.Format(time.DateTime), p.CompletedAt.IsZero())
+	for _, pr := range p.Problems {
+		fmt.Println("problem:", pr.Field, pr.Value)
+	}
+	// Output:
+	// <nil>
+	// PGPWF1 110561 45000 SUCCESSFUL 2024-06-13 10:49:10 true
+	// problem: settlement_date "soon"
 }

@@ -260,6 +260,10 @@ func TestGoldenCallbacks(t *testing.T) {
 				t.Errorf("Raw = %q, want the data field as sent", got.Raw)
 			}
 			got.Raw = nil
+			if got.MatchedToken != flip.TokenCurrent {
+				t.Errorf("MatchedToken = %q, want current", got.MatchedToken)
+			}
+			got.MatchedToken = ""
 			if !got.CreatedAt.Equal(tt.want.CreatedAt) {
 				t.Errorf("CreatedAt = %v, want %v", got.CreatedAt, tt.want.CreatedAt)
 			}

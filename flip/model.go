@@ -3,6 +3,8 @@ package flip
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net"
 	"strings"
 )
 
@@ -51,7 +53,9 @@ func (s *Step) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// BankType is a kind of payment method (Flip's sender_bank_type).
+// BankType is a kind of payment method (Flip's sender_bank_type). Flip
+// enables new kinds per merchant, so any value of the right shape is
+// sent and any value read is kept as it came.
 type BankType string
 
 // The payment method kinds Flip documents.
@@ -66,6 +70,9 @@ const (
 	BankTypeOnlineToOffline BankType = "online_to_offline_account"
 	// BankTypeCreditCard: a credit card.
 	BankTypeCreditCard BankType = "credit_card_account"
+	// BankTypeEWallet: an e-wallet or QRIS payment as Flip's own callback
+	// sample reports it (the documented value is wallet_account).
+	BankTypeEWallet BankType = "e_wallet"
 )
 
 // PaymentStatus is a payment status exactly as Flip sends it. Payments
@@ -85,6 +92,9 @@ const (
 	PaymentNotConfirmed PaymentStatus = "NOT_CONFIRMED"
 	PaymentProcessed    PaymentStatus = "PROCESSED"
 	PaymentDone         PaymentStatus = "DONE"
+	// PaymentExpired is not in Flip's docs; third-party code uses it for
+	// what Flip calls CANCELLED, and it is read as such.
+	PaymentExpired PaymentStatus = "EXPIRED"
 )
 
 // Customer is the payer recorded on a step 2 or 3 bill.
@@ -122,19 +132,45 @@ type BillPayment struct {
 	CreatedAt           UnixTime      `json:"created_at"`
 }
 
-// UnmarshalJSON decodes a bill_payment, tolerating amounts sent as strings.
+// UnmarshalJSON decodes a bill_payment field by field (see [Bill]); a
+// field that cannot be read is an error here. Inside a Bill, such fields
+// are recorded in Bill.Problems instead.
 func (p *BillPayment) UnmarshalJSON(data []byte) error {
-	type plain BillPayment
-	aux := struct {
-		*plain
-		Amount     flexInt `json:"amount"`
-		UniqueCode flexInt `json:"unique_code"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
 		return err
 	}
-	p.Amount, p.UniqueCode = aux.Amount.v, aux.UniqueCode.v
+	*p = readBillPayment(o)
+	if len(problems) > 0 {
+		return problems[0]
+	}
 	return nil
+}
+
+// readBillPayment reads a bill_payment object.
+func readBillPayment(o *objectReader) BillPayment {
+	p := BillPayment{
+		ID:             o.id("id"),
+		Amount:         o.amount("amount"),
+		UniqueCode:     o.int("unique_code"),
+		Status:         PaymentStatus(o.str("status")),
+		SenderBank:     o.str("sender_bank"),
+		SenderBankType: BankType(o.str("sender_bank_type")),
+		UserAddress:    o.str("user_address"),
+		UserPhone:      o.str("user_phone"),
+		CreatedAt:      UnixTime{o.time("created_at")},
+	}
+	if a := o.object("receiver_bank_account"); a != nil {
+		p.ReceiverBankAccount = &BankAccount{
+			AccountNumber: a.str("account_number"),
+			AccountType:   BankType(a.str("account_type")),
+			BankCode:      a.str("bank_code"),
+			AccountHolder: a.str("account_holder"),
+			QRCodeData:    a.str("qr_code_data"),
+		}
+	}
+	return p
 }
 
 // PaymentMethod is the fixed method Get Bill reports for a step-3 bill
@@ -174,26 +210,49 @@ type Bill struct {
 
 	// Raw is the bill's JSON object exactly as received.
 	Raw json.RawMessage `json:"-"`
+	// Problems lists the fields that could not be read (left at their
+	// zero value); empty when every field was read.
+	Problems []FieldProblem `json:"-"`
 }
 
-// UnmarshalJSON decodes a bill, tolerating Flip's variants (0/1 or boolean
-// flags, numbers sent as strings) and keeping the raw JSON in Raw.
+// UnmarshalJSON decodes a bill field by field, tolerating Flip's
+// variants: numbers sent as strings and strings as numbers, the string
+// "null" for a missing value, 0/1 or boolean flags, amounts with a zero
+// fraction, timestamps in any format [ParseTimestamp] reads. A field that
+// cannot be read is left at its zero value and listed in Problems; the
+// raw JSON is kept in Raw. Only a payload that is not a JSON object is an
+// error.
 func (b *Bill) UnmarshalJSON(data []byte) error {
-	type plain Bill
-	aux := struct {
-		*plain
-		Amount                flexInt `json:"amount"`
-		IsAddressRequired     flag    `json:"is_address_required"`
-		IsPhoneNumberRequired flag    `json:"is_phone_number_required"`
-	}{plain: (*plain)(b)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
 		return err
 	}
-	b.Amount = aux.Amount.v
-	b.IsAddressRequired = bool(aux.IsAddressRequired)
-	b.IsPhoneNumberRequired = bool(aux.IsPhoneNumberRequired)
-	b.LinkURL = absoluteURL(b.LinkURL)
-	b.PaymentURL = absoluteURL(b.PaymentURL)
+	*b = Bill{
+		LinkID:                o.id("link_id"),
+		LinkURL:               absoluteURL(o.str("link_url")),
+		Title:                 o.str("title"),
+		Type:                  BillType(o.str("type")),
+		Amount:                o.amount("amount"),
+		RedirectURL:           o.str("redirect_url"),
+		ExpiredDate:           Timestamp{o.time("expired_date")},
+		CreatedFrom:           o.str("created_from"),
+		Status:                BillStatus(o.str("status")),
+		IsAddressRequired:     o.flag("is_address_required"),
+		IsPhoneNumberRequired: o.flag("is_phone_number_required"),
+		Step:                  Step(o.int("step")),
+		PaymentURL:            absoluteURL(o.str("payment_url")),
+	}
+	if c := o.object("customer"); c != nil {
+		b.Customer = &Customer{Name: c.str("name"), Email: c.str("email"), Address: c.str("address"), Phone: c.str("phone")}
+	}
+	if bp := o.object("bill_payment"); bp != nil {
+		b.BillPayment = new(readBillPayment(bp))
+	}
+	if pm := o.object("payment_method"); pm != nil {
+		b.PaymentMethod = &PaymentMethod{SenderBank: pm.str("sender_bank"), SenderBankType: BankType(pm.str("sender_bank_type"))}
+	}
+	b.Problems = problems
 	b.Raw = append(json.RawMessage(nil), bytes.TrimSpace(data)...)
 	return nil
 }
@@ -248,23 +307,49 @@ type Payment struct {
 
 	// Raw is the payment's JSON object exactly as received.
 	Raw json.RawMessage `json:"-"`
+	// Problems lists the fields that could not be read (left at their
+	// zero value); empty when every field was read. An amount that is not
+	// a whole, non-negative number of rupiah is one, and reads as 0.
+	Problems []FieldProblem `json:"-"`
 }
 
-// UnmarshalJSON decodes a payment, tolerating amounts sent as strings and
-// keeping the raw JSON in Raw.
+// UnmarshalJSON decodes a payment field by field, as [Bill.UnmarshalJSON]
+// does: one odd field is listed in Problems and never fails the payment,
+// nor the page it is on.
 func (p *Payment) UnmarshalJSON(data []byte) error {
-	type plain Payment
-	aux := struct {
-		*plain
-		Amount flexInt `json:"amount"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
 		return err
 	}
-	p.Amount = aux.Amount.v
-	p.PaymentURL = absoluteURL(p.PaymentURL)
+	*p = readPayment(o)
+	p.Problems = problems
 	p.Raw = append(json.RawMessage(nil), bytes.TrimSpace(data)...)
 	return nil
+}
+
+// readPayment reads a payment object.
+func readPayment(o *objectReader) Payment {
+	return Payment{
+		ID:                         o.id("id"),
+		LinkID:                     o.id("link_id"),
+		BillLink:                   o.str("bill_link"),
+		BillTitle:                  o.str("bill_title"),
+		SenderName:                 o.str("sender_name"),
+		SenderEmail:                o.str("sender_email"),
+		SenderBank:                 o.str("sender_bank"),
+		SenderBankType:             BankType(o.str("sender_bank_type")),
+		VirtualAccountNumber:       o.str("virtual_account_number"),
+		Amount:                     o.amount("amount"),
+		Status:                     PaymentStatus(o.str("status")),
+		SettlementStatus:           o.str("settlement_status"),
+		ReferenceID:                o.str("reference_id"),
+		PaymentURL:                 absoluteURL(o.str("payment_url")),
+		CreatedAt:                  Timestamp{o.time("created_at")},
+		CompletedAt:                Timestamp{o.time("completed_at")},
+		SettlementDate:             Timestamp{o.time("settlement_date")},
+		TransactionReferenceNumber: o.str("transaction_reference_number"),
+	}
 }
 
 // PaymentPage is one page of a payment list.
@@ -280,23 +365,57 @@ type PaymentPage struct {
 	// Page is this page's number, from 1.
 	Page int       `json:"page"`
 	Data []Payment `json:"data"`
+	// Problems lists the envelope's fields that could not be read, and
+	// the entries of data that are not payment objects (skipped, named
+	// "data[i]"). Each payment lists its own problems.
+	Problems []FieldProblem `json:"-"`
 }
 
-// UnmarshalJSON decodes a page, tolerating counters sent as strings.
+// UnmarshalJSON decodes a page field by field. An entry of data that is
+// not a JSON object is skipped and listed in Problems; data itself must
+// be an array (or absent): a page whose data cannot be read says nothing
+// about which payments exist, so it is an error rather than an empty page.
 func (p *PaymentPage) UnmarshalJSON(data []byte) error {
-	type plain PaymentPage
-	aux := struct {
-		*plain
-		TotalData   flexInt `json:"total_data"`
-		DataPerPage flexInt `json:"data_per_page"`
-		TotalPage   flexInt `json:"total_page"`
-		Page        flexInt `json:"page"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
 		return err
 	}
-	p.TotalData, p.DataPerPage = int(aux.TotalData.v), int(aux.DataPerPage.v)
-	p.TotalPage, p.Page = int(aux.TotalPage.v), int(aux.Page.v)
+	*p = PaymentPage{
+		LinkID:      o.id("link_id"),
+		TotalData:   int(o.int("total_data")),
+		DataPerPage: int(o.int("data_per_page")),
+		TotalPage:   int(o.int("total_page")),
+		Page:        int(o.int("page")),
+	}
+	if raw, ok := o.present("data"); ok {
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fmt.Errorf("flip: payment list: data is not an array: %w", err)
+		}
+		p.Data = make([]Payment, 0, len(items))
+		for i, item := range items {
+			var pay Payment
+			if err := pay.UnmarshalJSON(item); err != nil {
+				o.problem(fmt.Sprintf("data[%d]", i), item, err)
+				continue
+			}
+			p.Data = append(p.Data, pay)
+		}
+	}
+	p.Problems = problems
+	return nil
+}
+
+// UnmarshalJSON decodes a confirmation leniently: a field that cannot be
+// read is left at its zero value.
+func (c *Confirmation) UnmarshalJSON(data []byte) error {
+	var problems []FieldProblem
+	o, err := newObjectReader(data, "", &problems)
+	if err != nil {
+		return err
+	}
+	*c = Confirmation{ConfirmedAt: Timestamp{o.time("confirmed_at")}, PaymentURL: absoluteURL(o.str("payment_url"))}
 	return nil
 }
 
@@ -306,14 +425,39 @@ type Confirmation struct {
 	PaymentURL  string    `json:"payment_url"`
 }
 
-// absoluteURL prepends "https://" to Flip's scheme-less link URLs
-// ("flip.id/$company/#slug") and leaves absolute URLs as they are.
+// absoluteURL makes Flip's scheme-less link URLs ("flip.id/$company/#slug")
+// absolute and leaves absolute URLs as they are. The scheme is https,
+// except for a loopback host ("localhost", 127.0.0.0/8, [::1]): a server
+// on this machine, such as package fliptest's fake, serves plain http.
 func absoluteURL(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || hasScheme(s) {
 		return s
 	}
-	return "https://" + strings.TrimPrefix(s, "//")
+	s = strings.TrimPrefix(s, "//")
+	if isLoopbackHost(s) {
+		return "http://" + s
+	}
+	return "https://" + s
+}
+
+// isLoopbackHost reports whether the scheme-less URL s names a loopback host.
+func isLoopbackHost(s string) bool {
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	}
+	hostport := s[:end]
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // hasScheme reports whether s starts with "scheme://".

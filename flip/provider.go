@@ -22,8 +22,24 @@ type ProviderOptions struct {
 	// CallbackToken is the validation token from Flip's dashboard. Empty
 	// (or only white space) means every callback is refused (fail closed).
 	CallbackToken string
+	// PreviousCallbackToken is accepted too while it is not blank: the
+	// token being retired during a rotation, so that callbacks Flip made
+	// with it before the switch (and retries of them) are not lost. Each accepted
+	// callback is logged with the token it matched ("current" or
+	// "previous") while it is set; clear it once the previous token stops
+	// appearing. It never stands in for CallbackToken: without that, every
+	// callback is still refused. See docs/callbacks-and-security.md.
+	PreviousCallbackToken string
 	// MaxCallbackBytes caps a callback body; default DefaultMaxCallbackBytes.
 	MaxCallbackBytes int64
+	// PageSize is the number of payments asked per page when reading
+	// payment lists (Flip's pagination parameter). 0 leaves the page size
+	// to Flip; a size Flip refuses is dropped for Flip's default.
+	PageSize int
+	// Logger receives the provider's records (unknown statuses, fields
+	// that could not be read, which callback token matched). The default
+	// is the client's logger.
+	Logger *slog.Logger
 }
 
 // Provider is Flip as a [provider.Provider]. It also edits, deactivates
@@ -31,8 +47,9 @@ type ProviderOptions struct {
 type Provider struct {
 	c        *Client
 	name     string
-	token    string
-	maxBytes int64
+	verifier CallbackVerifier
+	pageSize int
+	log      *slog.Logger
 }
 
 // Compile-time checks of the capabilities Provider offers.
@@ -44,12 +61,8 @@ var (
 	_ provider.CallbackChecker = (*Provider)(nil)
 )
 
-// listPageSize is the page size used to read all payments; maxPages stops
-// a server that never runs out of pages.
-const (
-	listPageSize = 100
-	maxPages     = 10000
-)
+// maxPages stops a server that never runs out of pages.
+const maxPages = 10000
 
 // NewProvider returns a Provider calling Flip through c. It panics if c is
 // nil, which is a programming error.
@@ -57,9 +70,16 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 	if c == nil {
 		panic("flip.NewProvider: nil *Client")
 	}
-	p := &Provider{c: c, name: cmp.Or(opts.Name, "flip"), token: opts.CallbackToken, maxBytes: opts.MaxCallbackBytes}
-	if p.maxBytes <= 0 {
-		p.maxBytes = DefaultMaxCallbackBytes
+	p := &Provider{
+		c:    c,
+		name: cmp.Or(opts.Name, "flip"),
+		verifier: CallbackVerifier{
+			Token:         opts.CallbackToken,
+			PreviousToken: opts.PreviousCallbackToken,
+			MaxBytes:      cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxCallbackBytes),
+		},
+		pageSize: max(opts.PageSize, 0),
+		log:      cmp.Or(opts.Logger, c.log),
 	}
 	return p
 }
@@ -82,7 +102,7 @@ func (p *Provider) GoString() string { return p.String() }
 // CheckCallbackConfig returns an error (matching ErrTokenNotConfigured)
 // when no callback token is configured, or only white space.
 func (p *Provider) CheckCallbackConfig() error {
-	if !tokenConfigured(p.token) {
+	if !tokenConfigured(p.verifier.Token) {
 		return fmt.Errorf("provider %q: %w", p.name, ErrTokenNotConfigured)
 	}
 	return nil
@@ -125,9 +145,12 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 	if l.Step == 0 {
 		l.Step = provider.Step(bp.Step)
 	}
-	if l.Customer == (provider.Customer{}) {
-		l.Customer = params.Customer
-	}
+	// Flip echoes only some of the customer (the step-2 sample answers
+	// address and phone as null): fill what it left out from the request.
+	l.Customer.Name = cmp.Or(l.Customer.Name, params.Customer.Name)
+	l.Customer.Email = cmp.Or(l.Customer.Email, params.Customer.Email)
+	l.Customer.Phone = cmp.Or(l.Customer.Phone, params.Customer.Phone)
+	l.Customer.Address = cmp.Or(l.Customer.Address, params.Customer.Address)
 	if l.Method.IsZero() {
 		l.Method = params.Method
 	}
@@ -181,53 +204,120 @@ func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Lin
 	return p.link(b), nil
 }
 
-// ListLinkPayments reads every page of a bill's payments. Flip has been
-// seen answering 422 VALIDATION_ERROR for a bill without payments; that
-// answer gives an empty list when the bill exists (checked with Get Bill),
-// and Get Bill's error otherwise.
+// ListLinkPayments reads every page of a bill's payments.
+//
+// Flip has been seen answering Get Payment of a bill that has no payment
+// yet with 422 and code 1050 or 1043 ("Product Bill Link ID Not Found"),
+// the same answer as for a bill that does not exist. On that answer, and
+// only on it, the bill is read: when it exists the list is empty,
+// otherwise Get Bill's error is returned. Any other 422 is returned as it
+// came.
 func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
 	out := []provider.Payment{}
-	seen := map[ID]bool{}
-	for page := 1; page <= maxPages; page++ {
-		pg, err := p.c.ListBillPayments(ctx, linkID, PaymentQuery{Page: page, Pagination: listPageSize})
-		if err != nil {
-			if page == 1 && isNoPaymentsAnswer(err) {
-				if _, gerr := p.c.GetBill(ctx, linkID); gerr != nil {
-					return nil, gerr
-				}
-				return out, nil
+	q := PaymentQuery{Pagination: p.pageSize}
+	list := func(q PaymentQuery) (*PaymentPage, error) { return p.c.ListBillPayments(ctx, linkID, q) }
+	pages, err := p.eachPayment(ctx, list, q, func(fp *Payment) bool {
+		if pay, ok := p.payment(ctx, fp, linkID); ok {
+			out = append(out, pay)
+		}
+		return false
+	})
+	if err != nil {
+		if pages == 0 && isNoPaymentsAnswer(err) {
+			if _, gerr := p.c.GetBill(ctx, linkID); gerr != nil {
+				return nil, gerr
 			}
-			return nil, err
+			return out, nil
 		}
-		for i := range pg.Data {
-			if seen[pg.Data[i].ID] {
-				continue
-			}
-			seen[pg.Data[i].ID] = true
-			out = append(out, p.payment(ctx, &pg.Data[i], linkID))
-		}
-		if len(pg.Data) == 0 || page >= pg.TotalPage {
-			break
-		}
+		return nil, err
 	}
 	return out, nil
 }
 
-// isNoPaymentsAnswer reports whether err is Flip's 422 VALIDATION_ERROR
-// that is not about a missing, expired or used link.
+// eachPayment reads a payment list page after page, calling fn once per
+// payment id (a payment repeated on a later page is skipped) until fn
+// returns true or the list ends: at total_page, at an empty page, or, when
+// Flip did not say how many pages there are, at a page with nothing new.
+// A page size Flip refuses (a 422 on pagination) is dropped for Flip's
+// default. It returns how many pages it read.
+func (p *Provider) eachPayment(ctx context.Context, list func(PaymentQuery) (*PaymentPage, error), q PaymentQuery, fn func(*Payment) bool) (int, error) {
+	seen := map[ID]bool{}
+	for page := 1; page <= maxPages; page++ {
+		q.Page = page
+		pg, err := list(q)
+		if err != nil && q.Pagination > 0 && refusesParam(err, "pagination") {
+			p.log.LogAttrs(ctx, slog.LevelWarn, "flip: page size refused, using Flip's default",
+				slog.Int("pagination", q.Pagination), slog.String("error", err.Error()))
+			q.Pagination = 0
+			pg, err = list(q)
+		}
+		if err != nil {
+			return page - 1, err
+		}
+		if len(pg.Problems) > 0 {
+			p.log.LogAttrs(ctx, slog.LevelWarn, "flip: payment list has fields that could not be read",
+				slog.Int("page", page), slog.String("problems", problemsText(pg.Problems)))
+		}
+		fresh := 0
+		for i := range pg.Data {
+			if id := pg.Data[i].ID; id != "" {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+			}
+			fresh++
+			if fn(&pg.Data[i]) {
+				return page, nil
+			}
+		}
+		if fresh == 0 || pg.TotalPage > 0 && page >= pg.TotalPage {
+			return page, nil
+		}
+	}
+	return maxPages, nil
+}
+
+// isNoPaymentsAnswer reports whether err is the answer Flip gives to Get
+// Payment of a bill without payments: 422 with code 1050 or 1043. Flip
+// gives the same answer for an unknown bill, so the caller must check
+// that the bill exists.
 func isNoPaymentsAnswer(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnprocessableEntity &&
-		strings.EqualFold(apiErr.Code, "VALIDATION_ERROR") && apiErr.ErrorCode() == provider.CodeInvalidArgument
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || apiErr.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, f := range apiErr.Errors {
+		if f.Code == codeLinkNotFound || f.Code == codeLinkIDNotFound {
+			return true
+		}
+	}
+	return false
+}
+
+// refusesParam reports whether err is Flip's 422 refusing the parameter name.
+func refusesParam(err error, name string) bool {
+	apiErr, ok := errors.AsType[*APIError](err)
+	if !ok || apiErr.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, f := range apiErr.Errors {
+		if strings.EqualFold(f.Attribute, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // ListPayments reads the payments of every bill, all pages, up to
-// params.Limit. Dates are whole days in Asia/Jakarta, both inclusive; the
-// result is filtered by created_at so it does not depend on how Flip reads
-// end_date. Flip's payment list does not always name the bill, so LinkID
-// may be empty.
+// params.Limit. Dates are whole days in Asia/Jakarta, both inclusive:
+// end_date is sent as the day after To, so the last day is read whole
+// however Flip bounds end_date, and the result is filtered by created_at.
+// Flip's payment list does not always name the bill, so LinkID may be
+// empty.
 func (p *Provider) ListPayments(ctx context.Context, params provider.ListPaymentsParams) ([]provider.Payment, error) {
-	q := PaymentQuery{Pagination: listPageSize}
+	const op = "flip.ListPayments"
+	q := PaymentQuery{Pagination: p.pageSize}
 	var from, until time.Time // inclusive start, exclusive end, both midnight WIB
 	if !params.From.IsZero() {
 		from = midnight(params.From)
@@ -235,9 +325,10 @@ func (p *Provider) ListPayments(ctx context.Context, params provider.ListPayment
 	}
 	if !params.To.IsZero() {
 		until = midnight(params.To).AddDate(0, 0, 1)
-		q.EndDate = midnight(params.To)
-		if !from.IsZero() && !q.EndDate.After(from) {
-			q.EndDate = from.AddDate(0, 0, 1) // Flip wants end_date > start_date
+		q.EndDate = until
+		if !from.IsZero() && !until.After(from) {
+			return nil, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid parameters",
+				Fields: []provider.FieldError{{Field: "to", Rule: "gtefield", Message: "must not be before from"}}}
 		}
 	}
 	switch params.Order {
@@ -247,30 +338,18 @@ func (p *Provider) ListPayments(ctx context.Context, params provider.ListPayment
 		q.SortBy, q.SortType = SortByCreatedAt, SortDesc
 	}
 	out := []provider.Payment{}
-	seen := map[ID]bool{}
-	for page := 1; page <= maxPages; page++ {
-		q.Page = page
-		pg, err := p.c.ListPayments(ctx, q)
-		if err != nil {
-			return nil, err
+	list := func(q PaymentQuery) (*PaymentPage, error) { return p.c.ListPayments(ctx, q) }
+	_, err := p.eachPayment(ctx, list, q, func(fp *Payment) bool {
+		if t := fp.CreatedAt.Time; !t.IsZero() && (!from.IsZero() && t.Before(from) || !until.IsZero() && !t.Before(until)) {
+			return false
 		}
-		for i := range pg.Data {
-			fp := &pg.Data[i]
-			if seen[fp.ID] {
-				continue
-			}
-			seen[fp.ID] = true
-			if t := fp.CreatedAt.Time; !t.IsZero() && (!from.IsZero() && t.Before(from) || !until.IsZero() && !t.Before(until)) {
-				continue
-			}
-			out = append(out, p.payment(ctx, fp, ""))
-			if params.Limit > 0 && len(out) >= params.Limit {
-				return out, nil
-			}
+		if pay, ok := p.payment(ctx, fp, ""); ok {
+			out = append(out, pay)
 		}
-		if len(pg.Data) == 0 || page >= pg.TotalPage {
-			break
-		}
+		return params.Limit > 0 && len(out) >= params.Limit
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -285,16 +364,38 @@ func midnight(t time.Time) time.Time {
 // callbacks are form-encoded.
 func (p *Provider) CallbackMediaType() string { return "application/x-www-form-urlencoded" }
 
-// ParseCallback verifies a callback with the configured token (see
-// [ParseCallback]) and returns it as an event. Event.Raw is the request
-// body as received minus its token field (see [RedactToken]), so storing
-// it never stores the secret; Payment.Raw is the data JSON.
+// ParseCallback verifies a callback with the configured token, or the
+// previous one during a rotation (see [CallbackVerifier.Parse]), and
+// returns it as an event. Event.Raw is the request body as received minus
+// its token field (see [RedactToken]), so storing it never stores the
+// secret; Payment.Raw is the data JSON.
+//
+// A status outside [StatusMappings] is not an error: the event has
+// Payment.Status "" (no portable status) and Payment.RawStatus holding
+// Flip's string, so that the caller can record and flag it and still
+// answer 200; refusing it would make Flip retry five times and then drop
+// the payment.
 func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
-	cb, body, err := parseCallback(r, p.token, p.maxBytes)
+	cb, body, err := p.verifier.parse(r)
 	if err != nil {
 		return nil, err
 	}
-	status, _ := MapPaymentStatus(cb.Status) // parseCallback accepts mapped statuses only
+	if tokenConfigured(p.verifier.PreviousToken) {
+		// A rotation is under way: say which token each callback used, so
+		// an operator sees when the previous one stops appearing.
+		p.log.LogAttrs(ctx, slog.LevelInfo, "flip: callback token matched",
+			slog.String("provider", p.name), slog.String("token", string(cb.MatchedToken)), slog.String("payment_id", cb.ID))
+	}
+	if len(cb.Problems) > 0 {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: callback has fields that could not be read",
+			slog.String("payment_id", cb.ID), slog.String("problems", problemsText(cb.Problems)))
+	}
+	status, ok := cb.PaymentStatus()
+	if !ok {
+		status = ""
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: callback with an unknown status",
+			slog.String("payment_id", cb.ID), slog.String("status", cb.Status))
+	}
 	return &provider.Event{
 		Provider:   p.name,
 		Source:     provider.SourceCallback,
@@ -339,14 +440,26 @@ func (p *Provider) link(b *Bill) *provider.Link {
 	return l
 }
 
-// payment converts a listed payment. A status missing from the table
-// becomes PENDING (which never triggers a transition) and is logged;
-// RawStatus keeps Flip's string.
-func (p *Provider) payment(ctx context.Context, fp *Payment, linkID string) provider.Payment {
+// payment converts a listed payment; ok is false for a payment without
+// an id, which cannot be told apart from any other and is skipped (and
+// logged). A status missing from the table becomes PENDING (which never
+// triggers a transition) and is logged; RawStatus keeps Flip's string.
+// Fields Flip sent that could not be read are logged; an unreadable
+// amount reads as 0, which never settles a link.
+func (p *Provider) payment(ctx context.Context, fp *Payment, linkID string) (provider.Payment, bool) {
+	if fp.ID == "" {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: skipped a listed payment without an id",
+			slog.String("link_id", cmp.Or(linkID, string(fp.LinkID))), slog.String("raw", snippet(fp.Raw)))
+		return provider.Payment{}, false
+	}
+	if len(fp.Problems) > 0 {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: listed payment has fields that could not be read",
+			slog.String("payment_id", string(fp.ID)), slog.String("problems", problemsText(fp.Problems)))
+	}
 	status, ok := fp.Status.Portable()
 	if !ok {
 		status = provider.PaymentPending
-		p.c.log.LogAttrs(ctx, slog.LevelWarn, "flip: unknown payment status, treated as PENDING",
+		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: unknown payment status, treated as PENDING",
 			slog.String("payment_id", string(fp.ID)), slog.String("status", string(fp.Status)))
 	}
 	return provider.Payment{
@@ -363,7 +476,16 @@ func (p *Provider) payment(ctx context.Context, fp *Payment, linkID string) prov
 		CreatedAt:   fp.CreatedAt.Time,
 		CompletedAt: fp.CompletedAt.Time,
 		Raw:         fp.Raw,
+	}, true
+}
+
+// problemsText lists field problems on one line, for a log.
+func problemsText(ps []FieldProblem) string {
+	parts := make([]string, len(ps))
+	for i, pr := range ps {
+		parts[i] = pr.Field + "=" + pr.Value + " (" + pr.Err.Error() + ")"
 	}
+	return strings.Join(parts, "; ")
 }
 
 // checkRupiah refuses amounts in another currency.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -221,12 +222,16 @@ func paymentJSON(id string, status string, created string) string {
 		id, status, created)
 }
 
-// pages answers payment lists from a fixed list, honouring page and pagination.
+// pages answers payment lists from a fixed list, honouring page and
+// pagination (10 per page without it).
 func pages(payments []string) func(int, *http.Request) (int, string) {
 	return func(_ int, r *http.Request) (int, string) {
 		q := r.URL.Query()
 		page, _ := strconv.Atoi(q.Get("page"))
 		size, _ := strconv.Atoi(q.Get("pagination"))
+		if size == 0 {
+			size = 10
+		}
 		page, size = max(page, 1), max(size, 1)
 		total := (len(payments) + size - 1) / size
 		lo, hi := min((page-1)*size, len(payments)), min(page*size, len(payments))
@@ -242,7 +247,7 @@ func TestListLinkPaymentsReadsEveryPage(t *testing.T) {
 		status := []string{"PENDING", "SUCCESSFUL", "FAILED", "CANCELLED", "WEIRD"}[i%5]
 		payments = append(payments, paymentJSON(fmt.Sprintf("PGPWF%03d", i), status, "2024-06-13 10:49:10"))
 	}
-	p, f := newProvider(t, flip.ProviderOptions{}, pages(payments))
+	p, f := newProvider(t, flip.ProviderOptions{PageSize: 100}, pages(payments))
 	got, err := p.ListLinkPayments(t.Context(), "110561")
 	if err != nil {
 		t.Fatal(err)
@@ -254,8 +259,8 @@ func TestListLinkPaymentsReadsEveryPage(t *testing.T) {
 		t.Errorf("%d requests, want 3 pages of 100", n)
 	}
 	for _, r := range f.requests() {
-		if r.Path != "/v2/pwf/110561/payment" {
-			t.Errorf("path = %s", r.Path)
+		if q, _ := url.ParseQuery(r.RawQuery); r.Path != "/v2/pwf/110561/payment" || q.Get("pagination") != "100" {
+			t.Errorf("request = %s?%s", r.Path, r.RawQuery)
 		}
 	}
 	first := got[0]
@@ -286,9 +291,75 @@ func TestListLinkPaymentsEmpty(t *testing.T) {
 	}
 }
 
+func TestListLinkPaymentsPageSize(t *testing.T) {
+	t.Parallel()
+	var payments []string
+	for i := range 25 {
+		payments = append(payments, paymentJSON(fmt.Sprintf("PGPWF%03d", i), "PENDING", "2024-06-13 10:49:10"))
+	}
+	t.Run("none by default: Flip's own page size", func(t *testing.T) {
+		t.Parallel()
+		p, f := newProvider(t, flip.ProviderOptions{}, pages(payments))
+		got, err := p.ListLinkPayments(t.Context(), "7")
+		if err != nil || len(got) != 25 {
+			t.Fatalf("got %d payments, %v; want 25", len(got), err)
+		}
+		for _, r := range f.requests() {
+			if q, _ := url.ParseQuery(r.RawQuery); q.Has("pagination") {
+				t.Errorf("query %q sends a page size", r.RawQuery)
+			}
+		}
+		if n := len(f.requests()); n != 3 {
+			t.Errorf("%d requests, want 3 pages of Flip's 10", n)
+		}
+	})
+	t.Run("a size Flip refuses is dropped", func(t *testing.T) {
+		t.Parallel()
+		refuse := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"pagination","code":1053,"message":"Param pagination must be a number greater than 0"}]}`
+		p, f := newProvider(t, flip.ProviderOptions{PageSize: 500}, func(n int, r *http.Request) (int, string) {
+			if r.URL.Query().Get("pagination") == "500" {
+				return 422, refuse
+			}
+			return pages(payments)(n, r)
+		})
+		got, err := p.ListLinkPayments(t.Context(), "7")
+		if err != nil || len(got) != 25 {
+			t.Fatalf("got %d payments, %v; want 25", len(got), err)
+		}
+		if n := len(f.requests()); n != 4 {
+			t.Errorf("%d requests, want the refused one and 3 pages", n)
+		}
+	})
+}
+
+func TestListLinkPaymentsWithoutTotalPage(t *testing.T) {
+	t.Parallel()
+	// total_page is missing ("null"): read on until a page brings nothing
+	// new, so a server that ignores page cannot loop forever.
+	p, f := newProvider(t, flip.ProviderOptions{}, func(_ int, r *http.Request) (int, string) {
+		switch r.URL.Query().Get("page") {
+		case "1":
+			return 200, `{"total_page":"null","data":[` + paymentJSON("A", "PENDING", "2024-06-13 10:49:10") + `]}`
+		case "2":
+			return 200, `{"total_page":"null","data":[` + paymentJSON("B", "PENDING", "2024-06-13 10:49:10") + `]}`
+		}
+		return 200, `{"total_page":"null","data":[` + paymentJSON("B", "PENDING", "2024-06-13 10:49:10") + `]}`
+	})
+	got, err := p.ListLinkPayments(t.Context(), "7")
+	if err != nil || len(got) != 2 || got[0].ID != "A" || got[1].ID != "B" {
+		t.Fatalf("got %+v, %v; want A and B", got, err)
+	}
+	if n := len(f.requests()); n != 3 {
+		t.Errorf("%d requests, want 3 (the third brings nothing new)", n)
+	}
+}
+
 func TestListLinkPayments422(t *testing.T) {
 	t.Parallel()
-	validation := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"bill","code":999,"message":"no payment"}]}`
+	notFound1050 := string(readTestdata(t, "error_bill_not_found.json"))
+	notFound1043 := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"id","code":1043,"message":"Param Bill Link ID is Not Found"}]}`
+	other422 := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"bill","code":999,"message":"no payment"}]}`
+	contentType := `{"code":"VALIDATION_ERROR","errors":[{"attribute":"Content-Type","code":999,"message":"Content-Type must be application/x-www-form-urlencoded"}]}`
 	tests := []struct {
 		name      string
 		billState int // status of GET bill
@@ -296,9 +367,15 @@ func TestListLinkPayments422(t *testing.T) {
 		wantErr   provider.ErrorCode // CodeUnknown: success with no payments
 		wantCalls []string
 	}{
-		{"bill exists: empty list", 200, validation, provider.CodeUnknown, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
-		{"bill missing: not found", 404, validation, provider.CodeNotFound, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
-		{"1050 is not found at once", 200, string(readTestdata(t, "error_bill_not_found.json")), provider.CodeNotFound, []string{"/v2/pwf/7/payment"}},
+		// Flip answers Get Payment of a bill without payments as if the
+		// bill did not exist; only Get Bill tells the two apart.
+		{"1050, bill exists: no payments yet", 200, notFound1050, provider.CodeUnknown, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		{"1043, bill exists: no payments yet", 200, notFound1043, provider.CodeUnknown, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		{"1050, bill missing: not found", 422, notFound1050, provider.CodeNotFound, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		{"1043, bill missing: not found", 404, notFound1043, provider.CodeNotFound, []string{"/v2/pwf/7/payment", "/v2/pwf/7/bill"}},
+		// Any other 422 is an error as it came, never an empty list.
+		{"another 422 is an error", 200, other422, provider.CodeInvalidArgument, []string{"/v2/pwf/7/payment"}},
+		{"a refused request format is an error", 200, contentType, provider.CodeInvalidArgument, []string{"/v2/pwf/7/payment"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,18 +384,21 @@ func TestListLinkPayments422(t *testing.T) {
 				if strings.HasSuffix(r.URL.Path, "/payment") {
 					return 422, tt.payments
 				}
-				if tt.billState != 200 {
-					return tt.billState, string(readTestdata(t, "error_not_found.json"))
+				switch tt.billState {
+				case 200:
+					return 200, strings.Replace(string(readTestdata(t, "bill_step1.json")), "130068", "7", 1)
+				case 422:
+					return 422, notFound1050
 				}
-				return 200, strings.Replace(string(readTestdata(t, "bill_step1.json")), "130068", "7", 1)
+				return tt.billState, string(readTestdata(t, "error_not_found.json"))
 			})
 			got, err := p.ListLinkPayments(t.Context(), "7")
 			if tt.wantErr == provider.CodeUnknown {
 				if err != nil || got == nil || len(got) != 0 {
 					t.Errorf("got %v, %v; want an empty list", got, err)
 				}
-			} else if !errors.Is(err, tt.wantErr) {
-				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			} else if !errors.Is(err, tt.wantErr) || got != nil {
+				t.Errorf("got %v, %v; want error %v", got, err, tt.wantErr)
 			}
 			var paths []string
 			for _, r := range f.requests() {
@@ -329,6 +409,22 @@ func TestListLinkPayments422(t *testing.T) {
 			}
 		})
 	}
+	t.Run("after the first page it is an error", func(t *testing.T) {
+		t.Parallel()
+		var payments []string
+		for i := range 15 {
+			payments = append(payments, paymentJSON(fmt.Sprintf("P%02d", i), "PENDING", "2024-06-13 10:49:10"))
+		}
+		p, _ := newProvider(t, flip.ProviderOptions{}, func(n int, r *http.Request) (int, string) {
+			if r.URL.Query().Get("page") == "2" {
+				return 422, notFound1050
+			}
+			return pages(payments)(n, r)
+		})
+		if got, err := p.ListLinkPayments(t.Context(), "7"); !errors.Is(err, provider.CodeNotFound) {
+			t.Errorf("got %d payments, %v; want the error", len(got), err)
+		}
+	})
 }
 
 func TestListPayments(t *testing.T) {
@@ -396,5 +492,129 @@ func TestProviderParseCallback(t *testing.T) {
 	small := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken, MaxCallbackBytes: 64})
 	if _, err := small.ParseCallback(t.Context(), callbackRequest(t, body)); !errors.Is(err, flip.ErrCallbackTooLarge) {
 		t.Errorf("over the cap: %v, want ErrCallbackTooLarge", err)
+	}
+}
+
+func TestProviderParseCallbackStatuses(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken})
+	tests := []struct {
+		raw  string
+		want provider.PaymentStatus
+	}{
+		{"SUCCESSFUL", provider.PaymentSuccessful},
+		{"successful", provider.PaymentSuccessful},
+		{" Failed ", provider.PaymentFailed},
+		{"CANCELLED", provider.PaymentCancelled},
+		{"Canceled", provider.PaymentCancelled},
+		{"EXPIRED", provider.PaymentCancelled},
+		{"PENDING", provider.PaymentPending},
+		// Unknown: no portable status, the raw one kept, and no error, so
+		// that the service records and flags it and Flip gets its 200.
+		{"PAID", ""},
+		{"REFUNDED", ""},
+	}
+	for _, tt := range tests {
+		data := fmt.Sprintf(`{"id":"A","bill_link_id":7,"amount":10000,"status":%q}`, tt.raw)
+		ev, err := p.ParseCallback(t.Context(), callbackRequest(t, form(data, testToken)))
+		if err != nil {
+			t.Errorf("status %q: %v", tt.raw, err)
+			continue
+		}
+		if ev.Payment.Status != tt.want || ev.Payment.RawStatus != tt.raw {
+			t.Errorf("status %q: Status = %q, RawStatus = %q; want %q and the raw one", tt.raw, ev.Payment.Status, ev.Payment.RawStatus, tt.want)
+		}
+	}
+}
+
+func TestProviderTokenRotation(t *testing.T) {
+	t.Parallel()
+	const oldToken, newToken = "old-token", "new-token"
+	var logs syncBuffer
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: newToken, PreviousCallbackToken: oldToken,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, tok := range []string{newToken, oldToken} {
+		if _, err := p.ParseCallback(t.Context(), callbackRequest(t, form(validData(), tok))); err != nil {
+			t.Errorf("token %q refused: %v", tok, err)
+		}
+	}
+	if _, err := p.ParseCallback(t.Context(), callbackRequest(t, form(validData(), "other"))); !errors.Is(err, flip.ErrInvalidToken) {
+		t.Errorf("another token: %v, want ErrInvalidToken", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "token=current") || !strings.Contains(out, "token=previous") {
+		t.Errorf("logs do not say which token matched:\n%s", out)
+	}
+	if strings.Contains(out, oldToken) || strings.Contains(out, newToken) {
+		t.Errorf("a token is in the logs:\n%s", out)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", p, p, p); strings.Contains(s, oldToken) || strings.Contains(s, newToken) {
+		t.Errorf("token printed: %s", s)
+	}
+
+	// Outside a rotation, nothing is logged per callback.
+	var quiet syncBuffer
+	single := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: newToken, Logger: slog.New(slog.NewTextHandler(&quiet, nil))})
+	if _, err := single.ParseCallback(t.Context(), callbackRequest(t, form(validData(), newToken))); err != nil || quiet.String() != "" {
+		t.Errorf("single token: %v, logs %q", err, quiet.String())
+	}
+
+	// The previous token alone is not a configuration: fail closed.
+	only := flip.NewProvider(c, flip.ProviderOptions{PreviousCallbackToken: oldToken})
+	if err := only.CheckCallbackConfig(); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("CheckCallbackConfig with only a previous token = %v", err)
+	}
+	if _, err := only.ParseCallback(t.Context(), callbackRequest(t, form(validData(), oldToken))); !errors.Is(err, flip.ErrTokenNotConfigured) {
+		t.Errorf("ParseCallback with only a previous token = %v", err)
+	}
+}
+
+func TestProviderParseCallbackUnencodedBody(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken})
+	ev, err := p.ParseCallback(t.Context(), callbackRequest(t, flipSampleBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Payment.ID != "FT1" || ev.Payment.LinkID != "4740" || ev.Payment.Amount != provider.Rupiah(10000) ||
+		strings.Contains(string(ev.Raw), testToken) || !strings.HasPrefix(string(ev.Raw), `data={"id":"FT1"`) {
+		t.Errorf("event = %+v, Raw %s", ev.Payment, ev.Raw)
+	}
+}
+
+func TestCreateLinkKeepsTheCustomerFlipDoesNotEcho(t *testing.T) {
+	t.Parallel()
+	// Flip's step-2 sample answers address and phone as null.
+	p, _ := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, "bill_step2.json"))))
+	customer := provider.Customer{Name: "Jon Snow", Email: "jon.snow@example.com", Phone: "0812345678", Address: "jakarta selatan"}
+	l, err := p.CreateLink(t.Context(), provider.CreateLinkParams{Title: "t", Amount: provider.Rupiah(45000),
+		Step: provider.StepPaymentMethod, Customer: customer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Customer.Phone != customer.Phone || l.Customer.Address != customer.Address || l.Customer.Name != "Jon Snow" {
+		t.Errorf("customer = %+v", l.Customer)
+	}
+}
+
+func TestListPaymentsEndDateCoversTheLastDay(t *testing.T) {
+	t.Parallel()
+	p, f := newProvider(t, flip.ProviderOptions{}, pages(nil))
+	from := time.Date(2024, 6, 1, 9, 0, 0, 0, flip.Location())
+	to := time.Date(2024, 6, 3, 9, 0, 0, 0, flip.Location())
+	if _, err := p.ListPayments(t.Context(), provider.ListPaymentsParams{From: from, To: to}); err != nil {
+		t.Fatal(err)
+	}
+	// end_date is the day after To, whether Flip reads it as inclusive or
+	// as midnight; what lies beyond To is filtered by created_at.
+	q, _ := url.ParseQuery(f.last().RawQuery)
+	if q.Get("start_date") != "2024-06-01" || q.Get("end_date") != "2024-06-04" {
+		t.Errorf("query = %v", q)
+	}
+	if _, err := p.ListPayments(t.Context(), provider.ListPaymentsParams{From: to, To: from}); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("To before From: %v, want CodeInvalidArgument", err)
 	}
 }

@@ -29,6 +29,7 @@ func StatusMappings() []StatusMapping {
 		{PaymentFailed, provider.PaymentFailed, []string{"payment", "callback", "bill_payment"}, "Flip could not forward a bank transfer"},
 		{PaymentCancelled, provider.PaymentCancelled, []string{"callback", "bill_payment"}, "the bill or payment expired unpaid"},
 		{PaymentCanceled, provider.PaymentCancelled, []string{"callback", "bill_payment"}, "older spelling of CANCELLED"},
+		{PaymentExpired, provider.PaymentCancelled, []string{"callback"}, "not in Flip's docs; an expiry is what CANCELLED reports"},
 		{PaymentNotConfirmed, provider.PaymentPending, []string{"bill_payment"}, "created, not yet confirmed by the customer"},
 		{PaymentProcessed, provider.PaymentPending, []string{"bill_payment"}, "money received, being processed"},
 		{PaymentDone, provider.PaymentSuccessful, []string{"bill_payment"}, "the bill payment completed"},
@@ -47,7 +48,7 @@ func MapPaymentStatus(raw string) (provider.PaymentStatus, bool) {
 		return provider.PaymentPending, true
 	case PaymentFailed:
 		return provider.PaymentFailed, true
-	case PaymentCancelled, PaymentCanceled:
+	case PaymentCancelled, PaymentCanceled, PaymentExpired:
 		return provider.PaymentCancelled, true
 	}
 	return "", false

@@ -62,8 +62,10 @@ func TestMapPaymentStatus(t *testing.T) {
 		{"CANCELLED", provider.PaymentCancelled, true},
 		{"CANCELED", provider.PaymentCancelled, true},
 		{" successful ", provider.PaymentSuccessful, true},
+		{"canceled", provider.PaymentCancelled, true},
+		{"EXPIRED", provider.PaymentCancelled, true},
+		{" Expired\n", provider.PaymentCancelled, true},
 		{"PAID", "", false},
-		{"EXPIRED", "", false},
 		{"Settled", "", false},
 		{"", "", false},
 	}

@@ -18,12 +18,13 @@ type ID string
 // String returns the id's text.
 func (id ID) String() string { return string(id) }
 
-// UnmarshalJSON accepts a JSON number, a JSON string or null (the empty ID).
+// UnmarshalJSON accepts a JSON number, a JSON string, or null, "" and
+// "null" (the empty ID; Flip writes missing values as the string "null").
 // A number must be an integer written without fraction or exponent.
 func (id *ID) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	switch {
-	case bytes.Equal(data, []byte("null")):
+	case isAbsent(data):
 		*id = ""
 		return nil
 	case len(data) > 0 && data[0] == '"':
@@ -68,32 +69,21 @@ func isInteger(s string) bool {
 }
 
 // flexInt decodes an integer sent as a JSON number or a numeric JSON
-// string; null and "" decode as 0 with set false.
+// string, with a zero fraction allowed ("10000.0"); null, "" and "null"
+// decode as 0 with set false.
 type flexInt struct {
 	v   int64
 	set bool
 }
 
 func (n *flexInt) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if bytes.Equal(data, []byte("null")) {
+	if isAbsent(data) {
 		*n = flexInt{}
 		return nil
 	}
-	s := string(data)
-	if len(data) > 0 && data[0] == '"' {
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = flexInt{}
-			return nil
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
+	v, err := parseWhole(data)
 	if err != nil {
-		return fmt.Errorf("flip: want an integer, got %.32q", s)
+		return fmt.Errorf("flip: want an integer: %w", err)
 	}
 	*n = flexInt{v: v, set: true}
 	return nil
@@ -103,7 +93,7 @@ func (n *flexInt) UnmarshalJSON(data []byte) error {
 type flag bool
 
 func (f *flag) UnmarshalJSON(data []byte) error {
-	switch strings.Trim(string(bytes.TrimSpace(data)), `"`) {
+	switch strings.ToLower(strings.TrimSpace(strings.Trim(string(bytes.TrimSpace(data)), `"`))) {
 	case "1", "true":
 		*f = true
 	case "0", "false", "null", "":
@@ -140,53 +130,74 @@ const (
 	layoutDate    = "2006-01-02"
 )
 
+// zonelessLayouts are read in Asia/Jakarta; zonedLayouts carry their own
+// offset. Fractional seconds after the seconds are accepted by both.
+var (
+	zonelessLayouts = []string{layoutSeconds, layoutMinutes, layoutDate,
+		"2006-01-02T15:04:05", "2006-01-02T15:04"}
+	zonedLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00",
+		"2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05 Z07:00",
+		"2006-01-02 15:04:05 Z0700"}
+)
+
 // Timestamp is one of Flip's zone-less "YYYY-MM-DD HH:mm:ss" (or
 // "YYYY-MM-DD HH:mm") timestamps, read in [Location]. The zero Timestamp
-// stands for JSON null or "".
+// stands for JSON null, "" or "null".
 type Timestamp struct{ time.Time }
 
-// ParseTimestamp parses Flip's timestamp text in [Location]. It accepts
-// "YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DD" and RFC 3339.
-// The empty string gives the zero time.
+// ParseTimestamp parses Flip's timestamp text. It accepts
+// "YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DD" and the same
+// with a "T" instead of the space, read in [Location]; RFC 3339 and those
+// layouts followed by a zone offset ("+07:00", "+0700", "Z"), read in
+// their own zone; and unix seconds (milliseconds from 10^12 on) as 9 to 16
+// digits.
+// Fractional seconds are accepted. The empty string, "null" and MySQL's
+// zero date "0000-00-00 00:00:00" give the zero time.
 func ParseTimestamp(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	if s == "" || strings.EqualFold(s, "null") || strings.HasPrefix(s, "0000-00-00") {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{layoutSeconds, layoutMinutes, layoutDate} {
+	for _, layout := range zonelessLayouts {
 		if t, err := time.ParseInLocation(layout, s, jakarta()); err == nil {
-			return t, nil
+			return inRange(t, s)
 		}
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	for _, layout := range zonedLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return inRange(t, s)
+		}
+	}
+	// Unix seconds have had 10 digits since 2001; shorter digit strings
+	// ("20240902") are something else.
+	if isInteger(s) && s[0] != '-' && len(s) >= 9 && len(s) <= 16 {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return unixTime(n)
+		}
 	}
 	return time.Time{}, fmt.Errorf("flip: unknown timestamp format %.40q", s)
+}
+
+// inRange refuses times whose year is outside 1..9999 in Asia/Jakarta
+// (they cannot be written back in Flip's format).
+func inRange(t time.Time, s string) (time.Time, error) {
+	if y := t.In(jakarta()).Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("flip: timestamp %.40q is out of range", s)
+	}
+	return t, nil
 }
 
 // FormatTimestamp formats t as Flip does: "YYYY-MM-DD HH:mm:ss" in [Location].
 func FormatTimestamp(t time.Time) string { return t.In(jakarta()).Format(layoutSeconds) }
 
-// UnmarshalJSON accepts a timestamp string, a unix time in seconds, or null.
+// UnmarshalJSON accepts a timestamp string (see [ParseTimestamp]), a unix
+// time as a number, or null.
 func (t *Timestamp) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if bytes.Equal(data, []byte("null")) {
+	if isAbsent(data) {
 		t.Time = time.Time{}
 		return nil
 	}
-	if len(data) > 0 && data[0] != '"' {
-		var u UnixTime
-		if err := u.UnmarshalJSON(data); err != nil {
-			return err
-		}
-		t.Time = u.Time
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	v, err := ParseTimestamp(s)
+	v, err := parseTime(data)
 	if err != nil {
 		return err
 	}
@@ -206,19 +217,16 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 // created_at). The zero UnixTime stands for JSON null.
 type UnixTime struct{ time.Time }
 
-// UnmarshalJSON accepts unix seconds as a number or numeric string, or null.
+// UnmarshalJSON accepts unix seconds as a number or numeric string (or
+// any timestamp [ParseTimestamp] reads), or null.
 func (t *UnixTime) UnmarshalJSON(data []byte) error {
-	var n flexInt
-	if err := n.UnmarshalJSON(data); err != nil {
-		return fmt.Errorf("flip: unix time: %w", err)
-	}
-	if !n.set {
+	if isAbsent(data) {
 		t.Time = time.Time{}
 		return nil
 	}
-	v := time.Unix(n.v, 0).In(jakarta())
-	if v.Year() < 1 || v.Year() > 9999 {
-		return fmt.Errorf("flip: unix time %d is out of range", n.v)
+	v, err := parseTime(data)
+	if err != nil {
+		return fmt.Errorf("flip: unix time: %w", err)
 	}
 	t.Time = v
 	return nil

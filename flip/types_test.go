@@ -121,8 +121,10 @@ func TestFlexibleNumbersAndFlags(t *testing.T) {
 	if err != nil || b.Amount != 45000 || !b.IsAddressRequired || !b.IsPhoneNumberRequired || b.Step != StepPaymentMethod {
 		t.Errorf("bill = %+v, %v", b, err)
 	}
-	if err := json.Unmarshal([]byte(`{"is_address_required":2}`), &b); err == nil {
-		t.Error("accepted flag 2")
+	// A flag that is neither 0 nor 1 is one odd field: recorded, not fatal.
+	if err := json.Unmarshal([]byte(`{"link_id":"1","is_address_required":2}`), &b); err != nil || b.IsAddressRequired ||
+		len(b.Problems) != 1 || b.Problems[0].Field != "is_address_required" || b.LinkID != "1" {
+		t.Errorf("flag 2: bill = %+v, %v; want the flag false and listed in Problems", b, err)
 	}
 	out, err := json.Marshal(Bill{LinkID: "5", IsAddressRequired: true})
 	if err != nil {
@@ -143,7 +145,13 @@ func TestAbsoluteURL(t *testing.T) {
 		"http://localhost:8080/checkout/1":         "http://localhost:8080/checkout/1",
 		"//flip.id/x":                              "https://flip.id/x",
 		"  flip.id/x ":                             "https://flip.id/x",
-		"":                                         "",
+		// A loopback host is a local server (the fake): plain http.
+		"127.0.0.1:9090/pwf/checkout/7": "http://127.0.0.1:9090/pwf/checkout/7",
+		"localhost:8080/x":              "http://localhost:8080/x",
+		"[::1]:8080/x":                  "http://[::1]:8080/x",
+		"127.0.0.1/x":                   "http://127.0.0.1/x",
+		"localhost.evil.example/x":      "https://localhost.evil.example/x",
+		"":                              "",
 	}
 	for in, want := range tests {
 		if got := absoluteURL(in); got != want {

@@ -2,7 +2,10 @@ package flip
 
 import (
 	"errors"
+	"maps"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +26,9 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	if err := v.RegisterValidation("flip_code", func(fl validator.FieldLevel) bool { return codeShape(fl.Field().String()) }); err != nil {
+		panic("flip: registering a validation: " + err.Error()) // unreachable: the tag is valid
+	}
 	v.RegisterStructValidation(createBillRules, CreateBillParams{})
 	v.RegisterStructValidation(editBillRules, EditBillParams{})
 	v.RegisterStructValidation(paymentQueryRules, PaymentQuery{})
@@ -61,6 +67,70 @@ func createBillRules(sl validator.StructLevel) {
 	if !p.ExpiredDate.IsZero() && !expiryInFuture(p.ExpiredDate) {
 		sl.ReportError(p.ExpiredDate, "expired_date", "ExpiredDate", "future", "")
 	}
+	extraRules(sl, p.Extra, p)
+}
+
+// maxCodeLen bounds Flip's codes (sender_bank_type) and extra parameter
+// names.
+const maxCodeLen = 64
+
+// codeShape reports whether s looks like one of Flip's codes
+// ("virtual_account", "e_wallet"): a lower-case letter, then lower-case
+// letters and underscores, at most 64 bytes.
+func codeShape(s string) bool {
+	if s == "" || len(s) > maxCodeLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// paramNameShape reports whether s can be an extra parameter's name:
+// lower-case letters, digits and underscores, starting with a letter.
+func paramNameShape(s string) bool {
+	if s == "" || len(s) > maxCodeLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// extraRules checks the names of extra parameters: their shape, and that
+// none is a parameter of params (whose form tags name Flip's parameters).
+func extraRules(sl validator.StructLevel, extra url.Values, params any) {
+	if len(extra) == 0 {
+		return
+	}
+	named := formNames(params)
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		switch {
+		case !paramNameShape(name):
+			sl.ReportError(extra[name], name, "Extra", "param_name", "")
+		case named[name]:
+			sl.ReportError(extra[name], name, "Extra", "reserved", "")
+		}
+	}
+}
+
+// formNames returns the form tags of the struct v's fields.
+func formNames(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	out := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("form"), ",")
+		if name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 func editBillRules(sl validator.StructLevel) {
@@ -71,6 +141,7 @@ func editBillRules(sl validator.StructLevel) {
 	if p.ExpiredDate != nil && !expiryInFuture(*p.ExpiredDate) {
 		sl.ReportError(*p.ExpiredDate, "expired_date", "ExpiredDate", "future", "")
 	}
+	extraRules(sl, p.Extra, p)
 }
 
 // expiryInFuture reports whether an expiry is still in the future as Flip
@@ -128,6 +199,12 @@ func ruleMessage(tag, param string) string {
 		return "must be in the future"
 	case "gtfield":
 		return "must be after " + param
+	case "flip_code":
+		return "must be lower-case letters and underscores, at most 64"
+	case "param_name":
+		return "is not a parameter name (lower-case letters, digits and underscores, at most 64)"
+	case "reserved":
+		return "is a named parameter; set its field instead of Extra"
 	}
 	if param != "" {
 		return "fails rule " + tag + "=" + param

@@ -3,6 +3,7 @@ package flip_test
 import (
 	"cmp"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -97,7 +98,21 @@ func TestCreateBillValidation(t *testing.T) {
 		{"step 3 needs amount", with(step3(), func(p *flip.CreateBillParams) { p.Amount = 0 }), []rule{{"amount", "required"}}},
 		{"step 3 needs sender_bank", with(step3(), func(p *flip.CreateBillParams) { p.SenderBank = "" }), []rule{{"sender_bank", "required"}}},
 		{"step 3 needs sender_bank_type", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "" }), []rule{{"sender_bank_type", "required"}}},
-		{"sender_bank_type must be known", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "e_wallet" }), []rule{{"sender_bank_type", "oneof"}}},
+		// sender_bank_type is checked for its shape only: Flip enables new
+		// kinds per merchant (the seed's QRIS callback says e_wallet).
+		{"sender_bank_type e_wallet passes", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = flip.BankTypeEWallet }), nil},
+		{"sender_bank_type new to Flip passes", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "direct_debit_account" }), nil},
+		{"sender_bank_type upper case", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "VIRTUAL_ACCOUNT" }), []rule{{"sender_bank_type", "flip_code"}}},
+		{"sender_bank_type with a hyphen", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "e-wallet" }), []rule{{"sender_bank_type", "flip_code"}}},
+		{"sender_bank_type with a space", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "bank account" }), []rule{{"sender_bank_type", "flip_code"}}},
+		{"sender_bank_type starting with _", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = "_x" }), []rule{{"sender_bank_type", "flip_code"}}},
+		{"sender_bank_type of 64 letters", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = flip.BankType(strings.Repeat("a", 64)) }), nil},
+		{"sender_bank_type of 65 letters", with(step3(), func(p *flip.CreateBillParams) { p.SenderBankType = flip.BankType(strings.Repeat("a", 65)) }), []rule{{"sender_bank_type", "flip_code"}}},
+		{"charge_fee and reference_id", with(step1(), func(p *flip.CreateBillParams) { p.ChargeFee, p.ReferenceID = true, "order-1" }), nil},
+		{"an extra parameter", with(step1(), func(p *flip.CreateBillParams) { p.Extra = url.Values{"item_details": {"[]"}} }), nil},
+		{"an extra parameter that is a named one", with(step1(), func(p *flip.CreateBillParams) { p.Extra = url.Values{"amount": {"1"}} }), []rule{{"amount", "reserved"}}},
+		{"an extra parameter that is a typed one", with(step1(), func(p *flip.CreateBillParams) { p.Extra = url.Values{"charge_fee": {"1"}} }), []rule{{"charge_fee", "reserved"}}},
+		{"an extra parameter with a bad name", with(step1(), func(p *flip.CreateBillParams) { p.Extra = url.Values{"a&b": {"1"}} }), []rule{{"a&b", "param_name"}}},
 		{"step 3 only SINGLE", with(step3(), func(p *flip.CreateBillParams) { p.Type = flip.BillMultiple }), []rule{{"type", "eq"}}},
 		{"step 3 with nothing", flip.CreateBillParams{Title: "t", Type: flip.BillMultiple, Step: flip.StepConfirmation},
 			[]rule{{"amount", "required"}, {"sender_bank", "required"}, {"sender_bank_type", "required"},

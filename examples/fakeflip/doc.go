@@ -11,6 +11,10 @@
 //	FLIP_CALLBACK_TOKEN           the token sent with callbacks (default "fakeflip-callback-token")
 //	FLIP_CALLBACK_URL             where callbacks are POSTed (default: none, callbacks only recorded)
 //	FLIP_CALLBACK_RETRY_INTERVAL  wait between callback retries, a Go duration (default 2m, Flip's)
+//	FLIP_FAKE_MODES               comma-separated: answer as loosely as Flip's own examples
+//	                              (null-strings, string-numbers, decimal-amounts,
+//	                              unencoded-callbacks, empty-payments-1050 or -1043; "loose"
+//	                              is all of them) or refuse more (refuse-local-redirects)
 //
 // It prints the base URL (point FLIP_BASE_URL of your app at it) and stops
 // on SIGINT or SIGTERM. The routes are documented in package fliptest:

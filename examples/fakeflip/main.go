@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +38,49 @@ type config struct {
 	callbackToken string
 	callbackURL   string
 	retryInterval time.Duration
+	modes         modes
+}
+
+// modes are the fake's optional behaviours, named in FLIP_FAKE_MODES.
+type modes struct {
+	quirks               fliptest.Quirks
+	emptyPaymentsCode    int
+	refuseLocalRedirects bool
+}
+
+// modeNames lists the names FLIP_FAKE_MODES accepts.
+const modeNames = "loose, null-strings, string-numbers, decimal-amounts, unencoded-callbacks, " +
+	"empty-payments-1050, empty-payments-1043, refuse-local-redirects"
+
+// parseModes reads a comma-separated list of mode names; "loose" names
+// every quirk and empty-payments-1050 at once.
+func parseModes(v string) (modes, error) {
+	var m modes
+	for name := range strings.SplitSeq(v, ",") {
+		switch strings.TrimSpace(name) {
+		case "":
+		case "loose":
+			m.quirks = fliptest.Quirks{NullStrings: true, StringNumbers: true, DecimalAmounts: true, UnencodedCallbacks: true}
+			m.emptyPaymentsCode = 1050
+		case "null-strings":
+			m.quirks.NullStrings = true
+		case "string-numbers":
+			m.quirks.StringNumbers = true
+		case "decimal-amounts":
+			m.quirks.DecimalAmounts = true
+		case "unencoded-callbacks":
+			m.quirks.UnencodedCallbacks = true
+		case "empty-payments-1050":
+			m.emptyPaymentsCode = 1050
+		case "empty-payments-1043":
+			m.emptyPaymentsCode = 1043
+		case "refuse-local-redirects":
+			m.refuseLocalRedirects = true
+		default:
+			return modes{}, fmt.Errorf("FLIP_FAKE_MODES: unknown mode %q (known: %s)", strings.TrimSpace(name), modeNames)
+		}
+	}
+	return m, nil
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -62,6 +106,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.retryInterval = d
 	}
+	m, err := parseModes(getenv("FLIP_FAKE_MODES"))
+	if err != nil {
+		return config{}, err
+	}
+	cfg.modes = m
 	return cfg, nil
 }
 
@@ -84,8 +133,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		RetryInterval: cfg.retryInterval,
 		// Time-based ids do not repeat when the fake restarts but the
 		// app's database keeps the links of the previous run.
-		LongIDs: true,
-		Logger:  log,
+		LongIDs:              true,
+		Logger:               log,
+		Quirks:               cfg.modes.quirks,
+		EmptyPaymentsCode:    cfg.modes.emptyPaymentsCode,
+		RefuseLocalRedirects: cfg.modes.refuseLocalRedirects,
 	})
 	fake.Listener = ln
 	fake.Start()
@@ -95,6 +147,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	fmt.Fprintf(stdout, "  API base (FLIP_BASE_URL): %s   e.g. POST %s/v2/pwf/bill\n", fake.URL, fake.URL)
 	if cfg.secretKey == defaultSecretKey {
 		fmt.Fprintln(stdout, "  secret key: the default one (FLIP_SECRET_KEY unset; see README.md)")
+	}
+	if v := strings.TrimSpace(getenv("FLIP_FAKE_MODES")); v != "" {
+		fmt.Fprintf(stdout, "  modes: %s\n", v)
 	}
 	if cfg.callbackURL == "" {
 		fmt.Fprintln(stdout, "  callbacks: recorded, not sent (FLIP_CALLBACK_URL unset)")

@@ -113,9 +113,9 @@ func curl(t *testing.T, base, key, method, path string, d ...string) (int, []byt
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	// As the seed's samples: the content type on every request (Flip
+	// requires it on GETs too).
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	if key != "" {
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(key+":")))
@@ -181,7 +181,8 @@ func TestCreateBill_TheSeedsThreeSamples(t *testing.T) {
 		if len(id) != 19 {
 			t.Errorf("link_id = %s, want Flip's 19 digits", id)
 		}
-		if m["link_url"] != base+"/pwf/checkout/"+id || m["title"] != "Test New Bill" || m["redirect_url"] != "https://example.com" ||
+		// Scheme-less, as the seed's "flip.id/pwf-sandbox/$testflip/#test-1542".
+		if m["link_url"] != strings.TrimPrefix(base, "http://")+"/pwf/checkout/"+id || m["title"] != "Test New Bill" || m["redirect_url"] != "https://example.com" ||
 			m["amount"] != json.Number("45000") || m["status"] != "ACTIVE" || m["created_from"] != "API" || m["expired_date"] != nil {
 			t.Errorf("bill = %s", body)
 		}
@@ -199,7 +200,8 @@ func TestCreateBill_TheSeedsThreeSamples(t *testing.T) {
 		sameKeys(t, "bill", m, append(slices.Clone(step1Keys), "customer")...)
 		c := m["customer"].(map[string]any)
 		sameKeys(t, "customer", c, customerKeys...)
-		if c["name"] != "Jon Snow" || c["email"] != "jon.snow@example.com" || m["step"] != json.Number("2") {
+		// The seed answers address and phone as null, although sent.
+		if c["name"] != "Jon Snow" || c["email"] != "jon.snow@example.com" || c["address"] != nil || c["phone"] != nil || m["step"] != json.Number("2") {
 			t.Errorf("bill = %s", body)
 		}
 	})
@@ -359,6 +361,45 @@ func TestRun_RefusesABadRetryInterval(t *testing.T) {
 	env := map[string]string{"ADDR": "127.0.0.1:0", "FLIP_CALLBACK_RETRY_INTERVAL": "soon"}
 	err := run(t.Context(), func(k string) string { return env[k] }, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "FLIP_CALLBACK_RETRY_INTERVAL") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestModes_MakeTheFakeAsLooseAsFlip(t *testing.T) {
+	t.Parallel()
+	base, out := start(t, map[string]string{"FLIP_SECRET_KEY": testKey, "FLIP_FAKE_MODES": "loose, refuse-local-redirects"})
+	if !strings.Contains(out.String(), "modes: loose, refuse-local-redirects") {
+		t.Errorf("output %q does not name the modes", out.String())
+	}
+	status, body := curl(t, base, testKey, "POST", "/v2/pwf/bill",
+		"title=Coffee", "type=SINGLE", "amount=45000", "step=1", "redirect_url=http://localhost:8080/thanks")
+	if status != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"attribute":"redirect_url","code":1059`) {
+		t.Errorf("local redirect: %d %s", status, body)
+	}
+	status, body = curl(t, base, testKey, "POST", "/v2/pwf/bill", "title=Coffee", "type=SINGLE", "amount=45000", "step=1")
+	if status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	id := decodeObject(t, body)["link_id"].(json.Number).String()
+	if status, body = curl(t, base, testKey, "GET", "/v2/pwf/"+id+"/payment"); status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(body), `"code":1050`) {
+		t.Errorf("payments of a bill without any: %d %s", status, body)
+	}
+	if status, body = curl(t, base, "", "POST", "/_fliptest/bills/"+id+"/pay"); status != http.StatusOK {
+		t.Fatalf("pay: %d %s", status, body)
+	}
+	status, body = curl(t, base, testKey, "GET", "/v2/pwf/"+id+"/payment")
+	if status != http.StatusOK || !strings.Contains(string(body), `"amount":"45000.00"`) ||
+		!strings.Contains(string(body), `"reference_id":"null"`) || !strings.Contains(string(body), `"total_data":"1"`) {
+		t.Errorf("payments: %d %s", status, body)
+	}
+}
+
+func TestRun_RefusesAnUnknownMode(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ADDR": "127.0.0.1:0", "FLIP_FAKE_MODES": "null-strings,lenient"}
+	err := run(t.Context(), func(k string) string { return env[k] }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), `"lenient"`) || !strings.Contains(err.Error(), "null-strings") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -21,9 +21,27 @@ const maxBody = 1 << 20
 // picks one so that an unbounded title is refused).
 const maxTextLen = 255
 
-// readForm reads a form-encoded API body. A body of any other content type
-// (JSON included) is refused with 422, as Flip enforces the content type
-// since December 2025. An empty body with no content type is an empty form.
+// formContentType reports whether r says its body is form-encoded, as
+// Flip requires of every request, GETs included.
+func formContentType(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// writeContentTypeError answers a request without the form content type:
+// 422 with attribute "Content-Type" and code 999, the fake's rendering of
+// Flip's request format validation (December 2025; its exact body is not
+// documented).
+func writeContentTypeError(w http.ResponseWriter, r *http.Request) {
+	msg := "Content-Type must be application/x-www-form-urlencoded"
+	if r.Header.Get("Content-Type") == "" {
+		msg = "Content-Type header is required: application/x-www-form-urlencoded"
+	}
+	writeValidation(w, []flipFieldError{fieldErr("Content-Type", codeUndefined, "%s", msg)})
+}
+
+// readForm reads a form-encoded API body. The content type was checked
+// for every API request (see formContentType).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -32,22 +50,12 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 			writeJSON(w, http.StatusRequestEntityTooLarge, flipStatusBody{Name: "Payload Too Large", Message: "Request body is too large.", Status: http.StatusRequestEntityTooLarge})
 			return nil, false
 		}
-		writeValidation(w, []flipFieldError{fieldErr("body", 999, "Request body cannot be read")})
-		return nil, false
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct == "" && len(body) == 0 {
-		return url.Values{}, true
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		writeValidation(w, []flipFieldError{fieldErr("Content-Type", 999,
-			"Content-Type must be application/x-www-form-urlencoded")})
+		writeValidation(w, []flipFieldError{fieldErr("body", codeUndefined, "Request body cannot be read")})
 		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		writeValidation(w, []flipFieldError{fieldErr("body", 999, "Request body is not a valid form")})
+		writeValidation(w, []flipFieldError{fieldErr("body", codeUndefined, "Request body is not a valid form")})
 		return nil, false
 	}
 	return form, true
@@ -76,9 +84,14 @@ func emailOK(e string) bool {
 	return err == nil && a.Address == e && a.Name == "" && strings.Contains(e[strings.LastIndexByte(e, '@'):], ".")
 }
 
-func redirectOK(u string) bool {
+// redirectOK checks a redirect_url: an absolute http(s) URL, and with
+// Options.RefuseLocalRedirects not on this machine or a private network.
+func (s *Server) redirectOK(u string) bool {
 	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return false
+	}
+	return !s.opts.RefuseLocalRedirects || !localHost(p.Hostname())
 }
 
 // parseExpiry reads expired_date: "YYYY-MM-DD HH:mm" (as documented) or
@@ -190,7 +203,7 @@ func (s *Server) validateCreate(form url.Values, now time.Time) (createRequest, 
 	}
 
 	redirect := get("redirect_url")
-	if redirect != "" && !redirectOK(redirect) {
+	if redirect != "" && !s.redirectOK(redirect) {
 		errs = append(errs, fieldErr("redirect_url", codeRedirectURL, "Param redirect_url is invalid"))
 	}
 	needAddress := flag(form, "is_address_required", &errs)
@@ -404,7 +417,7 @@ func (s *Server) validateEdit(b Bill, form url.Values, now time.Time) (Bill, []f
 		}
 	}
 	if v, ok := has("redirect_url"); ok {
-		if v == "" || redirectOK(v) {
+		if v == "" || s.redirectOK(v) {
 			b.RedirectURL = v
 		} else {
 			errs = append(errs, fieldErr("redirect_url", codeRedirectURL, "Param redirect_url is invalid"))

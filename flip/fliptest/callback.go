@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -335,10 +334,13 @@ func (s *Server) attempt(cb Callback) (status int, sent bool, err error) {
 		return 0, false, nil
 	}
 	data, err := json.Marshal(cb.Data)
+	if err == nil {
+		data, err = s.opts.Quirks.looseCallbackData(data)
+	}
 	if err != nil {
 		return 0, true, err
 	}
-	body := url.Values{"data": {string(data)}, "token": {s.opts.CallbackToken}}.Encode()
+	body := s.opts.Quirks.callbackBody(data, s.opts.CallbackToken)
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.CallbackTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))

@@ -35,7 +35,7 @@ func TestCallback_CarriesFlipsFormAndFields(t *testing.T) {
 		t.Errorf("content type %q, token %q", cb.contentType, cb.token)
 	}
 	want := map[string]any{
-		"id": p.ID, "bill_link": s.URL + "/pwf/checkout/" + id, "bill_link_id": json.Number(id),
+		"id": p.ID, "bill_link": strings.TrimPrefix(s.URL, "http://") + "/pwf/checkout/" + id, "bill_link_id": json.Number(id),
 		"bill_title": "test", "sender_name": "Jon Snow", "sender_email": "jon.snow@example.com",
 		"sender_bank": "mandiri", "sender_bank_type": "virtual_account", "amount": json.Number("45000"),
 		"status": "SUCCESSFUL", "created_at": "2026-03-02 10:00:00",

@@ -10,8 +10,10 @@ import (
 
 // Flip's numeric error codes (flip-api.md §4), as the fake uses them.
 const (
+	codeUndefined       = 999  // Flip's "undefined" code
 	codeRequired        = 1001 // generic: attribute must not be empty
 	codeInvalid         = 1041 // generic: attribute invalid
+	codeLinkIDMissing   = 1043 // "Param Bill Link ID is Not Found" in Flip's newer docs
 	codeTypeRequired    = 1044
 	codeTypeInvalid     = 1045
 	codeMaxAmountLegacy = 1046
@@ -47,8 +49,10 @@ func invalidErr(attr string) flipFieldError {
 	return fieldErr(attr, codeInvalid, "Param %s is invalid", attr)
 }
 
+// billNotFoundErr is Flip's answer for an unknown bill on Get Bill, Edit
+// Bill and Get Payment (flip-api.md §10).
 func billNotFoundErr() flipFieldError {
-	return fieldErr("link_id", codeBillNotFound, "Bill link ID is not found")
+	return fieldErr("id", codeBillNotFound, "Product Bill Link ID Not Found")
 }
 
 // simError is the Go error of a refused simulation: a *provider.Error

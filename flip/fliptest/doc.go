@@ -31,7 +31,11 @@
 // credential.","status":401}. An unknown path, or a known path with another
 // method, gets {"name":"Not Found","message":"Page not found.","status":404}.
 // While [Server.SetMaintenance] is on, every API route but the maintenance
-// one answers 401, as Flip documents.
+// one answers 401, as Flip documents. Every API request, GETs included,
+// must carry "Content-Type: application/x-www-form-urlencoded" (Flip lists
+// it as required and validates request formats since December 2025); a
+// request without it, or with another type, gets 422 with attribute
+// "Content-Type" and code 999.
 //
 // # Validation (HTTP 422, {"code":"VALIDATION_ERROR","errors":[{"attribute","code","message"}]})
 //
@@ -42,12 +46,14 @@
 //	1047  expired_date not "YYYY-MM-DD HH:mm" (seconds also accepted), WIB
 //	1048  expired_date not in the future; paying an expired bill
 //	1049  paying (or reactivating) a used SINGLE bill
-//	1050  unknown bill id on Get, Edit or Get Payments (422, not 404: the fake's choice)
+//	1050  unknown bill id on Get, Edit or Get Payments: 422, attribute "id",
+//	      "Product Bill Link ID Not Found", as Flip's newer docs show it
 //	1052  page not a number > 0                  1053  pagination not a number > 0
 //	1055  start_date not YYYY-MM-DD              1056  end_date not YYYY-MM-DD
 //	1057  end_date before start_date (the same day is allowed)
 //	1058  amount below 10,000, or missing for step 2/3
-//	1059  redirect_url not an absolute http(s) URL (local hosts are allowed)
+//	1059  redirect_url not an absolute http(s) URL; local or private hosts
+//	      too with [Options].RefuseLocalRedirects (off by default)
 //	1060  status not ACTIVE/INACTIVE            1061  title empty, over 255 characters, or with HTML/quotes
 //	1062  sort_by not id/bill_link/bill_title/sender_bank/amount/created_at
 //	1063  sort_type not sort_asc/sort_desc
@@ -56,13 +62,19 @@
 //	1091  step 3 with a sender_bank/sender_bank_type pair that is not enabled ([Options].Channels)
 //	1001  sender_name/sender_email (step 2/3) or sender_bank/sender_bank_type (step 3) missing
 //	1041  sender_name/sender_email malformed; step or is_*_required not a valid value
-//	 999  a body that is not application/x-www-form-urlencoded (JSON included), attribute "Content-Type"
+//	 999  a request that is not application/x-www-form-urlencoded (JSON included,
+//	      or no Content-Type at all, GETs included), attribute "Content-Type"
 //
 // # Bills and payments
 //
 // Link ids count up from 1 ([Options].FirstLinkID), or are Flip's 19-digit
 // ids with [Options].LongIDs; either way they are JSON numbers. link_url is
-// the fake's own checkout page, with its scheme: http://127.0.0.1:PORT/pwf/checkout/{link_id}.
+// the fake's own checkout page written as Flip writes links, without a
+// scheme: 127.0.0.1:PORT/pwf/checkout/{link_id} (package flip makes
+// scheme-less links on a loopback host http://, all others https://);
+// [Bill].LinkURL has the scheme. Payments' and callbacks' bill_link is the
+// same scheme-less link. Create Bill answers a step-2 bill's customer with
+// address and phone null, as Flip's sample does, although both are kept.
 // A step-3 bill gets a PENDING payment at creation: a 16-17 digit
 // virtual account number for virtual_account, qr_code_data for qris, and a
 // payment_url; Create Bill answers it under bill_payment, while Get Bill,
@@ -78,6 +90,17 @@
 // end_date bound the WIB creation day, inclusive. Each payment object also
 // carries link_id as a string, as seen in Flip's sandbox. The list status
 // of a cancelled payment is CANCELLED.
+//
+// # Flip's looser answers
+//
+// By default the fake writes the documented shapes. Options make it as
+// loose as Flip's own examples, so a client's tolerance is tested end to
+// end: [Options].EmptyPaymentsCode answers Get Payment of a bill with no
+// payment yet with 422 code 1050 (or 1043) instead of an empty page, as
+// Flip's official WooCommerce plugin expects; [Options].Quirks writes
+// "null" strings for missing values and numbers as strings in payment
+// lists, amounts as "45000.00", and callback bodies unencoded, as Flip's
+// sample curl sends them.
 //
 // # Simulation routes (no auth; fake only)
 //

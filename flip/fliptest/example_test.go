@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paylinkgo/paylink/flip"
 	"github.com/paylinkgo/paylink/flip/fliptest"
+	"github.com/paylinkgo/paylink/provider"
 )
 
 // A test creates a bill through the fake's API, as a Flip client would,
@@ -116,4 +118,30 @@ func createBill(fake *fliptest.Server, form string) string {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&bill)
 	return bill.LinkID.String()
+}
+
+// Options make the fake answer as loosely as Flip's own examples, so that
+// a client's tolerance is tested end to end: here, "null" strings and
+// string-typed numbers in payment lists, and a 422 for a bill that has no
+// payment yet.
+func ExampleQuirks() {
+	ctx := context.Background()
+	fake := fliptest.NewServer(fliptest.Options{
+		SecretKey:         "my-sandbox-key",
+		EmptyPaymentsCode: 1050,
+		Quirks:            fliptest.Quirks{NullStrings: true, StringNumbers: true, DecimalAmounts: true},
+	})
+	defer fake.Close()
+
+	p := flip.NewProvider(fake.Client(), flip.ProviderOptions{})
+	link, _ := p.CreateLink(ctx, provider.CreateLinkParams{Title: "Coffee", Amount: provider.Rupiah(45000)})
+	pays, err := p.ListLinkPayments(ctx, link.ID) // Flip: 422 code 1050
+	fmt.Println(len(pays), err)
+
+	_, _ = fake.Pay(ctx, link.ID, fliptest.PayOptions{})
+	pays, err = p.ListLinkPayments(ctx, link.ID) // "amount":"45000.00", "reference_id":"null"
+	fmt.Println(len(pays), pays[0].Amount.Amount, pays[0].Status, err)
+	// Output:
+	// 0 <nil>
+	// 1 45000 SUCCESSFUL <nil>
 }

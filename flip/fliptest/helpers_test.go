@@ -125,7 +125,8 @@ func basicAuth(key string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
 }
 
-// send makes a request; a non-nil form is sent form-encoded.
+// send makes a request as Flip requires it: the form content type on
+// every request, and a non-nil form as the body.
 func (a *api) send(method, path string, form url.Values) reply {
 	a.t.Helper()
 	var body io.Reader
@@ -136,9 +137,7 @@ func (a *api) send(method, path string, form url.Values) reply {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	if a.key != "" {
 		req.Header.Set("Authorization", basicAuth(a.key))

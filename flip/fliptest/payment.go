@@ -155,9 +155,28 @@ func (s *Server) handleBillPayments(w http.ResponseWriter, r *http.Request) {
 			mine = append(mine, p)
 		}
 	}
+	if len(mine) == 0 && s.opts.EmptyPaymentsCode != 0 {
+		writeValidation(w, []flipFieldError{emptyPaymentsErr(s.opts.EmptyPaymentsCode)})
+		return
+	}
 	out := pq.pageLocked(mine)
 	out.LinkID = json.Number(b.LinkID)
-	writeJSON(w, http.StatusOK, out)
+	s.writePage(w, out)
+}
+
+// writePage writes a payment page, as loosely as Options.Quirks ask.
+func (s *Server) writePage(w http.ResponseWriter, page paymentPageJSON) {
+	if !s.opts.Quirks.loose() {
+		writeJSON(w, http.StatusOK, page)
+		return
+	}
+	loose, err := s.opts.Quirks.loosePage(page)
+	if err != nil {
+		// The page is the fake's own plain struct; this is a bug.
+		writeJSON(w, http.StatusInternalServerError, flipStatusBody{Name: "Internal Server Error", Message: "fliptest: " + err.Error(), Status: 500})
+		return
+	}
+	writeJSON(w, http.StatusOK, loose)
 }
 
 func (s *Server) handleAllPayments(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +187,7 @@ func (s *Server) handleAllPayments(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	writeJSON(w, http.StatusOK, pq.pageLocked(s.payOrder))
+	s.writePage(w, pq.pageLocked(s.payOrder))
 }
 
 // handleConfirm is Confirm Bill Payment. Flip runs it only in production;

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestBillPayments_EnvelopeAndPaymentObject(t *testing.T) {
 		"virtual_account_number", "amount", "status", "settlement_status", "reference_id", "payment_url",
 		"created_at", "completed_at")
 	want := map[string]any{
-		"bill_link": s.URL + "/pwf/checkout/" + id, "bill_title": "test", "sender_name": "Jon Snow",
+		"bill_link": strings.TrimPrefix(s.URL, "http://") + "/pwf/checkout/" + id, "bill_title": "test", "sender_name": "Jon Snow",
 		"sender_bank": "mandiri", "sender_bank_type": "virtual_account", "amount": json.Number("45000"),
 		"status": "SUCCESSFUL", "settlement_status": "Settled", "reference_id": nil,
 		"created_at": "2026-03-02 10:00:00", "completed_at": "2026-03-02 10:00:00", "link_id": id,

@@ -63,6 +63,25 @@ type Options struct {
 	MaxAmountCode int
 	// Channels are the enabled payment channels. Default [DefaultChannels].
 	Channels []Channel
+	// EmptyPaymentsCode, when 1050 or 1043, makes Get Payment of a bill
+	// that has no payment yet answer 422 with that code and attribute "id"
+	// (the answer for an unknown bill) instead of an empty page, as Flip's
+	// official WooCommerce plugin expects of Flip. 0, the default, answers
+	// an empty page. Any other value is a programming error (NewServer
+	// panics).
+	EmptyPaymentsCode int
+	// RefuseLocalRedirects refuses with 1059 a redirect_url on this
+	// machine or a private network (localhost, *.localhost, loopback,
+	// private, link-local and unspecified addresses), as Flip's official
+	// Magento plugin suggests Flip does: it wraps such URLs in a public
+	// redirector "to bypass Flip URL validation". Off by default, so that
+	// an app in development can send its customers back to localhost.
+	RefuseLocalRedirects bool
+	// Quirks make answers and callbacks as loose as Flip's own examples:
+	// "null" strings and string-typed numbers in payment lists, decimal
+	// amounts, unencoded callback bodies. The zero value writes the
+	// documented shapes.
+	Quirks Quirks
 	// Logger receives the fake's logs. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock for timestamps and expiry. Default time.Now.
@@ -141,6 +160,9 @@ func NewServer(opts Options) *Server {
 func NewUnstartedServer(opts Options) *Server {
 	if opts.SecretKey == "" {
 		panic("fliptest: Options.SecretKey is required")
+	}
+	if !validEmptyPaymentsCode(opts.EmptyPaymentsCode) {
+		panic("fliptest: Options.EmptyPaymentsCode must be 0, 1050 or 1043")
 	}
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = DefaultRetryInterval
@@ -345,6 +367,10 @@ func (s *Server) api(byMethod map[string]http.HandlerFunc) http.Handler {
 		h, ok := byMethod[r.Method]
 		if !ok {
 			writeNotFound(w)
+			return
+		}
+		if !formContentType(r) {
+			writeContentTypeError(w, r)
 			return
 		}
 		s.mu.Lock()

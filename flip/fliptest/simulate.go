@@ -55,7 +55,7 @@ func (s *Server) newPaymentLocked(b *bill, spec paymentSpec, now time.Time) *pay
 		// Flip's PGPWF10117252552383992345.
 		ID:             fmt.Sprintf("PGPWF1011%010d%06d", now.Unix()%10_000_000_000, (s.salt+s.seq)%1_000_000),
 		LinkID:         b.LinkID,
-		BillLink:       b.LinkURL,
+		BillLink:       schemeless(b.LinkURL),
 		BillTitle:      b.Title,
 		Amount:         spec.amount,
 		Status:         PaymentPending,

@@ -95,7 +95,9 @@ type Customer struct {
 // Bill is the fake's view of one bill (payment link), as [Server.Bill]
 // returns it. It is a copy: changing it changes nothing in the server.
 type Bill struct {
-	LinkID  string   `json:"link_id"`
+	LinkID string `json:"link_id"`
+	// LinkURL is the bill's checkout page, with its scheme, for a browser.
+	// The API's link_url is the same without the scheme, as Flip writes it.
 	LinkURL string   `json:"link_url"`
 	Title   string   `json:"title"`
 	Type    BillType `json:"type"`
@@ -132,7 +134,8 @@ type Payment struct {
 	// ID is Flip-shaped: "PGPWF" and 20 digits.
 	ID     string `json:"id"`
 	LinkID string `json:"link_id"`
-	// BillLink is the bill's link_url; BillTitle its title when paid.
+	// BillLink is the bill's link without its scheme, as Flip writes
+	// bill_link; BillTitle is the bill's title when paid.
 	BillLink  string        `json:"bill_link"`
 	BillTitle string        `json:"bill_title"`
 	Amount    int64         `json:"amount"`

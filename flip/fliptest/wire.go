@@ -3,6 +3,7 @@ package fliptest
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,15 @@ const (
 var wib = time.FixedZone("WIB", 7*60*60)
 
 func flipTime(t time.Time) string { return t.In(wib).Format(layoutDateTime) }
+
+// schemeless is u without its scheme, as Flip writes link_url and
+// bill_link ("flip.id/$company/#slug").
+func schemeless(u string) string {
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		return rest
+	}
+	return u
+}
 
 // flipStatusBody is the shape of Flip's 401 and 404 bodies.
 type flipStatusBody struct {
@@ -162,7 +172,7 @@ func boolInt(b bool) int {
 func billWire(b *bill, view billView, p *payment) billJSON {
 	out := billJSON{
 		LinkID:                json.Number(b.LinkID),
-		LinkURL:               b.LinkURL,
+		LinkURL:               schemeless(b.LinkURL),
 		Title:                 b.Title,
 		Type:                  b.Type,
 		Amount:                b.Amount,
@@ -182,6 +192,11 @@ func billWire(b *bill, view billView, p *payment) billJSON {
 			Email:   b.Customer.Email,
 			Address: optString(b.Customer.Address),
 			Phone:   optString(b.Customer.Phone),
+		}
+		if view == viewCreated && b.Step == 2 {
+			// The seed's step-2 answer echoes address and phone as null,
+			// although the request sent both.
+			out.Customer.Address, out.Customer.Phone = nil, nil
 		}
 	}
 	if b.Step == 3 {
