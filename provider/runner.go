@@ -156,22 +156,31 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 
 	free := make(chan struct{}, r.workers)
 	busy, more := 0, true
+	var queue []ClaimedHookRun
 	tick := time.NewTicker(r.poll)
 	defer tick.Stop()
 	for {
-		if more && busy < r.workers {
-			claimed := r.claim(hookCtx, r.workers-busy)
-			more = len(claimed) == r.workers-busy
-			for _, c := range claimed {
-				busy++
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					results <- r.attempt(hookCtx, c)
-					free <- struct{}{}
-				}()
-			}
-			if more && busy < r.workers {
+		// Start what was claimed on free workers; claim again, a batch of
+		// up to four workers' worth, once the batch is used up and at
+		// least half the workers are free: a queue under load costs one
+		// claim per batch, not one per run. Claimed runs waiting here are
+		// under lease and renewed like running ones.
+		for busy < r.workers && len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			busy++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results <- r.attempt(hookCtx, c)
+				free <- struct{}{}
+			}()
+		}
+		if more && len(queue) == 0 && busy <= r.workers/2 {
+			want := 4 * r.workers
+			queue = r.claim(hookCtx, want)
+			more = len(queue) == want
+			if len(queue) > 0 {
 				continue
 			}
 		}
