@@ -34,6 +34,7 @@ type bill struct {
 	UpdatedAt time.Time
 }
 
+// TableName keeps the team's tables apart from paylink's.
 func (bill) TableName() string { return "handwritten_bills" }
 
 // payment is the team's own payment row, keyed by Flip's payment id.
@@ -51,6 +52,7 @@ type payment struct {
 	ReceivedAt     time.Time
 }
 
+// TableName keeps the team's tables apart from paylink's.
 func (payment) TableName() string { return "handwritten_payments" }
 
 // flipCallback is Flip's callback data. Ids may come as JSON numbers or
