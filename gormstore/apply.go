@@ -43,7 +43,7 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 		claimed                        sql.NullString
 		lRaw, pRaw                     []byte
 	)
-	err := s.querier(ctx).QueryRowContext(ctx, q, args...).Scan(
+	err := s.queryRow(ctx, s.querier(ctx), q, args...).Scan(
 		&hasLink, &l.IdempotencyKey, &l.Status, &l.Amount.Amount, &l.Amount.Currency,
 		&l.Type, &l.Step, &l.URL, &l.Title, &l.PaymentURL,
 		&l.RedirectURL, &l.Customer.Name, &l.Customer.Email, &l.Customer.Phone,
@@ -287,7 +287,17 @@ func (s *Store) applyErr(err error) error {
 }
 
 func (s *Store) applySQLite(ctx context.Context, parts []applyPart, allArgs []any) (id int64, err error) {
+	// Prepare the statements before the transaction takes the one
+	// connection; inside the caller's transaction use only those
+	// prepared already.
 	tx := s.joinedTx(ctx)
+	queries, args, stmts := make([]string, len(parts)), make([][]any, len(parts)), make([]*sql.Stmt, len(parts))
+	for i, p := range parts {
+		queries[i], args[i] = rebind(dialectSQLite, p.sql, allArgs)
+		if stmts[i], err = s.stmts.prepared(ctx, s.sqlDB, queries[i], tx == nil); err != nil {
+			return 0, s.wrap("Apply", err)
+		}
+	}
 	if tx == nil {
 		tx, err = s.sqlDB.BeginTx(ctx, nil)
 		if err != nil {
@@ -313,9 +323,8 @@ func (s *Store) applySQLite(ctx context.Context, parts []applyPart, allArgs []an
 			_, _ = tx.ExecContext(context.WithoutCancel(ctx), "RELEASE SAVEPOINT paylink_apply")
 		}()
 	}
-	for _, p := range parts {
-		query, args := rebind(dialectSQLite, p.sql, allArgs)
-		res, err := tx.ExecContext(ctx, query, args...)
+	for i, p := range parts {
+		res, err := execIn(ctx, tx, stmts[i], queries[i], args[i]...)
 		if err != nil {
 			return 0, s.wrap("Apply", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // querier is what the hot paths run their SQL on: the pool, or the
@@ -102,4 +103,60 @@ func (s stmt) bind(args ...any) (string, []any) {
 		out[i] = args[o]
 	}
 	return s.sql, out
+}
+
+// stmtCache keeps prepared statements by their text. SQLite compiles a
+// statement on every call unless it is prepared once; the hot paths'
+// statements come in a handful of shapes, so preparing them once saves
+// most of each call. (PostgreSQL's driver caches prepared statements per
+// connection by itself.)
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; statements beyond it run unprepared.
+const maxCachedStmts = 128
+
+// prepared returns the statement for query, prepared on db once; nil
+// when the cache is full, or when it is not cached and prepare is false.
+// With a one-connection pool (SQLite), never prepare while a transaction
+// holds the connection: preparing would wait for it forever.
+func (c *stmtCache) prepared(ctx context.Context, db *sql.DB, query string, prepare bool) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok || !prepare {
+		return st, nil
+	}
+	if len(c.stmts) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// execIn runs query on tx through st when there is one.
+func execIn(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) (sql.Result, error) {
+	if st == nil {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// queryRow runs a one-row query on q, through a cached prepared statement
+// when q is the pool and there is room for it.
+func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	if db, ok := q.(*sql.DB); ok {
+		if st, err := s.stmts.prepared(ctx, db, query, true); err == nil && st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }

@@ -37,6 +37,7 @@ type Store struct {
 	tx *gorm.DB
 
 	loadApply stmt
+	stmts     *stmtCache // shared with the stores WithTx derives
 }
 
 var (
@@ -66,7 +67,7 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 		agg = "group_concat"
 	}
 	return &Store{db: db, sqlDB: sqlDB, opts: opts, dialect: d,
-		loadApply: newStmt(d, fmt.Sprintf(loadApplySQL, agg))}, nil
+		loadApply: newStmt(d, fmt.Sprintf(loadApplySQL, agg)), stmts: &stmtCache{}}, nil
 }
 
 // DB returns the *gorm.DB the store was created with.
