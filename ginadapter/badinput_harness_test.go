@@ -217,16 +217,18 @@ func (a *guardedApp) serve(req *http.Request) *httptest.ResponseRecorder {
 }
 
 // paylinkTables are the tables whose row counts the suite compares.
-var paylinkTables = []string{
-	"paylink_links", "paylink_payments", "paylink_callbacks",
-	"paylink_events", "paylink_status_changes", "paylink_hook_runs",
+func paylinkTables() []string {
+	return []string{
+		"paylink_links", "paylink_payments", "paylink_callbacks",
+		"paylink_events", "paylink_status_changes", "paylink_hook_runs",
+	}
 }
 
 // rowCounts counts the rows of every paylink table.
 func (a *guardedApp) rowCounts(t *testing.T) map[string]int64 {
 	t.Helper()
-	counts := make(map[string]int64, len(paylinkTables))
-	for _, table := range paylinkTables {
+	counts := make(map[string]int64)
+	for _, table := range paylinkTables() {
 		var n int64
 		if err := a.db.Table(table).Count(&n).Error; err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -274,7 +276,7 @@ func (e effect) String() string {
 func checkEffect(t *testing.T, e effect, before, after map[string]int64) {
 	t.Helper()
 	want := e.rows()
-	for _, table := range paylinkTables {
+	for _, table := range paylinkTables() {
 		if got := after[table] - before[table]; got != want[table] {
 			t.Errorf("%s gained %d rows, want %d (the request %s)", table, got, want[table], e)
 		}

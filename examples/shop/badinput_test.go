@@ -19,8 +19,8 @@ import (
 	"github.com/paylinkgo/paylink/gormstore"
 )
 
-// shopDatabase starts a shop on one database and opens a second handle on
-// that database for the test to count rows with.
+// shopDatabase is a database the shop runs on: env returns the shop's
+// environment for a fresh one.
 type shopDatabase struct {
 	name string
 	env  func(t *testing.T) map[string]string
@@ -59,13 +59,13 @@ func openShopDB(t *testing.T, env map[string]string) *gorm.DB {
 }
 
 // shopTables are the tables an order touches.
-var shopTables = []string{"shop_orders", "paylink_links"}
+func shopTables() []string { return []string{"shop_orders", "paylink_links"} }
 
 // rowCounts counts the rows of the shop's and paylink's tables.
 func rowCounts(t *testing.T, db *gorm.DB) map[string]int64 {
 	t.Helper()
-	counts := make(map[string]int64, len(shopTables))
-	for _, table := range shopTables {
+	counts := make(map[string]int64)
+	for _, table := range shopTables() {
 		var n int64
 		if err := db.Table(table).Count(&n).Error; err != nil {
 			t.Fatalf("counting %s: %v", table, err)
@@ -226,7 +226,7 @@ func TestCreateOrderBadInput(t *testing.T) {
 					if status == created {
 						gained = 1
 					}
-					for _, table := range shopTables {
+					for _, table := range shopTables() {
 						if got := after[table] - before[table]; got != gained {
 							t.Errorf("%s gained %d rows, want %d", table, got, gained)
 						}
