@@ -2,6 +2,7 @@ package ginadapter
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gin-gonic/gin/binding"
 
 	"github.com/paylinkgo/paylink/provider"
 )
@@ -117,16 +119,25 @@ type api struct {
 	log        *slog.Logger
 }
 
-// createLink serves POST {APIPrefix}/links.
+// createLink serves POST {APIPrefix}/links. The body must be one JSON
+// object and nothing else (400 otherwise), whatever its content type says.
 func (a *api) createLink(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.maxBytes)
-	var req CreateLinkRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxBytes))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			a.fail(c, provider.Errorf(provider.CodeTooLarge, "ginadapter.createLink", "request body is over the %d byte limit", a.maxBytes))
 			return
 		}
+		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorResponse{Error: "request body could not be read", Code: provider.CodeInvalidArgument.String()})
+		return
+	}
+	if err := oneJSONObject(body); err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorResponse{Error: "request body is not one JSON object: " + err.Error(), Code: provider.CodeInvalidArgument.String()})
+		return
+	}
+	var req CreateLinkRequest
+	if err := binding.JSON.BindBody(body, &req); err != nil {
 		if fields, ok := bindErrorFields(reflect.TypeFor[CreateLinkRequest](), err); ok {
 			a.fail(c, &provider.Error{Code: provider.CodeInvalidArgument, Op: "ginadapter.createLink", Message: "invalid link request", Fields: fields})
 			return
@@ -140,6 +151,10 @@ func (a *api) createLink(c *gin.Context) {
 			return
 		}
 		req.IdempotencyKey = key
+	}
+	if fields := textFieldErrors(&req); len(fields) > 0 {
+		a.fail(c, &provider.Error{Code: provider.CodeInvalidArgument, Op: "ginadapter.createLink", Message: "invalid link request", Fields: fields})
+		return
 	}
 	params, err := req.params()
 	if err != nil {
@@ -159,6 +174,10 @@ func (a *api) createLink(c *gin.Context) {
 func (a *api) getLink(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
+	if err := checkLinkID(id); err != nil {
+		a.fail(c, err)
+		return
+	}
 	link, err := a.svc.GetLink(ctx, a.provider, id)
 	if err != nil {
 		a.fail(c, err)
@@ -180,6 +199,10 @@ func (a *api) getLink(c *gin.Context) {
 func (a *api) returned(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("link_id")
+	if err := checkLinkID(id); err != nil {
+		a.fail(c, err)
+		return
+	}
 	link, pays, err := a.svc.RefreshLink(ctx, a.provider, id)
 	if err != nil {
 		var serr error

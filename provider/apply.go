@@ -34,6 +34,11 @@ const maxApplyConflicts = 8
 // error, so the provider delivers it again; the reconciler settles it if
 // the provider's retries run out first.
 //
+// Text a store could not keep is cleaned first (see [CleanText] and
+// [MaxCodeBytes]; the event is changed in place, Raw excepted), and an
+// event whose payment or link id cannot be an id (see [CheckID]) is
+// refused with CodeInvalidArgument: nothing is stored.
+//
 // Any other error means nothing was stored; the caller should let the
 // provider retry (ginadapter answers 503 for CodeUnavailable).
 func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
@@ -42,6 +47,7 @@ func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	cleanEvent(ev)
 	if err := validateEvent(ev); err != nil {
 		return Outcome{}, err
 	}
@@ -123,6 +129,7 @@ func validateEvent(ev *Event) error {
 	if ev.Payment.LinkID == "" {
 		fields = append(fields, FieldError{Field: "payment.link_id", Rule: "required", Message: "link id is required"})
 	}
+	fields = append(fields, idFieldErrors(ev.Payment)...)
 	switch {
 	case ev.Payment.Status.Valid():
 	case ev.Payment.Status == "" && ev.Payment.RawStatus != "" && ev.Source != SourceReconcile && ev.Source != SourceRefresh:

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -54,16 +56,22 @@ func (s *shop) fail(c *gin.Context, err error) {
 }
 
 // handleCreateOrder is POST /orders: 201 with the order and its payment
-// link; 400 for a body that is not JSON; 422 naming the refused fields.
+// link; 400 for a body that is not one JSON object (whatever its content
+// type says); 413 for a body over maxOrderBody; 422 naming the refused
+// fields.
 func (s *shop) handleCreateOrder(c *gin.Context) {
-	var req createOrderRequest
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody))
-	if err := dec.Decode(&req); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, errorBody{Error: "body too large"})
 			return
 		}
+		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: "the body could not be read"})
+		return
+	}
+	var req createOrderRequest
+	if err := decodeOrder(body, &req); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			// A JSON object with a field of the wrong type: name the field
@@ -77,10 +85,6 @@ func (s *shop) handleCreateOrder(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: "the body must be a JSON order: " + err.Error()})
 		return
 	}
-	if dec.More() {
-		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: "the body must be a single JSON object"})
-		return
-	}
 	o, err := s.createOrder(c.Request.Context(), req)
 	if err != nil {
 		s.fail(c, err)
@@ -88,6 +92,24 @@ func (s *shop) handleCreateOrder(c *gin.Context) {
 	}
 	c.Header("Location", "/orders/"+strconv.FormatInt(o.ID, 10))
 	c.JSON(http.StatusCreated, newOrderView(o, 0))
+}
+
+// decodeOrder decodes body, which must be one JSON object with nothing
+// but white space around it: an array, null, "{...}}" or "{...} {}" is
+// refused.
+func decodeOrder(body []byte, req *createOrderRequest) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return errors.New("the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(req); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("the body must be a single JSON object, with nothing after it")
+	}
+	return nil
 }
 
 // jsonKind names the JSON value a Go field of type t takes.

@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -46,27 +49,35 @@ const minAmount = 10_000
 
 // createOrderRequest is the body of POST /orders.
 type createOrderRequest struct {
-	Title    string          `json:"title" validate:"required,max=255"`
+	Title    string          `json:"title" validate:"required,max=255,text"`
 	Amount   int64           `json:"amount" validate:"min=10000"`
 	Customer customerRequest `json:"customer"`
 	// Step is Flip's checkout step: 1 (default) the customer types their
 	// data, 2 the data is pre-filled, 3 the payment method is fixed too.
 	Step           int    `json:"step" validate:"omitempty,oneof=1 2 3"`
-	SenderBank     string `json:"sender_bank" validate:"max=32"`
+	SenderBank     string `json:"sender_bank" validate:"max=32,text"`
 	SenderBankType string `json:"sender_bank_type" validate:"omitempty,oneof=virtual_account wallet_account bank_account online_to_offline_account credit_card_account"`
 }
 
 // customerRequest is the customer part of POST /orders.
 type customerRequest struct {
-	Name  string `json:"name" validate:"max=255"`
-	Email string `json:"email" validate:"omitempty,email,max=255"`
-	Phone string `json:"phone" validate:"max=32"`
+	Name  string `json:"name" validate:"max=255,text"`
+	Email string `json:"email" validate:"omitempty,email,max=255,text"`
+	Phone string `json:"phone" validate:"max=32,text"`
 }
 
 // newValidator returns a validator that names fields by their JSON names
-// and knows the step rules.
+// and knows the step rules and the text rule: text fields hold valid
+// UTF-8 without control characters (a NUL byte, which PostgreSQL refuses
+// to store, a newline or an escape sequence has no place in an order).
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
+	if err := v.RegisterValidation("text", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
+	}); err != nil {
+		panic("shop: registering the text rule: " + err.Error()) // only for an invalid tag name
+	}
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
@@ -129,6 +140,8 @@ func ruleMessage(tag, param string) string {
 		return "must be at most " + param + " characters"
 	case "email":
 		return "must be an email address"
+	case "text":
+		return "must not contain control characters (a NUL byte, a line break)"
 	case "oneof":
 		return "must be one of " + strings.ReplaceAll(param, " ", ", ")
 	}
@@ -313,10 +326,18 @@ func newOrderView(o *Order, receipts int64) *orderView {
 	return v
 }
 
-// dbError wraps a database error; a failing database is CodeUnavailable.
+// dbError wraps a database error. A value the database refuses to store
+// (PostgreSQL's data exceptions, SQLSTATE class 22: a NUL byte in text, a
+// value too long for its column) is the client's CodeInvalidArgument:
+// sending the same bytes again fails again. Any other failure is
+// CodeUnavailable: retrying later may succeed.
 func dbError(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &provider.Error{Code: provider.CodeOf(err), Op: op, Message: "database call interrupted", Err: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "the database cannot store a value of the order", Err: err}
 	}
 	return &provider.Error{Code: provider.CodeUnavailable, Op: op, Message: "database error", Err: err}
 }
