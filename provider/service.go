@@ -363,15 +363,7 @@ func normalizeCreate(p CreateLinkParams) (CreateLinkParams, error) {
 	bad := func(field, rule, msg string) {
 		fields = append(fields, FieldError{Field: field, Rule: rule, Message: msg})
 	}
-	if p.Type == "" {
-		p.Type = LinkSingle
-	}
-	if p.Step == 0 {
-		p.Step = StepInputData
-	}
-	if p.Amount.Currency == "" {
-		p.Amount.Currency = IDR
-	}
+	p = p.withDefaults()
 	if strings.TrimSpace(p.Title) == "" {
 		bad("title", "required", "title is required")
 	}
