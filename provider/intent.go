@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -116,4 +117,43 @@ func (p CreateLinkParams) withDefaults() CreateLinkParams {
 		p.Amount.Currency = IDR
 	}
 	return p
+}
+
+// LinkQuery selects links at a provider, for [LinkFinder.FindLinks].
+type LinkQuery struct {
+	// Title, Type and Amount must equal the link's. An Amount of zero
+	// selects open-amount links; an empty currency is IDR.
+	Title  string
+	Type   LinkType
+	Amount Money
+	// CreatedFrom, when set, leaves out links the provider created before
+	// it. A provider that does not know when its links were created
+	// ignores it (Flip's bills carry no creation time).
+	CreatedFrom time.Time
+}
+
+// Matches reports whether l is selected by q: same title (white space
+// around it aside, which a provider may trim), type and amount (empty type
+// and currency read as SINGLE and IDR on both sides), and,
+// when both q.CreatedFrom and l.CreatedAt are set, created at or after
+// CreatedFrom.
+func (q LinkQuery) Matches(l *Link) bool {
+	typ, ltyp := q.Type, l.Type
+	if typ == "" {
+		typ = LinkSingle
+	}
+	if ltyp == "" {
+		ltyp = LinkSingle
+	}
+	amt, lamt := q.Amount, l.Amount
+	if amt.Currency == "" {
+		amt.Currency = IDR
+	}
+	if lamt.Currency == "" {
+		lamt.Currency = IDR
+	}
+	if strings.TrimSpace(l.Title) != strings.TrimSpace(q.Title) || ltyp != typ || !lamt.Equal(amt) {
+		return false
+	}
+	return q.CreatedFrom.IsZero() || l.CreatedAt.IsZero() || !l.CreatedAt.Before(q.CreatedFrom)
 }

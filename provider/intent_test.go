@@ -82,3 +82,34 @@ func TestFingerprintOfDefaultsEqualsTheirZeroValues(t *testing.T) {
 		t.Error("a title that spells out another field collides with that field")
 	}
 }
+
+func TestLinkQueryMatches(t *testing.T) {
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	q := provider.LinkQuery{Title: "Order 42", Amount: provider.Rupiah(45000), CreatedFrom: at}
+	link := func(change func(l *provider.Link)) *provider.Link {
+		l := &provider.Link{Title: "Order 42", Type: provider.LinkSingle, Amount: provider.Rupiah(45000), CreatedAt: at}
+		change(l)
+		return l
+	}
+	for _, c := range []struct {
+		name string
+		l    *provider.Link
+		want bool
+	}{
+		{"the same link", link(func(*provider.Link) {}), true},
+		{"created later", link(func(l *provider.Link) { l.CreatedAt = at.Add(time.Hour) }), true},
+		{"no creation time (Flip's bills)", link(func(l *provider.Link) { l.CreatedAt = time.Time{} }), true},
+		{"the title trimmed by the provider", link(func(l *provider.Link) { l.Title = " Order 42\n" }), true},
+		{"no type or currency given", link(func(l *provider.Link) { l.Type, l.Amount.Currency = "", "" }), true},
+		{"created before", link(func(l *provider.Link) { l.CreatedAt = at.Add(-time.Second) }), false},
+		{"another title", link(func(l *provider.Link) { l.Title = "Order 43" }), false},
+		{"another case", link(func(l *provider.Link) { l.Title = "order 42" }), false},
+		{"another type", link(func(l *provider.Link) { l.Type = provider.LinkMultiple }), false},
+		{"another amount", link(func(l *provider.Link) { l.Amount = provider.Rupiah(45001) }), false},
+		{"an open amount", link(func(l *provider.Link) { l.Amount = provider.Money{} }), false},
+	} {
+		if got := q.Matches(c.l); got != c.want {
+			t.Errorf("%s: Matches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
