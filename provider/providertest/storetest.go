@@ -38,7 +38,10 @@ const storeDeadline = 30 * time.Second
 //     counts the claim as an attempt; only the lease holder's outcome counts;
 //   - RetryHookRun of an unknown id is CodeNotFound;
 //   - a link intent comes back from PutLinkIntent field for field, and
-//     intent calls made with the ctx of InTx join its transaction.
+//     intent calls made with the ctx of InTx join its transaction;
+//   - through provider.Service over a MemProvider, a link asked for with
+//     an idempotency key is made once: also when the process dies between
+//     the provider's answer and the store, and when calls race.
 func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 	t.Helper()
 	type test struct {
@@ -67,6 +70,15 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"LinkIntentCompletedOnce", storeTestLinkIntentComplete},
 		{"LinkIntentDeleteFreesAPendingKey", storeTestLinkIntentDelete},
 		{"LinkIntentJoinsInTx", storeTestLinkIntentInTx},
+		{"CreateLinkWithAKeyAsksTheProviderOnce", createTestOneProviderCall},
+		{"CreateLinkKeyReusedWithOtherParametersIsAConflict", createTestConflict},
+		{"CreateLinkAfterACrashFindsTheLinkTheProviderMade", createTestCrashAfterTheProviderMadeTheLink},
+		{"CreateLinkAfterACrashBeforeTheRequestCreatesItOnce", createTestCrashBeforeTheProviderMadeTheLink},
+		{"CreateLinkRecoveryIgnoresLinksOfOtherKeys", createTestRecoveryIgnoresOtherKeysLinks},
+		{"CreateLinkRecoveryWithSeveralCandidatesRefuses", createTestAmbiguousRecoveryRefuses},
+		{"CreateLinkRecoveryWithoutLinkFinderRefuses", createTestNoLinkFinderRefuses},
+		{"CreateLinkRefusedByTheProviderFreesTheKey", createTestRefusalFreesTheKey},
+		{"CreateLinkConcurrentCallsWithOneKeyMakeOneLink", createTestConcurrentCallsMakeOneLink},
 	}
 	if _, ok := newStore(t).(provider.HookQueue); ok {
 		queue := func(fn func(*testing.T, provider.Store, provider.HookQueue)) func(*testing.T, provider.Store) {
