@@ -76,7 +76,10 @@
 // exponential backoff and jitter, and never past the context's deadline.
 // Writes (create, edit, confirm) are never retried once a request may have
 // reached Flip: a retried create could make a second bill. The caller
-// decides, typically with an idempotency key kept in its own store.
+// decides, typically with an idempotency key kept in its own store:
+// provider.Service.CreateLink records the key before the request and,
+// when a request's answer was lost, finds the bill again through
+// [Provider.FindLinks] (Get All Bills) rather than make a second one.
 //
 // # Callbacks
 //

@@ -43,7 +43,8 @@ type ProviderOptions struct {
 }
 
 // Provider is Flip as a [provider.Provider]. It also edits, deactivates
-// and lists links' payments, and checks its callback configuration.
+// and finds links, lists links' payments, and checks its callback
+// configuration.
 type Provider struct {
 	c        *Client
 	name     string
@@ -58,6 +59,7 @@ var (
 	_ provider.LinkEditor      = (*Provider)(nil)
 	_ provider.LinkDeactivator = (*Provider)(nil)
 	_ provider.PaymentLister   = (*Provider)(nil)
+	_ provider.LinkFinder      = (*Provider)(nil)
 	_ provider.CallbackChecker = (*Provider)(nil)
 )
 
@@ -202,6 +204,30 @@ func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Lin
 		return nil, err
 	}
 	return p.link(b), nil
+}
+
+// FindLinks implements provider.LinkFinder over Get All Bills, which
+// answers every bill of the account at once: it returns the bills whose
+// title, type and amount are q's ([provider.LinkQuery.Matches]). Flip's
+// bills carry no creation time, so q.CreatedFrom selects nothing here: a
+// bill made for the same title, type and amount long ago is found too,
+// and the caller (provider.Service) tells them apart by what its store
+// already holds. Amounts must be in IDR.
+func (p *Provider) FindLinks(ctx context.Context, q provider.LinkQuery) ([]provider.Link, error) {
+	if err := checkRupiah("flip.FindLinks", q.Amount); err != nil {
+		return nil, err
+	}
+	bills, err := p.c.ListBills(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []provider.Link{}
+	for i := range bills {
+		if l := p.link(&bills[i]); l.ID != "" && q.Matches(l) {
+			out = append(out, *l)
+		}
+	}
+	return out, nil
 }
 
 // ListLinkPayments reads every page of a bill's payments.

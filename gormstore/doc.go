@@ -19,7 +19,8 @@
 // # Models and migrations
 //
 // The tables are the exported models ([LinkRecord], [PaymentRecord],
-// [CallbackRecord], [EventRecord], [StatusChangeRecord], [HookRunRecord]),
+// [CallbackRecord], [EventRecord], [StatusChangeRecord], [HookRunRecord],
+// [LinkIntentRecord]),
 // all named paylink_*. Ids from providers are strings, money is an int64
 // amount plus a currency, times are UTC. [EventRecord] is the heart of
 // exactly-once: its unique (provider, payment_id, status) row is the dedupe
@@ -27,7 +28,10 @@
 // holds the JSON of the provider.HookEvent hooks receive. [HookRunRecord]
 // is one event delivered to one named hook, unique per (event_id, hook): it
 // is the queue entry (state, due time, lease) and the truth about whether
-// that hook has run.
+// that hook has run. [LinkIntentRecord] is the intent to create a link
+// with an idempotency key, unique per key, stored before the provider is
+// asked and completed in the transaction that stores the link (see
+// provider.LinkIntent).
 //
 // [Migrate] creates the tables and, on PostgreSQL, the function
 // paylink_write_conflict(). It is explicit ([New] never migrates),

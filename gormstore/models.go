@@ -159,10 +159,32 @@ type HookRunRecord struct {
 // TableName returns "paylink_hook_runs".
 func (HookRunRecord) TableName() string { return "paylink_hook_runs" }
 
+// LinkIntentRecord is the intent to create a link with an idempotency
+// key, stored before the provider is asked (see provider.LinkIntent):
+// unique per key. LinkID and CompletedAt are NULL while it is pending.
+type LinkIntentRecord struct {
+	ID             int64  `gorm:"primaryKey;autoIncrement"`
+	IdempotencyKey string `gorm:"size:255;not null;uniqueIndex:paylink_link_intents_key"`
+	Provider       string `gorm:"size:64;not null"`
+	ParamsHash     string `gorm:"size:128;not null"`
+	Title          string `gorm:"not null"`
+	Type           string `gorm:"size:32;not null"`
+	Amount         int64  `gorm:"not null"`
+	Currency       string `gorm:"size:8;not null"`
+	// CreatedAt is when the intent was recorded, before the provider was asked.
+	CreatedAt   time.Time `gorm:"not null;autoCreateTime:false"`
+	LinkID      *string   `gorm:"column:link_id;size:128"`
+	CompletedAt *time.Time
+}
+
+// TableName returns "paylink_link_intents".
+func (LinkIntentRecord) TableName() string { return "paylink_link_intents" }
+
 // Models returns every model, in migration order.
 func Models() []any {
 	return []any{
 		&LinkRecord{}, &PaymentRecord{}, &CallbackRecord{},
 		&EventRecord{}, &StatusChangeRecord{}, &HookRunRecord{},
+		&LinkIntentRecord{},
 	}
 }

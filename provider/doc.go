@@ -45,7 +45,7 @@
 //
 // Operations not every gateway has are optional interfaces found by type
 // assertion ([LinkEditor], [LinkDeactivator], [PaymentLister],
-// [CallbackChecker]); the helpers [EditLink], [DeactivateLink] and
-// [ListPayments] return an error matching errors.ErrUnsupported when the
-// provider lacks them.
+// [LinkFinder], [CallbackChecker]); the helpers [EditLink],
+// [DeactivateLink], [ListPayments] and [FindLinks] return an error
+// matching errors.ErrUnsupported when the provider lacks them.
 package provider

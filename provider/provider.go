@@ -50,6 +50,18 @@ type PaymentLister interface {
 	ListPayments(ctx context.Context, params ListPaymentsParams) ([]Payment, error)
 }
 
+// LinkFinder is a Provider that can search the links it holds, whoever
+// created them. [Service.CreateLink] uses it to find a link it asked for
+// but never stored (the process died, the answer was lost) instead of
+// creating a second one.
+type LinkFinder interface {
+	// FindLinks returns the provider's links that q selects (see
+	// [LinkQuery.Matches]), in any order; none is an empty slice and no
+	// error. It may return more than q selects (the caller filters
+	// again), never fewer.
+	FindLinks(ctx context.Context, q LinkQuery) ([]Link, error)
+}
+
 // CallbackChecker is a Provider that can tell, before any request arrives,
 // whether its callback verification is configured. Adapters refuse to mount
 // a callback route when it returns an error.
@@ -86,6 +98,15 @@ func ListPayments(ctx context.Context, p Provider, params ListPaymentsParams) ([
 		return l.ListPayments(ctx, params)
 	}
 	return nil, Unsupported(p.Name() + ".ListPayments")
+}
+
+// FindLinks searches p's links if p supports it, or returns an error
+// matching CodeUnimplemented.
+func FindLinks(ctx context.Context, p Provider, q LinkQuery) ([]Link, error) {
+	if f, ok := p.(LinkFinder); ok {
+		return f.FindLinks(ctx, q)
+	}
+	return nil, Unsupported(p.Name() + ".FindLinks")
 }
 
 // CallbackMediaTyper is a Provider that declares the media type of its

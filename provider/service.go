@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,6 +48,13 @@ type ServiceOptions struct {
 	// ReconcileBatch is how many links one Reconcile pass visits per
 	// provider. Default 200.
 	ReconcileBatch int
+	// LinkIntentWindow is how long a CreateLink with an IdempotencyKey may
+	// still be running (default DefaultLinkIntentWindow). Its call to the
+	// provider is given at most half of it. A retry within the window that
+	// finds the first call's intent, but neither its stored link nor a
+	// matching link at the provider, answers CodeUnavailable rather than
+	// create a second link; after the window, such a retry creates the link.
+	LinkIntentWindow time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -65,6 +71,7 @@ type Service struct {
 	verify    bool
 	lookback  time.Duration
 	batch     int
+	window    time.Duration // LinkIntentWindow
 	now       func() time.Time
 
 	mu    sync.RWMutex
@@ -108,6 +115,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		verify:    opts.VerifyByRefetch,
 		lookback:  opts.ReconcileLookback,
 		batch:     opts.ReconcileBatch,
+		window:    opts.LinkIntentWindow,
 		now:       opts.Now,
 	}
 	for _, p := range opts.Providers {
@@ -128,6 +136,9 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	}
 	if s.batch <= 0 {
 		s.batch = 200
+	}
+	if s.window <= 0 {
+		s.window = DefaultLinkIntentWindow
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -293,11 +304,42 @@ func (s *Service) hookCall(name string) func(context.Context, *HookEvent) error 
 }
 
 // CreateLink validates params, asks the provider for a link and stores it.
+// An empty providerName selects the only provider.
+//
 // With an IdempotencyKey, a retried call returns the link the first call
-// stored instead of creating a second one. An empty providerName selects
-// the only provider.
+// made, and never makes a second one, even when the first call's process
+// died between the provider's answer and the store:
+//
+//   - Before asking the provider, CreateLink stores a [LinkIntent]: the
+//     key, the provider, [CreateLinkParams.Fingerprint] of params, and the
+//     title, type, amount and time. The link is stored and the intent
+//     completed in one transaction.
+//   - A call whose key was used with other parameters or another provider
+//     is refused with CodeConflict; the error names the key.
+//   - A call whose key has a stored link returns it; the provider is not
+//     asked.
+//   - A call whose key has an intent but no stored link (the first call
+//     died after recording it, or lost the provider's answer, or is still
+//     running) looks for the link at the provider, if it is a
+//     [LinkFinder], among the links with the intent's title, type and
+//     amount, created at or after the intent (where the provider records
+//     creation times; Flip does not), that the store does not hold for
+//     another key. One such link is stored and returned. None: the first
+//     call never made one, and CreateLink makes it, unless the first call
+//     may still be running (see ServiceOptions.LinkIntentWindow), which is
+//     CodeUnavailable: retry. Several: CodeFailedPrecondition, naming them,
+//     since picking one might hand the customer another order's link. A
+//     provider that cannot search its links gives CodeFailedPrecondition
+//     too, once the first call cannot be running any more: the link may
+//     exist, and only a look at the provider can tell.
+//   - A provider's refusal (CodeInvalidArgument, CodeUnauthenticated,
+//     CodePermissionDenied, CodeFailedPrecondition, CodeUnimplemented,
+//     CodeTooLarge, CodeNotFound) means no link was made: the intent is
+//     deleted and the key can be used again, with other parameters too.
+//
+// Give links titles that tell orders apart (include the order id): the
+// title is what a search at the provider goes by.
 func (s *Service) CreateLink(ctx context.Context, providerName string, params CreateLinkParams) (*Link, error) {
-	const op = "provider.CreateLink"
 	p, err := s.Provider(providerName)
 	if err != nil {
 		return nil, err
@@ -306,56 +348,18 @@ func (s *Service) CreateLink(ctx context.Context, providerName string, params Cr
 	if err != nil {
 		return nil, err
 	}
-	key := params.IdempotencyKey
-	if key != "" {
-		if l, err := s.existingLink(ctx, p, key); err != nil || l != nil {
-			return l, err
-		}
+	if params.IdempotencyKey == "" {
+		return s.createAndStore(ctx, p, params, nil)
 	}
-	link, err := p.CreateLink(ctx, params)
-	if err != nil {
-		return nil, err
-	}
-	link.Provider = p.Name()
-	link.IdempotencyKey = key
-	now := s.now()
-	if link.CreatedAt.IsZero() {
-		link.CreatedAt = now
-	}
-	link.UpdatedAt = now
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutLink(ctx, link) })
-	if err == nil {
-		s.log.InfoContext(ctx, "paylink: link created", "provider", link.Provider, "link", link.ID, "amount", link.Amount.Amount)
-		return link, nil
-	}
-	// The provider made a link we could not keep: stop it from taking money
-	// (best effort), then report the winner of an idempotency race or the error.
-	s.discard(ctx, p, link.ID)
-	if key != "" && CodeOf(err) == CodeConflict {
-		if l, lerr := s.existingLink(ctx, p, key); lerr == nil && l != nil {
-			return l, nil
-		}
-	}
-	return nil, &Error{Code: CodeOf(err), Op: op, Message: "storing the new link failed", Err: err}
+	return s.createOnce(ctx, p, params)
 }
 
-func (s *Service) existingLink(ctx context.Context, p Provider, key string) (*Link, error) {
-	l, err := s.store.GetLinkByIdempotencyKey(ctx, key)
-	switch {
-	case errors.Is(err, CodeNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case l.Provider != p.Name():
-		return nil, Errorf(CodeConflict, "provider.CreateLink", "idempotency key already used with provider %q", l.Provider)
-	}
-	return l, nil
-}
-
-func (s *Service) discard(ctx context.Context, p Provider, linkID string) {
+func (s *Service) discard(ctx context.Context, p Provider, linkID string) bool {
 	if _, err := DeactivateLink(context.WithoutCancel(ctx), p, linkID); err != nil {
 		s.log.WarnContext(ctx, "paylink: could not deactivate an unstored link", "provider", p.Name(), "link", linkID, "err", err)
+		return false
 	}
+	return true
 }
 
 func normalizeCreate(p CreateLinkParams) (CreateLinkParams, error) {
@@ -363,15 +367,7 @@ func normalizeCreate(p CreateLinkParams) (CreateLinkParams, error) {
 	bad := func(field, rule, msg string) {
 		fields = append(fields, FieldError{Field: field, Rule: rule, Message: msg})
 	}
-	if p.Type == "" {
-		p.Type = LinkSingle
-	}
-	if p.Step == 0 {
-		p.Step = StepInputData
-	}
-	if p.Amount.Currency == "" {
-		p.Amount.Currency = IDR
-	}
+	p = p.withDefaults()
 	if strings.TrimSpace(p.Title) == "" {
 		bad("title", "required", "title is required")
 	}

@@ -56,6 +56,26 @@ type Store interface {
 	ListStatusChanges(ctx context.Context, providerName, paymentID string) ([]StatusChange, error)
 	// ListCallbacks returns recorded callbacks, newest first.
 	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
+
+	// PutLinkIntent stores in, the intent to create a link with the
+	// idempotency key in.Key, unless an intent with that key is stored
+	// already: keys are unique per store, whatever the provider. It returns
+	// (nil, nil) when it stored in, and the stored intent, unchanged, when
+	// there was one. Of concurrent calls with one key, exactly one stores
+	// its intent and the others return it. An empty Key, Provider or
+	// ParamsHash is CodeInvalidArgument.
+	PutLinkIntent(ctx context.Context, in LinkIntent) (existing *LinkIntent, err error)
+	// CompleteLinkIntent records that the link linkID was created and
+	// stored for the intent with key, at at. Completing it again with the
+	// same link changes nothing; with another link it is CodeConflict. An
+	// unknown key is CodeNotFound. [Service] calls it in the transaction
+	// that stores the link.
+	CompleteLinkIntent(ctx context.Context, key, linkID string, at time.Time) error
+	// DeleteLinkIntent removes the pending intent with key, freeing the key
+	// (the provider refused the link, so none exists). Deleting an unknown
+	// key is not an error; a completed intent is CodeFailedPrecondition and
+	// stays.
+	DeleteLinkIntent(ctx context.Context, key string) error
 }
 
 // Tx is a Store inside one transaction, for changes to links (creation,

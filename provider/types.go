@@ -159,8 +159,11 @@ type CreateLinkParams struct {
 	RequireAddress bool
 	RequirePhone   bool
 	// IdempotencyKey, when set, makes a retried create return the link the
-	// first call made instead of creating a second one. Keys are unique per
-	// store, up to 255 characters.
+	// first call made instead of creating a second one, even when the first
+	// call's process died before storing it (see [Service.CreateLink]).
+	// Keys are unique per store, up to 255 characters. A key used again
+	// with other parameters (see [CreateLinkParams.Fingerprint] for which
+	// count) is CodeConflict.
 	IdempotencyKey string
 }
 

@@ -40,6 +40,7 @@ var (
 	_ provider.LinkEditor         = (*MemProvider)(nil)
 	_ provider.LinkDeactivator    = (*MemProvider)(nil)
 	_ provider.PaymentLister      = (*MemProvider)(nil)
+	_ provider.LinkFinder         = (*MemProvider)(nil)
 	_ provider.CallbackChecker    = (*MemProvider)(nil)
 	_ provider.CallbackMediaTyper = (*MemProvider)(nil)
 )
@@ -136,6 +137,36 @@ func set[T any](dst *T, v *T) {
 func (m *MemProvider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
 	inactive := provider.LinkInactive
 	return m.EditLink(ctx, id, provider.EditLinkParams{Status: &inactive})
+}
+
+// FindLinks implements provider.LinkFinder: the links q selects, oldest
+// first.
+func (m *MemProvider) FindLinks(ctx context.Context, q provider.LinkQuery) ([]provider.Link, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := []provider.Link{}
+	for _, l := range m.Links() {
+		if q.Matches(&l) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Links returns every link the provider holds, oldest first: what a test
+// counts to make sure a retry created no second link.
+func (m *MemProvider) Links() []provider.Link {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]provider.Link, 0, len(m.links))
+	for _, l := range m.links {
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(a, b provider.Link) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(len(a.ID), len(b.ID)), cmp.Compare(a.ID, b.ID))
+	})
+	return out
 }
 
 // ListLinkPayments implements provider.Provider.

@@ -33,6 +33,7 @@ type memState struct {
 	changes   []provider.StatusChange
 	runs      []memRun
 	reconAt   map[string]time.Time
+	intents   map[string]provider.LinkIntent // key: idempotency key
 	nextID    int64
 }
 
@@ -48,6 +49,7 @@ func NewMemStore() *MemStore {
 		state: memState{
 			links: map[string]provider.Link{}, payments: map[string]provider.Payment{},
 			events: map[string][]byte{}, claims: map[string][]provider.EventKey{}, reconAt: map[string]time.Time{},
+			intents: map[string]provider.LinkIntent{},
 		},
 	}
 }

@@ -36,7 +36,12 @@ const storeDeadline = 30 * time.Second
 //   - Apply called with the ctx of InTx joins that transaction;
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
-//   - RetryHookRun of an unknown id is CodeNotFound.
+//   - RetryHookRun of an unknown id is CodeNotFound;
+//   - a link intent comes back from PutLinkIntent field for field, and
+//     intent calls made with the ctx of InTx join its transaction;
+//   - through provider.Service over a MemProvider, a link asked for with
+//     an idempotency key is made once: also when the process dies between
+//     the provider's answer and the store, and when calls race.
 func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 	t.Helper()
 	type test struct {
@@ -60,6 +65,20 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
 		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
 		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
+		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},
+		{"LinkIntentConcurrentPutsStoreOne", storeTestLinkIntentConcurrent},
+		{"LinkIntentCompletedOnce", storeTestLinkIntentComplete},
+		{"LinkIntentDeleteFreesAPendingKey", storeTestLinkIntentDelete},
+		{"LinkIntentJoinsInTx", storeTestLinkIntentInTx},
+		{"CreateLinkWithAKeyAsksTheProviderOnce", createTestOneProviderCall},
+		{"CreateLinkKeyReusedWithOtherParametersIsAConflict", createTestConflict},
+		{"CreateLinkAfterACrashFindsTheLinkTheProviderMade", createTestCrashAfterTheProviderMadeTheLink},
+		{"CreateLinkAfterACrashBeforeTheRequestCreatesItOnce", createTestCrashBeforeTheProviderMadeTheLink},
+		{"CreateLinkRecoveryIgnoresLinksOfOtherKeys", createTestRecoveryIgnoresOtherKeysLinks},
+		{"CreateLinkRecoveryWithSeveralCandidatesRefuses", createTestAmbiguousRecoveryRefuses},
+		{"CreateLinkRecoveryWithoutLinkFinderRefuses", createTestNoLinkFinderRefuses},
+		{"CreateLinkRefusedByTheProviderFreesTheKey", createTestRefusalFreesTheKey},
+		{"CreateLinkConcurrentCallsWithOneKeyMakeOneLink", createTestConcurrentCallsMakeOneLink},
 	}
 	if _, ok := newStore(t).(provider.HookQueue); ok {
 		queue := func(fn func(*testing.T, provider.Store, provider.HookQueue)) func(*testing.T, provider.Store) {
