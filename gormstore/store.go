@@ -3,7 +3,6 @@ package gormstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -37,7 +36,8 @@ type Store struct {
 	tx *gorm.DB
 
 	loadApply stmt
-	stmts     *stmtCache // shared with the stores WithTx derives
+	stmts     *stmtCache   // shared with the stores WithTx derives
+	group     *groupCommit // SQLite: concurrent Applies commit together
 }
 
 var (
@@ -62,12 +62,8 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New", "gorm has no *sql.DB: %w", err)
 	}
-	agg := "string_agg"
-	if d == dialectSQLite {
-		agg = "group_concat"
-	}
 	return &Store{db: db, sqlDB: sqlDB, opts: opts, dialect: d,
-		loadApply: newStmt(d, fmt.Sprintf(loadApplySQL, agg)), stmts: &stmtCache{}}, nil
+		loadApply: newStmt(d, loadApplySQL), stmts: &stmtCache{}, group: &groupCommit{}}, nil
 }
 
 // DB returns the *gorm.DB the store was created with.

@@ -30,7 +30,9 @@ type Store interface {
 
 	// LoadApply reads, in one round trip and without locking, what applying
 	// news about one payment needs: the link, the payment and the event
-	// keys already claimed for the payment.
+	// keys already claimed for the payment. The link and the payment come
+	// without their Raw provider payloads (a hook event's snapshot does
+	// not carry them); GetLink and GetPayment have them.
 	LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*ApplyState, error)
 	// Apply writes w atomically. It returns an error matching
 	// [ErrWriteConflict], having written nothing, when w.Claim was claimed

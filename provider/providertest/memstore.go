@@ -117,9 +117,11 @@ func (s *MemStore) LoadApply(ctx context.Context, providerName, linkID, paymentI
 	st := &provider.ApplyState{}
 	s.read(ctx, func(ms *memState) {
 		if l, ok := ms.links[key(providerName, linkID)]; ok {
+			l.Raw = nil
 			st.Link = &l
 		}
 		if p, ok := ms.payments[key(providerName, paymentID)]; ok {
+			p.Raw = nil
 			st.Payment = &p
 		}
 		st.Claimed = slices.Clone(ms.claims[key(providerName, paymentID)])

@@ -107,8 +107,19 @@ func storeTestApplyRoundTrip(t *testing.T, s provider.Store) {
 	if st.Link == nil || st.Payment == nil {
 		t.Fatalf("LoadApply after Apply: link %v, payment %v; want both", st.Link, st.Payment)
 	}
-	storeSameLink(t, *st.Link, l)
-	storeSamePayment(t, *st.Payment, p)
+	if len(st.Link.Raw) != 0 || len(st.Payment.Raw) != 0 {
+		t.Errorf("LoadApply returned raw payloads (link %q, payment %q); it reads without them", st.Link.Raw, st.Payment.Raw)
+	}
+	noRaw := func(l provider.Link, p provider.Payment) (provider.Link, provider.Payment) {
+		l.Raw, p.Raw = nil, nil
+		return l, p
+	}
+	wantL, wantP := noRaw(l, p)
+	storeSameLink(t, *st.Link, wantL)
+	storeSamePayment(t, *st.Payment, wantP)
+	if got, err := s.GetLink(ctx, "test", "rt"); err != nil || !bytes.Equal(got.Raw, l.Raw) {
+		t.Errorf("GetLink after Apply: raw %q, %v; want %q", got.Raw, err, l.Raw)
+	}
 	if want := []provider.EventKey{*w.Claim}; !reflect.DeepEqual(st.Claimed, want) {
 		t.Errorf("Claimed = %v, want %v", st.Claimed, want)
 	}
@@ -156,7 +167,9 @@ func storeTestApplyUpdate(t *testing.T, s provider.Store) {
 	storeApply(t, s, w)
 
 	st := storeLoad(t, s, "up", "up-p")
-	storeSamePayment(t, *st.Payment, paid)
+	wantPaid := paid
+	wantPaid.Raw = nil
+	storeSamePayment(t, *st.Payment, wantPaid)
 	if st.Link.Status != provider.LinkInactive {
 		t.Errorf("link status after Apply with LinkStatus INACTIVE: %s", st.Link.Status)
 	}
