@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/paylinkgo/paylink/provider"
 )
@@ -47,15 +48,16 @@ const (
 )
 
 // linkScan and paymentScan hold one row of LoadApply while it is scanned.
+// pgtype's nullable types scan natively on pgx and as sql.Scanners on
+// SQLite.
 type linkScan struct {
-	l                  provider.Link
-	idem, status, cur  sql.NullString
-	typ, url, title    sql.NullString
-	payURL, redirect   sql.NullString
-	name, email, phone sql.NullString
-	addr, bank, btype  sql.NullString
-	amount, step       sql.NullInt64
-	expires, c, u      sql.NullTime
+	idem, status, cur  pgtype.Text
+	typ, url, title    pgtype.Text
+	payURL, redirect   pgtype.Text
+	name, email, phone pgtype.Text
+	addr, bank, btype  pgtype.Text
+	amount, step       pgtype.Int8
+	expires, c, u      pgtype.Timestamptz
 }
 
 func (x *linkScan) dest() []any {
@@ -71,16 +73,16 @@ func (x *linkScan) link(providerName, linkID string) *provider.Link {
 		PaymentURL: x.payURL.String, RedirectURL: x.redirect.String,
 		Customer:  provider.Customer{Name: x.name.String, Email: x.email.String, Phone: x.phone.String, Address: x.addr.String},
 		Method:    provider.PaymentMethod{Bank: x.bank.String, Type: x.btype.String},
-		ExpiresAt: nullTime(x.expires), CreatedAt: nullTime(x.c), UpdatedAt: nullTime(x.u),
+		ExpiresAt: pgTime(x.expires), CreatedAt: pgTime(x.c), UpdatedAt: pgTime(x.u),
 	}
 }
 
 type paymentScan struct {
-	linkID, cur, status, raw sql.NullString
-	name, email, phone, addr sql.NullString
-	bank, btype, va, payURL  sql.NullString
-	amount                   sql.NullInt64
-	created, completed, u    sql.NullTime
+	linkID, cur, status, raw pgtype.Text
+	name, email, phone, addr pgtype.Text
+	bank, btype, va, payURL  pgtype.Text
+	amount                   pgtype.Int8
+	created, completed, u    pgtype.Timestamptz
 }
 
 func (x *paymentScan) dest() []any {
@@ -96,8 +98,15 @@ func (x *paymentScan) payment(providerName, paymentID string) *provider.Payment 
 		Sender:   provider.Customer{Name: x.name.String, Email: x.email.String, Phone: x.phone.String, Address: x.addr.String},
 		Method:   provider.PaymentMethod{Bank: x.bank.String, Type: x.btype.String},
 		VANumber: x.va.String, PaymentURL: x.payURL.String,
-		CreatedAt: nullTime(x.created), CompletedAt: nullTime(x.completed), UpdatedAt: nullTime(x.u),
+		CreatedAt: pgTime(x.created), CompletedAt: pgTime(x.completed), UpdatedAt: pgTime(x.u),
 	}
+}
+
+func pgTime(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
 }
 
 // LoadApply reads the link, the payment and the payment's claimed events
@@ -108,20 +117,21 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 	var (
 		ls      linkScan
 		ps      paymentScan
-		hasLink sql.NullBool
-		claimed sql.NullString
+		hasLink pgtype.Bool
+		claimed pgtype.Text
 	)
 	q := s.querier(ctx)
 	if s.dialect == dialectPostgres {
 		dest := append(append(append([]any{&hasLink}, ls.dest()...), ps.dest()...), &claimed)
-		if err := s.queryRow(ctx, q, s.loadApply.sql, providerName, linkID, paymentID).Scan(dest...); err != nil {
+		err := s.pgxRow(ctx, s.loadApply.sql, []any{providerName, linkID, paymentID}, dest)
+		if err != nil {
 			return nil, s.wrap("LoadApply", err)
 		}
 	} else {
 		err := s.queryRow(ctx, q, loadLinkSQLite, providerName, linkID).Scan(ls.dest()...)
 		switch {
 		case err == nil:
-			hasLink = sql.NullBool{Bool: true, Valid: true}
+			hasLink = pgtype.Bool{Bool: true, Valid: true}
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, s.wrap("LoadApply", err)
 		}
@@ -322,7 +332,8 @@ func (s *Store) applyPostgres(ctx context.Context, parts []applyPart, args []any
 	}
 	tx := s.joinedTx(ctx)
 	if tx == nil {
-		id, err := run(s.sqlDB)
+		var id int64
+		err := s.pgxRow(ctx, query, args, []any{&id})
 		return id, s.applyErr(err)
 	}
 	// In the caller's transaction: a refused write must leave it usable.

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -141,25 +142,46 @@ WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`,
 			return nil, s.wrap("FinishHookRuns", err)
 		}
 	} else {
-		err := s.sqliteEach(ctx, "FinishHookRuns", len(results), func(tx *sql.Tx, i int) error {
-			r := results[i]
-			next, rel := utc(r.NextAt), 0
+		// One UPDATE per group of outcomes that write the same values
+		// (usually one group: every hook of a batch succeeded).
+		type group struct {
+			state, err, token string
+			rel               int
+			next              time.Time
+		}
+		groups := map[group][]any{}
+		var order []group
+		for _, r := range results {
+			g := group{state: string(r.State), err: r.Error, token: r.Token, next: utc(r.NextAt)}
 			if r.NextAt.IsZero() {
-				next = stamp
+				g.next = stamp
 			}
 			if r.Release {
-				rel = 1
+				g.rel = 1
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE paylink_hook_runs SET state = ?, last_error = ?, attempts = attempts - ?,
- next_at = ?, lease_until = NULL, lease_token = '', updated_at = ? WHERE id = ? AND lease_token = ? AND lease_token <> ''`,
-				string(r.State), r.Error, rel, next, stamp, r.ID, r.Token)
+			if _, ok := groups[g]; !ok {
+				order = append(order, g)
+			}
+			groups[g] = append(groups[g], r.ID)
+		}
+		err := s.sqliteEach(ctx, "FinishHookRuns", len(order), func(tx *sql.Tx, i int) error {
+			g := order[i]
+			ids := groups[g]
+			rows, err := tx.QueryContext(ctx, `UPDATE paylink_hook_runs SET state = ?, last_error = ?, attempts = attempts - ?,
+ next_at = ?, lease_until = NULL, lease_token = '', updated_at = ? WHERE lease_token = ? AND lease_token <> '' AND id IN (?`+
+				strings.Repeat(", ?", len(ids)-1)+`) RETURNING id`, append([]any{g.state, g.err, g.rel, g.next, stamp, g.token}, ids...)...)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err == nil && n == 1 {
-				done[r.ID] = true
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				done[id] = true
 			}
-			return err
+			return rows.Err()
 		})
 		if err != nil {
 			return nil, err

@@ -3,9 +3,13 @@ package gormstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // querier is what the hot paths run their SQL on: the pool, or the
@@ -159,4 +163,35 @@ func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...a
 		}
 	}
 	return q.QueryRowContext(ctx, query, args...)
+}
+
+// pgxRow runs a one-row query and scans it. Outside the caller's
+// transaction, on a pgx connection it talks pgx directly: its native scan
+// costs a fraction of database/sql's allocations per column, which on the
+// callback path are most of them. Otherwise it goes through database/sql.
+func (s *Store) pgxRow(ctx context.Context, query string, args, dest []any) error {
+	if tx := s.joinedTx(ctx); tx != nil {
+		return tx.QueryRowContext(ctx, query, args...).Scan(dest...)
+	}
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	native := false
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return nil
+		}
+		native = true
+		return c.Conn().QueryRow(ctx, query, args...).Scan(dest...)
+	})
+	if native || err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = sql.ErrNoRows
+		}
+		return err
+	}
+	return conn.QueryRowContext(ctx, query, args...).Scan(dest...)
 }
