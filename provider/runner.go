@@ -150,7 +150,9 @@ func (r *hookRunner) stop(ctx context.Context) error {
 func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan struct{}) {
 	defer close(done)
 	var wg sync.WaitGroup
-	results := make(chan HookResult, r.workers)
+	// Outcomes queue for the recorder without holding a worker: room for
+	// many batches, so a slow recording never stalls the hooks.
+	results := make(chan HookResult, 64*r.workers)
 	finished := make(chan struct{})
 	go func() {
 		r.record(results)
@@ -315,7 +317,7 @@ func (r *hookRunner) record(results <-chan HookResult) {
 		last = time.Now()
 		batch := []HookResult{res}
 	drain:
-		for len(batch) < 256 {
+		for len(batch) < 1024 {
 			select {
 			case more, ok := <-results:
 				if !ok {
