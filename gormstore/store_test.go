@@ -199,6 +199,24 @@ func TestHooksQueuedInCallerTransaction(t *testing.T) {
 	}
 }
 
+// A callback answered 200 must survive a power loss: the recommended
+// SQLite settings sync every commit and keep the write-ahead log.
+func TestOpenSQLiteDSNIsDurable(t *testing.T) {
+	t.Parallel()
+	db := openSQLite(t)
+	var sync int
+	var mode string
+	if err := db.Raw("PRAGMA synchronous").Scan(&sync).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sync != 2 || mode != "wal" {
+		t.Fatalf("synchronous = %d, journal_mode = %s; want 2 (FULL) and wal", sync, mode)
+	}
+}
+
 func TestDatabaseDownIsUnavailable(t *testing.T) {
 	t.Parallel()
 	const secret = "s3cret-password"

@@ -21,7 +21,11 @@ func (s *Service) EditLink(ctx context.Context, providerName, linkID string, par
 	if err != nil {
 		return nil, err
 	}
-	return s.restoreLink(ctx, p, linkID, fresh)
+	// Only an edit that asks for an open amount may make one: an answer
+	// without an amount must not turn a fixed-amount link into one that
+	// accepts any payment.
+	open := params.Amount != nil && params.Amount.Amount == 0
+	return s.restoreLink(ctx, p, linkID, fresh, open)
 }
 
 // DeactivateLink stops a stored link from taking payments at the provider
@@ -40,13 +44,13 @@ func (s *Service) DeactivateLink(ctx context.Context, providerName, linkID strin
 		return nil, err
 	}
 	fresh.Status = LinkInactive
-	return s.restoreLink(ctx, p, linkID, fresh)
+	return s.restoreLink(ctx, p, linkID, fresh, false)
 }
 
 // restoreLink stores the provider's answer over the stored link, keeping
 // what only the store knows (the idempotency key, creation time) and what
 // the provider's answer may leave out.
-func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fresh *Link) (*Link, error) {
+func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fresh *Link, openAmount bool) (*Link, error) {
 	var out *Link
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		cur, err := tx.GetLinkForUpdate(ctx, p.Name(), linkID)
@@ -60,9 +64,16 @@ func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fr
 		next.URL = cmp.Or(fresh.URL, cur.URL)
 		next.RedirectURL = cmp.Or(fresh.RedirectURL, cur.RedirectURL)
 		next.PaymentURL = cmp.Or(fresh.PaymentURL, cur.PaymentURL)
-		next.Amount = fresh.Amount
-		if next.Amount.Currency == "" {
-			next.Amount.Currency = cur.Amount.Currency
+		// An answer without an amount keeps the stored one, unless the
+		// caller asked for an open amount.
+		switch {
+		case fresh.Amount.Amount > 0:
+			next.Amount.Amount = fresh.Amount.Amount
+		case openAmount:
+			next.Amount.Amount = 0
+		}
+		if fresh.Amount.Currency != "" {
+			next.Amount.Currency = fresh.Amount.Currency
 		}
 		next.ExpiresAt = fresh.ExpiresAt
 		if len(fresh.Raw) > 0 {

@@ -431,12 +431,29 @@ func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) 
 }
 
 // pull applies every payment the provider reports for a link.
+// Payments the store already holds with the status the provider reports
+// are skipped: a pass over a link costs one read of its stored payments
+// plus one ApplyEvent per payment that changed.
 func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Source) (seen, applied int, err error) {
 	pays, err := p.ListLinkPayments(ctx, linkID)
 	if err != nil {
 		return 0, 0, err
 	}
+	if len(pays) == 0 {
+		return 0, 0, nil
+	}
+	stored, err := s.store.ListLinkPayments(ctx, p.Name(), linkID)
+	if err != nil {
+		return len(pays), 0, err
+	}
+	known := make(map[string]PaymentStatus, len(stored))
+	for _, sp := range stored {
+		known[sp.ID] = sp.Status
+	}
 	for _, pay := range pays {
+		if st, ok := known[pay.ID]; ok && st == pay.Status {
+			continue
+		}
 		pay.Provider = p.Name()
 		if pay.LinkID == "" {
 			pay.LinkID = linkID

@@ -617,3 +617,90 @@ func TestFlaggedHooksRunOncePerFlaggedEventAndNeverBlockTheRealOne(t *testing.T)
 		}
 	}
 }
+
+// amountlessEditor answers every edit without an amount, as a provider
+// may when the amount did not change.
+type amountlessEditor struct{ *providertest.MemProvider }
+
+func (a amountlessEditor) EditLink(ctx context.Context, id string, p provider.EditLinkParams) (*provider.Link, error) {
+	l, err := a.MemProvider.EditLink(ctx, id, p)
+	if err != nil {
+		return nil, err
+	}
+	l.Amount.Amount = 0
+	return l, nil
+}
+
+func TestAnEditAnsweredWithoutAnAmountNeverOpensAFixedLink(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{amountlessEditor{mem}}})
+	must(t, err)
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	title := "Renamed"
+	edited, err := svc.EditLink(t.Context(), "", l.ID, provider.EditLinkParams{Title: &title})
+	must(t, err)
+	if edited.Amount.Amount != 45000 || edited.Title != "Renamed" {
+		t.Fatalf("after a title edit answered without an amount: %+v, want 45000 kept and the new title", edited)
+	}
+	open := provider.Rupiah(0)
+	edited, err = svc.EditLink(t.Context(), "", l.ID, provider.EditLinkParams{Amount: &open})
+	must(t, err)
+	if edited.Amount.Amount != 0 {
+		t.Fatalf("an edit that asks for an open amount: amount %d, want 0", edited.Amount.Amount)
+	}
+}
+
+// countingStore counts the ledger calls applying news makes.
+type countingStore struct {
+	*providertest.MemStore
+	loads, applies atomic.Int64
+}
+
+func (c *countingStore) LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*provider.ApplyState, error) {
+	c.loads.Add(1)
+	return c.MemStore.LoadApply(ctx, providerName, linkID, paymentID)
+}
+
+func (c *countingStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
+	c.applies.Add(1)
+	return c.MemStore.Apply(ctx, w)
+}
+
+// A reconciliation pass costs what changed: a link with 500 payments the
+// store already holds as the provider reports them reads them once and
+// applies nothing; one that changed is applied.
+func TestReconcileCostsWhatChanged(t *testing.T) {
+	store := &countingStore{MemStore: providertest.NewMemStore()}
+	mem := providertest.NewMemProvider("mem", "tok")
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
+	must(t, err)
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Donations", Type: provider.LinkMultiple})
+	must(t, err)
+	for range 500 {
+		_, err := mem.Settle(l.ID, provider.PaymentSuccessful, 10000)
+		must(t, err)
+	}
+	rep, err := svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Applied != 500 {
+		t.Fatalf("first pass applied %d, want 500", rep.Applied)
+	}
+	store.loads.Store(0)
+	store.applies.Store(0)
+	rep, err = svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Payments != 500 || rep.Applied != 0 || store.loads.Load() != 0 || store.applies.Load() != 0 {
+		t.Fatalf("unchanged pass: %+v, %d reads and %d writes of news; want 500 seen, none read or written", rep, store.loads.Load(), store.applies.Load())
+	}
+	pending, err := mem.Settle(l.ID, provider.PaymentPending, 10000)
+	must(t, err)
+	rep, err = svc.Reconcile(t.Context())
+	must(t, err)
+	if rep.Applied != 1 || store.loads.Load() != 1 || store.applies.Load() != 1 {
+		t.Fatalf("one new payment: %+v, %d reads, %d writes; want 1 applied with one of each", rep, store.loads.Load(), store.applies.Load())
+	}
+	if f := (&fixture{store: store.MemStore}); f.status(t, pending.ID) != provider.PaymentPending {
+		t.Fatal("the new payment is not stored")
+	}
+}
