@@ -199,7 +199,10 @@ func newProvider(cfg config, callbackURL string, log *slog.Logger) (*flip.Provid
 		if err != nil {
 			return nil, nil, fmt.Errorf("shop: %w", err)
 		}
-		return flip.NewProvider(client, flip.ProviderOptions{CallbackToken: cfg.callbackToken}), nil, nil
+		return flip.NewProvider(client, flip.ProviderOptions{
+			CallbackToken: cfg.callbackToken, PreviousCallbackToken: cfg.previousCallbackToken,
+			Logger: log.With("component", "flip"),
+		}), nil, nil
 	}
 
 	token := cfg.callbackToken

@@ -35,6 +35,10 @@ type config struct {
 	// Required with a real key; offline it is the fake's token (random when
 	// empty).
 	callbackToken string
+	// previousCallbackToken is the token being rotated out
+	// (FLIP_PREVIOUS_CALLBACK_TOKEN): accepted beside callbackToken during a
+	// rotation, see docs/callbacks-and-security.md.
+	previousCallbackToken string
 	// fakeAddr is where the offline fake Flip listens (FLIPTEST_ADDR,
 	// default a random port on 127.0.0.1).
 	fakeAddr string
@@ -70,15 +74,16 @@ var errNoCallbackToken = errors.New("FLIP_CALLBACK_TOKEN is required when FLIP_S
 func loadConfig(getenv func(string) string) (config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := config{
-		addr:          cmp.Or(get("ADDR"), ":8080"),
-		databaseURL:   get("DATABASE_URL"),
-		sqlitePath:    cmp.Or(get("SHOP_SQLITE_PATH"), "shop.db"),
-		publicURL:     strings.TrimRight(get("SHOP_PUBLIC_URL"), "/"),
-		secretKey:     get("FLIP_SECRET_KEY"),
-		flipEnv:       flip.Environment(cmp.Or(get("FLIP_ENV"), string(flip.Sandbox))),
-		flipBaseURL:   get("FLIP_BASE_URL"),
-		callbackToken: get("FLIP_CALLBACK_TOKEN"),
-		fakeAddr:      cmp.Or(get("FLIPTEST_ADDR"), "127.0.0.1:0"),
+		addr:                  cmp.Or(get("ADDR"), ":8080"),
+		databaseURL:           get("DATABASE_URL"),
+		sqlitePath:            cmp.Or(get("SHOP_SQLITE_PATH"), "shop.db"),
+		publicURL:             strings.TrimRight(get("SHOP_PUBLIC_URL"), "/"),
+		secretKey:             get("FLIP_SECRET_KEY"),
+		flipEnv:               flip.Environment(cmp.Or(get("FLIP_ENV"), string(flip.Sandbox))),
+		flipBaseURL:           get("FLIP_BASE_URL"),
+		callbackToken:         get("FLIP_CALLBACK_TOKEN"),
+		previousCallbackToken: get("FLIP_PREVIOUS_CALLBACK_TOKEN"),
+		fakeAddr:              cmp.Or(get("FLIPTEST_ADDR"), "127.0.0.1:0"),
 	}
 	var errs []error
 	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {

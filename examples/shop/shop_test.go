@@ -520,13 +520,14 @@ func TestLoadConfig(t *testing.T) {
 			name: "PostgreSQL and real Flip production",
 			env: map[string]string{
 				"DATABASE_URL": "postgres://shop:db-password@db:5432/shop", "FLIP_SECRET_KEY": "secret-key-123", "FLIP_CALLBACK_TOKEN": "token-456",
-				"FLIP_ENV": "production", "FLIP_BASE_URL": "https://flip.example/api",
+				"FLIP_PREVIOUS_CALLBACK_TOKEN": "token-123", "FLIP_ENV": "production", "FLIP_BASE_URL": "https://flip.example/api",
 			},
 			check: func(t *testing.T, c config) {
-				if !c.postgres() || c.offline() || c.flipEnv != "production" || c.flipBaseURL != "https://flip.example/api" {
+				if !c.postgres() || c.offline() || c.flipEnv != "production" || c.flipBaseURL != "https://flip.example/api" ||
+					c.callbackToken != "token-456" || c.previousCallbackToken != "token-123" {
 					t.Errorf("config = %+v", c)
 				}
-				for _, secret := range []string{"db-password", "secret-key-123", "token-456"} {
+				for _, secret := range []string{"db-password", "secret-key-123", "token-456", "token-123"} {
 					if strings.Contains(c.String(), secret) {
 						t.Errorf("String() = %q leaks %s", c.String(), secret)
 					}
