@@ -365,14 +365,17 @@ func (s *Store) applyErr(err error) error {
 	return s.wrap("Apply", err)
 }
 
-// sqliteWrite is one Apply waiting for a group commit.
+// sqliteWrite is one write waiting for a group commit: an Apply (its
+// statements below), or the hook queue's own work (do).
 type sqliteWrite struct {
 	ctx     context.Context
+	do      func(ctx context.Context, tx *sql.Tx) error
 	queries []string
 	args    [][]any
 	stmts   []*sql.Stmt
 	musts   []bool
-	cbIndex int // the callback's part, -1 without one
+	cbIndex int    // the callback's part, -1 without one
+	claimID string // the event claimed by the first part, if any
 	id      int64
 	err     error
 	done    chan struct{}
@@ -410,24 +413,42 @@ func (s *Store) applySQLite(ctx context.Context, parts []applyPart, allArgs []an
 		if p.name == "cb" {
 			w.cbIndex = i
 		}
+		if p.name == "ev" && i == 0 {
+			w.claimID = a[0].(string)
+		}
 	}
 	if tx != nil {
 		err := s.writeUnderSavepoint(ctx, tx, w)
 		return w.id, err
 	}
-	g := s.group
+	w.do = func(ctx context.Context, tx *sql.Tx) error { return s.writeParts(ctx, tx, w) }
+	err := s.group.write(ctx, s, w)
+	return w.id, err
+}
+
+// inGroup runs do in a transaction shared with concurrent writes (see
+// groupCommit). do may run twice (the second time alone) when the shared
+// transaction failed because of another write.
+func (s *Store) inGroup(ctx context.Context, op string, do func(ctx context.Context, tx *sql.Tx) error) error {
+	err := s.group.write(ctx, s, &sqliteWrite{ctx: ctx, do: do, cbIndex: -1, done: make(chan struct{})})
+	return s.wrap(op, err)
+}
+
+// write queues w and returns once it is committed or refused: the caller
+// that finds nobody writing writes everything queued, in batches.
+func (g *groupCommit) write(ctx context.Context, s *Store, w *sqliteWrite) error {
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	if g.writing {
 		g.mu.Unlock()
 		select {
 		case <-w.done:
-			return w.id, w.err
+			return w.err
 		case <-ctx.Done():
 			// The write may still be committed by the writer; the caller
 			// answers with an error and the provider's retry is then a
 			// duplicate, which is safe.
-			return 0, s.wrap("Apply", ctx.Err())
+			return s.wrap("Apply", ctx.Err())
 		}
 	}
 	g.writing = true
@@ -445,46 +466,57 @@ func (s *Store) applySQLite(ctx context.Context, parts []applyPart, allArgs []an
 		s.commitGroup(batch)
 	}
 	<-w.done
-	return w.id, w.err
+	return w.err
 }
 
 // commitGroup writes batch in one transaction and tells each write how it
-// ended. A write refused by its precondition rolls back to its savepoint
-// alone; a failing commit fails them all.
+// ended. A write refused by its precondition is undone alone (see
+// writeParts). Any other failure rolls the transaction back and the
+// writes are tried again one transaction each, so a failing write fails
+// alone.
 func (s *Store) commitGroup(batch []*sqliteWrite) {
-	finish := func(err error) {
-		for _, w := range batch {
-			if w.err == nil && err != nil {
-				w.err, w.id = err, 0
-			}
-			close(w.done)
-		}
-	}
 	// The transaction outlives any one caller's context.
 	ctx := context.WithoutCancel(batch[0].ctx)
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		finish(s.wrap("Apply", err))
-		return
-	}
-	single := len(batch) == 1
-	for _, w := range batch {
-		if single {
-			w.err = s.writeParts(ctx, tx, w)
+	if err := s.writeBatch(ctx, batch); err != nil {
+		if len(batch) == 1 {
+			batch[0].err, batch[0].id = err, 0
 		} else {
-			w.err = s.writeUnderSavepoint(ctx, tx, w)
+			for _, w := range batch {
+				w.err, w.id = nil, 0
+				if err := s.writeBatch(ctx, []*sqliteWrite{w}); err != nil {
+					w.err, w.id = err, 0
+				}
+			}
 		}
 	}
-	if single && batch[0].err != nil {
+	for _, w := range batch {
+		close(w.done)
+	}
+}
+
+// writeBatch writes batch in one transaction. Refused writes get
+// ErrWriteConflict and leave nothing behind; any other error rolls the
+// whole transaction back and is returned.
+func (s *Store) writeBatch(ctx context.Context, batch []*sqliteWrite) error {
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap("Apply", err)
+	}
+	for _, w := range batch {
+		w.err = w.do(ctx, tx)
+		if w.err != nil && !errors.Is(w.err, provider.ErrWriteConflict) {
+			_ = tx.Rollback()
+			return w.err
+		}
+	}
+	if len(batch) == 1 && batch[0].err != nil {
 		_ = tx.Rollback()
-		finish(nil)
-		return
+		return nil
 	}
 	if err := tx.Commit(); err != nil {
-		finish(s.wrap("Apply", err))
-		return
+		return s.wrap("Apply", err)
 	}
-	finish(nil)
+	return nil
 }
 
 // writeUnderSavepoint writes w inside tx so that a refusal or an error
@@ -505,8 +537,12 @@ func (s *Store) writeUnderSavepoint(ctx context.Context, tx *sql.Tx, w *sqliteWr
 	return err
 }
 
-// writeParts runs w's statements on tx.
+// writeParts runs w's statements on tx. The ones that may be refused
+// come first (the claim, then the payment), so a refusal has written at
+// most the claim, which it deletes again: a refused write leaves nothing
+// behind without a savepoint.
 func (s *Store) writeParts(ctx context.Context, tx *sql.Tx, w *sqliteWrite) error {
+	claimed := false
 	for i, q := range w.queries {
 		res, err := execIn(ctx, tx, w.stmts[i], q, w.args[i]...)
 		if err != nil {
@@ -514,8 +550,14 @@ func (s *Store) writeParts(ctx context.Context, tx *sql.Tx, w *sqliteWrite) erro
 		}
 		if w.musts[i] {
 			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				if claimed {
+					if _, err := tx.ExecContext(ctx, "DELETE FROM paylink_events WHERE event_id = ?", w.claimID); err != nil {
+						return s.wrap("Apply", err)
+					}
+				}
 				return fmt.Errorf("gormstore.Apply: %w", provider.ErrWriteConflict)
 			}
+			claimed = claimed || w.claimID != "" && i == 0
 		}
 		if i == w.cbIndex {
 			if w.id, err = res.LastInsertId(); err != nil {

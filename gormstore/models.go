@@ -94,7 +94,7 @@ type CallbackRecord struct {
 	Amount     int64  `gorm:"not null"`
 	Currency   string `gorm:"size:8;not null"`
 	Body       []byte
-	Verdict    string    `gorm:"size:32;not null;index:paylink_callbacks_verdict"`
+	Verdict    string    `gorm:"size:32;not null;index:paylink_callbacks_flagged,where:verdict <> 'applied' AND verdict <> 'duplicate' AND verdict <> 'stale'"`
 	ReceivedAt time.Time `gorm:"not null;index:paylink_callbacks_received_at"`
 }
 
@@ -139,7 +139,7 @@ type HookRunRecord struct {
 	ID             int64  `gorm:"primaryKey;autoIncrement"`
 	EventID        string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:1"`
 	Hook           string `gorm:"size:200;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:2"`
-	State          string `gorm:"size:16;not null;index:paylink_hook_runs_due,priority:1"`
+	State          string `gorm:"size:16;not null;index:paylink_hook_runs_due,priority:1,where:state = 'pending' OR state = 'retrying'"`
 	Attempts       int    `gorm:"not null"`
 	LastError      string `gorm:"not null"`
 	IdempotencyKey string `gorm:"size:128;not null"`

@@ -18,8 +18,11 @@ import (
 const hookRunColumns = "id, event_id, hook, state, attempts, last_error, idempotency_key, next_at, created_at, updated_at"
 
 // ClaimHookRuns leases up to limit due runs of the named hooks (see
-// provider.HookQueue). On PostgreSQL concurrent claims skip each other's
-// rows (FOR UPDATE SKIP LOCKED); SQLite has one writer at a time.
+// provider.HookQueue). Its state condition is spelled exactly as the
+// partial index paylink_hook_runs_due's, so SQLite uses that index too.
+// On PostgreSQL concurrent claims skip each other's rows (FOR UPDATE SKIP
+// LOCKED); on SQLite, with one writer, a claim shares the transaction of
+// concurrent callbacks' writes.
 func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]provider.ClaimedHookRun, error) {
 	if limit <= 0 || len(hooks) == 0 {
 		return nil, nil
@@ -28,7 +31,7 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, no
 	token := crand.Text()
 	var q sqlBuilder
 	q.WriteString("UPDATE paylink_hook_runs SET attempts = attempts + 1, lease_until = " + q.arg(utc(now.Add(lease))) +
-		", lease_token = " + q.arg(token) + ", updated_at = " + q.arg(now) + " WHERE id IN (SELECT id FROM paylink_hook_runs WHERE state IN ('pending', 'retrying') AND next_at <= ")
+		", lease_token = " + q.arg(token) + ", updated_at = " + q.arg(now) + " WHERE id IN (SELECT id FROM paylink_hook_runs WHERE (state = 'pending' OR state = 'retrying') AND next_at <= ")
 	at := q.arg(now)
 	q.WriteString(at + " AND (lease_until IS NULL OR lease_until <= " + at + ") AND hook ")
 	if s.dialect == dialectPostgres {
@@ -46,25 +49,30 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, no
 	}
 	q.WriteString(") RETURNING " + hookRunColumns + ", (SELECT e.payload FROM paylink_events e WHERE e.event_id = paylink_hook_runs.event_id)")
 	query, args := rebind(s.dialect, q.b.String(), q.args)
-	rows, err := s.sqlDB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, s.wrap("ClaimHookRuns", err)
-	}
-	defer rows.Close()
 	var out []provider.ClaimedHookRun
-	for rows.Next() {
-		c := provider.ClaimedHookRun{Lease: token}
-		var payload []byte
-		if err := scanHookRun(rows, &c.Run, &payload); err != nil {
-			return nil, s.wrap("ClaimHookRuns", err)
+	claim := func(ctx context.Context, db querier) error {
+		out = out[:0]
+		rows, err := db.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
 		}
-		c.Event = nilIfEmpty(payload)
-		out = append(out, c)
+		defer rows.Close()
+		for rows.Next() {
+			c := provider.ClaimedHookRun{Lease: token}
+			var payload []byte
+			if err := scanHookRun(rows, &c.Run, &payload); err != nil {
+				return err
+			}
+			c.Event = nilIfEmpty(payload)
+			out = append(out, c)
+		}
+		return rows.Err()
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap("ClaimHookRuns", err)
+	if s.dialect == dialectSQLite {
+		err := s.inGroup(ctx, "ClaimHookRuns", func(ctx context.Context, tx *sql.Tx) error { return claim(ctx, tx) })
+		return out, err
 	}
-	return out, nil
+	return out, s.wrap("ClaimHookRuns", claim(ctx, s.sqlDB))
 }
 
 func scanHookRun(rows *sql.Rows, r *provider.HookRun, extra ...any) error {
@@ -196,19 +204,17 @@ WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`,
 	return lost, nil
 }
 
-// sqliteEach runs fn for 0..n-1 in one transaction.
+// sqliteEach runs fn for 0..n-1 in one transaction, shared with
+// concurrent writes (see groupCommit).
 func (s *Store) sqliteEach(ctx context.Context, op string, n int, fn func(tx *sql.Tx, i int) error) error {
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	for i := range n {
-		if err := fn(tx, i); err != nil {
-			_ = tx.Rollback()
-			return s.wrap(op, err)
+	return s.inGroup(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+		for i := range n {
+			if err := fn(tx, i); err != nil {
+				return err
+			}
 		}
-	}
-	return s.wrap(op, tx.Commit())
+		return nil
+	})
 }
 
 // RetryHookRun puts a FAILED run back in the queue, pending, due now, with

@@ -9,7 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -113,6 +116,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 		return fmt.Errorf("server: %s is not set", tokenEnv)
 	}
 	gin.SetMode(gin.ReleaseMode)
+	if dir := getenv(profileEnv); dir != "" {
+		stop, err := startCPUProfile(filepath.Join(dir, cfg.handler+"-"+cfg.db+".pprof"))
+		if err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+		defer stop()
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -277,4 +287,24 @@ func (h *hookRecorder) snapshot(reset bool) serverStats {
 	s.LagP50 = ms(percentile(lags, 0.50))
 	s.LagP99 = ms(percentile(lags, 0.99))
 	return s
+}
+
+// profileEnv names a directory: when set, each server writes a CPU profile
+// of its whole life there, as HANDLER-DB.pprof (read it with go tool pprof).
+const profileEnv = "CALLBACKLOAD_CPUPROFILE"
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
