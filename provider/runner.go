@@ -225,6 +225,11 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 			r.mu.Unlock()
 		case <-stopping:
 			wg.Wait()
+			// Runs claimed but not started go back at once, uncounted,
+			// instead of waiting for their leases to lapse.
+			for _, c := range queue {
+				results <- HookResult{HookLease: HookLease{ID: c.Run.ID, Token: c.Lease}, State: c.Run.State, Release: true, NextAt: r.s.now()}
+			}
 			close(results)
 			<-finished
 			close(renewStop)

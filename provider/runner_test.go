@@ -231,3 +231,42 @@ func TestTimeoutsCountAndStopsDoNot(t *testing.T) {
 		t.Fatalf("after a stop mid-attempt: %+v, want pending with the attempt given back", runs)
 	}
 }
+
+// A stopping process gives back every run it holds, started or merely
+// claimed, so another process takes them at once instead of after the
+// leases lapse.
+func TestStopGivesBackEveryRunItHolds(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	svc := replica(t, store, mem, provider.ServiceOptions{HookWorkers: 1})
+	started := make(chan struct{}, 10)
+	must(t, svc.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Donations", Type: provider.LinkMultiple})
+	must(t, err)
+	f := &fixture{svc: svc, store: store, mem: mem}
+	for _, id := range []string{"P1", "P2", "P3"} {
+		f.apply(t, event(l.ID, id, provider.PaymentSuccessful, 10000))
+	}
+	must(t, svc.Start(t.Context()))
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	_ = svc.Stop(ctx)
+	runs := runsOf(t, svc, provider.HookRunFilter{})
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	for _, r := range runs {
+		if r.State != provider.HookRunPending || r.Attempts != 0 {
+			t.Errorf("after Stop: %+v, want pending with no attempt", r)
+		}
+	}
+	claimed, err := store.ClaimHookRuns(t.Context(), []string{"slow"}, 10, time.Now(), time.Minute)
+	must(t, err)
+	if len(claimed) != 3 {
+		t.Fatalf("another process could claim %d runs at once, want all 3", len(claimed))
+	}
+}
