@@ -177,15 +177,20 @@ type applyPart struct {
 
 // applyParts returns the statements of w, numbered in one sequence, and
 // their arguments.
-func (s *Store) applyParts(w *provider.ApplyWrite) ([]applyPart, []any) {
+//
+// With dry set, only the arguments are built: the statements of a write's
+// shape are built once and kept (see applyPlan).
+func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any) {
 	stamp := now()
 	var parts []applyPart
-	var shared sqlBuilder
+	shared := sqlBuilder{dry: dry, args: make([]any, 0, 64)}
 	add := func(name string, mustWrite bool, build func(q *sqlBuilder)) {
-		q := sqlBuilder{args: shared.args}
+		q := sqlBuilder{dry: dry, args: shared.args}
 		build(&q)
 		shared.args = q.args
-		parts = append(parts, applyPart{name: name, sql: q.b.String(), mustWrite: mustWrite})
+		if !dry {
+			parts = append(parts, applyPart{name: name, sql: q.b.String(), mustWrite: mustWrite})
+		}
 	}
 	if c := w.Claim; c != nil {
 		add("ev", true, func(q *sqlBuilder) {
@@ -200,20 +205,30 @@ func (s *Store) applyParts(w *provider.ApplyWrite) ([]applyPart, []any) {
 				p.Sender.Name, p.Sender.Email, p.Sender.Phone, p.Sender.Address, p.Method.Bank, p.Method.Type,
 				p.VANumber, p.PaymentURL, utcPtr(p.CreatedAt), utcPtr(p.CompletedAt), nilIfEmpty(p.Raw), stamp}
 			if w.PreviousStatus == "" {
-				q.WriteString("INSERT INTO paylink_payments (provider, payment_id, recorded_at, " + paymentColumns + ") VALUES (")
+				q.WriteString("INSERT INTO paylink_payments (provider, payment_id, recorded_at, ")
+				q.WriteString(paymentColumns)
+				q.WriteString(") VALUES (")
 				q.WriteString(q.list(append([]any{p.Provider, p.ID, stamp}, vals...)...))
 				q.WriteString(") ON CONFLICT (provider, payment_id) DO NOTHING")
 				return
 			}
 			q.WriteString("UPDATE paylink_payments SET ")
-			for i, col := range strings.Split(paymentColumns, ", ") {
+			i := 0
+			for col := range strings.SplitSeq(paymentColumns, ", ") {
 				if i > 0 {
 					q.WriteString(", ")
 				}
-				q.WriteString(col + " = " + q.arg(vals[i]))
+				q.WriteString(col)
+				q.WriteString(" = ")
+				q.WriteString(q.arg(vals[i]))
+				i++
 			}
-			q.WriteString(" WHERE provider = " + q.arg(p.Provider) + " AND payment_id = " + q.arg(p.ID) +
-				" AND status = " + q.arg(string(w.PreviousStatus)))
+			q.WriteString(" WHERE provider = ")
+			q.WriteString(q.arg(p.Provider))
+			q.WriteString(" AND payment_id = ")
+			q.WriteString(q.arg(p.ID))
+			q.WriteString(" AND status = ")
+			q.WriteString(q.arg(string(w.PreviousStatus)))
 		})
 	}
 	if c := w.StatusChange; c != nil {
@@ -233,8 +248,14 @@ func (s *Store) applyParts(w *provider.ApplyWrite) ([]applyPart, []any) {
 			if at.IsZero() {
 				at = stamp
 			}
-			q.WriteString("UPDATE paylink_links SET status = " + q.arg(string(w.LinkStatus)) + ", updated_at = " + q.arg(utc(at)) +
-				" WHERE provider = " + q.arg(w.Payment.Provider) + " AND link_id = " + q.arg(w.Payment.LinkID))
+			q.WriteString("UPDATE paylink_links SET status = ")
+			q.WriteString(q.arg(string(w.LinkStatus)))
+			q.WriteString(", updated_at = ")
+			q.WriteString(q.arg(utc(at)))
+			q.WriteString(" WHERE provider = ")
+			q.WriteString(q.arg(w.Payment.Provider))
+			q.WriteString(" AND link_id = ")
+			q.WriteString(q.arg(w.Payment.LinkID))
 		})
 	}
 	if len(w.HookRuns) > 0 {
@@ -244,7 +265,9 @@ func (s *Store) applyParts(w *provider.ApplyWrite) ([]applyPart, []any) {
 				if i > 0 {
 					q.WriteString(", ")
 				}
-				q.WriteString("(" + q.list(r.EventID, r.Hook, string(provider.HookRunPending), 0, "", r.IdempotencyKey, "", stamp, stamp, stamp) + ")")
+				q.WriteString("(")
+				q.WriteString(q.list(r.EventID, r.Hook, string(provider.HookRunPending), 0, "", r.IdempotencyKey, "", stamp, stamp, stamp))
+				q.WriteString(")")
 			}
 			q.WriteString(" ON CONFLICT (event_id, hook) DO NOTHING")
 		})
@@ -263,6 +286,81 @@ func (s *Store) applyParts(w *provider.ApplyWrite) ([]applyPart, []any) {
 	return parts, shared.args
 }
 
+// applyShape is what decides the statements of a write; writes of one
+// shape differ only in their arguments.
+type applyShape struct {
+	claim, payment, update, change, link, callback bool
+	hooks                                          int
+}
+
+func shapeOf(w *provider.ApplyWrite) applyShape {
+	return applyShape{
+		claim: w.Claim != nil, payment: w.Payment != nil, update: w.Payment != nil && w.PreviousStatus != "",
+		change: w.StatusChange != nil, link: w.LinkStatus != "" && w.Payment != nil,
+		callback: w.Callback != nil, hooks: len(w.HookRuns),
+	}
+}
+
+// applyPlan is the statements of one shape, built once: the parts, the
+// PostgreSQL statement, and for SQLite each part's statement with the
+// range of the arguments it takes.
+type applyPlan struct {
+	parts                []applyPart
+	postgres             string
+	sqlite               []string
+	sqliteFrom, sqliteTo []int
+}
+
+// planCache keeps the plans by shape.
+type planCache struct {
+	mu    sync.Mutex
+	plans map[applyShape]*applyPlan
+}
+
+// plan returns the statements for w's shape, building them the first
+// time, and w's arguments; nil when w writes nothing.
+func (s *Store) plan(w *provider.ApplyWrite) (*applyPlan, []any) {
+	shape := shapeOf(w)
+	s.plans.mu.Lock()
+	p, ok := s.plans.plans[shape]
+	s.plans.mu.Unlock()
+	if ok {
+		_, args := s.applyParts(w, true)
+		return p, args
+	}
+	parts, args := s.applyParts(w, false)
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	p = &applyPlan{parts: parts, postgres: postgresSQL(parts)}
+	for _, part := range parts {
+		// Each part's placeholders are consecutive and in order.
+		q, order := rebind(dialectSQLite, part.sql, argIndexes(len(args)))
+		from, to := 0, 0
+		if len(order) > 0 {
+			from, to = order[0].(int), order[len(order)-1].(int)+1
+		}
+		p.sqlite, p.sqliteFrom, p.sqliteTo = append(p.sqlite, q), append(p.sqliteFrom, from), append(p.sqliteTo, to)
+	}
+	s.plans.mu.Lock()
+	if s.plans.plans == nil {
+		s.plans.plans = make(map[applyShape]*applyPlan)
+	}
+	s.plans.plans[shape] = p
+	s.plans.mu.Unlock()
+	return p, args
+}
+
+// argIndexes returns 0..n-1 as arguments, to learn which argument each
+// placeholder takes.
+func argIndexes(n int) []any {
+	idx := make([]any, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
 // paymentColumns are the payment columns Apply writes besides the key.
 const paymentColumns = "link_id, amount, currency, status, raw_status, sender_name, sender_email, sender_phone, sender_address, " +
 	"method_bank, method_type, va_number, payment_url, provider_created_at, completed_at, raw, updated_at"
@@ -275,8 +373,8 @@ func (s *Store) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 	if w == nil {
 		return provider.Errorf(provider.CodeInvalidArgument, "gormstore.Apply", "nil write")
 	}
-	parts, args := s.applyParts(w)
-	if len(parts) == 0 {
+	plan, args := s.plan(w)
+	if plan == nil {
 		return nil
 	}
 	var (
@@ -284,9 +382,9 @@ func (s *Store) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 		err error
 	)
 	if s.dialect == dialectPostgres {
-		id, err = s.applyPostgres(ctx, parts, args)
+		id, err = s.applyPostgres(ctx, plan, args)
 	} else {
-		id, err = s.applySQLite(ctx, parts, args)
+		id, err = s.applySQLite(ctx, plan, args)
 	}
 	if err != nil {
 		return err
@@ -297,7 +395,10 @@ func (s *Store) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 	return nil
 }
 
-func (s *Store) applyPostgres(ctx context.Context, parts []applyPart, args []any) (int64, error) {
+// postgresSQL joins parts into the one statement Apply runs on
+// PostgreSQL: each part a CTE, and a final CASE that raises, rolling the
+// statement back, unless every must-write part wrote its row.
+func postgresSQL(parts []applyPart) string {
 	var q strings.Builder
 	var checks []string
 	cbID := "0"
@@ -324,7 +425,11 @@ func (s *Store) applyPostgres(ctx context.Context, parts []applyPart, args []any
 	} else {
 		q.WriteString("CASE WHEN " + strings.Join(checks, " AND ") + " THEN " + cbID + " ELSE paylink_write_conflict() END")
 	}
-	query := q.String()
+	return q.String()
+}
+
+func (s *Store) applyPostgres(ctx context.Context, plan *applyPlan, args []any) (int64, error) {
+	query := plan.postgres
 	run := func(db querier) (int64, error) {
 		var id int64
 		err := db.QueryRowContext(ctx, query, args...).Scan(&id)
@@ -398,23 +503,25 @@ type groupCommit struct {
 // maxGroup bounds the writes committed together.
 const maxGroup = 64
 
-func (s *Store) applySQLite(ctx context.Context, parts []applyPart, allArgs []any) (int64, error) {
+func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any) (int64, error) {
 	tx := s.joinedTx(ctx)
-	w := &sqliteWrite{ctx: ctx, cbIndex: -1, done: make(chan struct{})}
-	for i, p := range parts {
-		q, a := rebind(dialectSQLite, p.sql, allArgs)
+	n := len(plan.parts)
+	w := &sqliteWrite{ctx: ctx, cbIndex: -1, done: make(chan struct{}),
+		queries: plan.sqlite, args: make([][]any, n), stmts: make([]*sql.Stmt, n), musts: make([]bool, n)}
+	for i, p := range plan.parts {
+		w.args[i] = allArgs[plan.sqliteFrom[i]:plan.sqliteTo[i]]
 		// Prepare before any transaction takes the one connection; inside
 		// the caller's transaction use only what was prepared already.
-		st, err := s.stmts.prepared(ctx, s.sqlDB, q, tx == nil)
+		st, err := s.stmts.prepared(ctx, s.sqlDB, plan.sqlite[i], tx == nil)
 		if err != nil {
 			return 0, s.wrap("Apply", err)
 		}
-		w.queries, w.args, w.stmts, w.musts = append(w.queries, q), append(w.args, a), append(w.stmts, st), append(w.musts, p.mustWrite)
+		w.stmts[i], w.musts[i] = st, p.mustWrite
 		if p.name == "cb" {
 			w.cbIndex = i
 		}
 		if p.name == "ev" && i == 0 {
-			w.claimID = a[0].(string)
+			w.claimID = w.args[i][0].(string)
 		}
 	}
 	if tx != nil {

@@ -26,16 +26,25 @@ type querier interface {
 type sqlBuilder struct {
 	b    strings.Builder
 	args []any
+	// dry builds the arguments only: placeholders and text are skipped.
+	dry bool
 }
 
 // arg adds a parameter and returns its placeholder.
 func (q *sqlBuilder) arg(v any) string {
 	q.args = append(q.args, v)
+	if q.dry {
+		return ""
+	}
 	return "$" + strconv.Itoa(len(q.args))
 }
 
-// args returns placeholders for vs, comma-separated.
+// list adds parameters and returns their placeholders, comma-separated.
 func (q *sqlBuilder) list(vs ...any) string {
+	if q.dry {
+		q.args = append(q.args, vs...)
+		return ""
+	}
 	var b strings.Builder
 	for i, v := range vs {
 		if i > 0 {
@@ -46,7 +55,11 @@ func (q *sqlBuilder) list(vs ...any) string {
 	return b.String()
 }
 
-func (q *sqlBuilder) WriteString(s string) { q.b.WriteString(s) }
+func (q *sqlBuilder) WriteString(s string) {
+	if !q.dry {
+		q.b.WriteString(s)
+	}
+}
 
 // rebind returns the statement and its arguments for d: unchanged on
 // PostgreSQL; with "?" placeholders and the arguments in order of

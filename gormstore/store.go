@@ -38,6 +38,7 @@ type Store struct {
 	loadApply stmt
 	stmts     *stmtCache   // shared with the stores WithTx derives
 	group     *groupCommit // SQLite: concurrent Applies commit together
+	plans     *planCache   // Apply's statements by shape
 }
 
 var (
@@ -63,7 +64,7 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New", "gorm has no *sql.DB: %w", err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, opts: opts, dialect: d,
-		loadApply: newStmt(d, loadApplySQL), stmts: &stmtCache{}, group: &groupCommit{}}, nil
+		loadApply: newStmt(d, loadApplySQL), stmts: &stmtCache{}, group: &groupCommit{}, plans: &planCache{}}, nil
 }
 
 // DB returns the *gorm.DB the store was created with.

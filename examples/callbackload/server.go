@@ -122,6 +122,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 			return fmt.Errorf("server: %w", err)
 		}
 		defer stop()
+		defer writeAllocProfile(filepath.Join(dir, cfg.handler+"-"+cfg.db+".allocs.pprof"))
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -290,7 +291,8 @@ func (h *hookRecorder) snapshot(reset bool) serverStats {
 }
 
 // profileEnv names a directory: when set, each server writes a CPU profile
-// of its whole life there, as HANDLER-DB.pprof (read it with go tool pprof).
+// of its whole life there, as HANDLER-DB.pprof, and its allocations as
+// HANDLER-DB.allocs.pprof (read them with go tool pprof).
 const profileEnv = "CALLBACKLOAD_CPUPROFILE"
 
 // startCPUProfile profiles the process into path until stop is called.
@@ -307,4 +309,14 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeAllocProfile writes the allocations of the process's life to path.
+func writeAllocProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = pprof.Lookup("allocs").WriteTo(f, 0)
 }
