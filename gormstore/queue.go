@@ -52,21 +52,16 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, no
 	var out []provider.ClaimedHookRun
 	claim := func(ctx context.Context, db querier) error {
 		out = out[:0]
-		rows, err := db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return s.pgxQuery(ctx, db, query, args, func(scan func(...any) error) error {
 			c := provider.ClaimedHookRun{Lease: token}
 			var payload []byte
-			if err := scanHookRun(rows, &c.Run, &payload); err != nil {
+			if err := scanHookRun(scan, &c.Run, &payload); err != nil {
 				return err
 			}
 			c.Event = nilIfEmpty(payload)
 			out = append(out, c)
-		}
-		return rows.Err()
+			return nil
+		})
 	}
 	if s.dialect == dialectSQLite {
 		err := s.inGroup(ctx, "ClaimHookRuns", func(ctx context.Context, tx *sql.Tx) error { return claim(ctx, tx) })
@@ -75,11 +70,11 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, no
 	return out, s.wrap("ClaimHookRuns", claim(ctx, s.sqlDB))
 }
 
-func scanHookRun(rows *sql.Rows, r *provider.HookRun, extra ...any) error {
+func scanHookRun(scan func(dest ...any) error, r *provider.HookRun, extra ...any) error {
 	var state string
 	var next, created, updated time.Time
 	dest := append([]any{&r.ID, &r.EventID, &r.Hook, &state, &r.Attempts, &r.LastError, &r.IdempotencyKey, &next, &created, &updated}, extra...)
-	if err := rows.Scan(dest...); err != nil {
+	if err := scan(dest...); err != nil {
 		return err
 	}
 	r.State = provider.HookRunState(state)

@@ -208,3 +208,50 @@ func (s *Store) pgxRow(ctx context.Context, query string, args, dest []any) erro
 	}
 	return conn.QueryRowContext(ctx, query, args...).Scan(dest...)
 }
+
+// pgxQuery runs a query and calls each for every row, natively on pgx
+// when it can (see pgxRow), through database/sql otherwise. db is what
+// the database/sql path runs on.
+func (s *Store) pgxQuery(ctx context.Context, db querier, query string, args []any, each func(scan func(dest ...any) error) error) error {
+	if _, pool := db.(*sql.DB); pool && s.dialect == dialectPostgres {
+		conn, err := s.sqlDB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		native := false
+		err = conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return nil
+			}
+			native = true
+			rows, err := c.Conn().Query(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := each(rows.Scan); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if native || err != nil {
+			return err
+		}
+		db = conn
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -369,8 +369,12 @@ func (r *hookRunner) finish(batch []HookResult) {
 func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
 	run := c.Run
 	res := HookResult{HookLease: HookLease{ID: run.ID, Token: c.Lease}}
-	log := r.s.log.With("hook", run.Hook, "hook_run", run.ID, "event", run.EventID, "attempt", run.Attempts)
+	// The run's logger is made only when there is something to log.
+	logger := func() *slog.Logger {
+		return r.s.log.With("hook", run.Hook, "hook_run", run.ID, "event", run.EventID, "attempt", run.Attempts)
+	}
 	fail := func(msg string) HookResult {
+		log := logger()
 		log.ErrorContext(ctx, "paylink: hook run failed for good", "err", msg)
 		res.State, res.Error = HookRunFailed, msg
 		return res
@@ -395,7 +399,7 @@ func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
 		return res
 	}
 	ev.Hook, ev.IdempotencyKey, ev.Attempt = run.Hook, run.IdempotencyKey, run.Attempts
-	err := r.call(ctx, call, &ev, log)
+	err := r.call(ctx, call, &ev, logger)
 	switch {
 	case err == nil:
 		res.State = HookRunSucceeded
@@ -409,18 +413,18 @@ func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
 			wait += rand.N(wait/10 + 1)
 		}
 		res.State, res.NextAt, res.Error = HookRunRetrying, r.s.now().Add(wait), err.Error()
-		log.WarnContext(ctx, "paylink: hook failed; will retry", "err", err, "retry_in", wait)
+		logger().WarnContext(ctx, "paylink: hook failed; will retry", "err", err, "retry_in", wait)
 	}
 	return res
 }
 
 // call runs one hook under the policy's timeout; a panic becomes an error.
-func (r *hookRunner) call(ctx context.Context, call func(context.Context, *HookEvent) error, ev *HookEvent, log *slog.Logger) (err error) {
+func (r *hookRunner) call(ctx context.Context, call func(context.Context, *HookEvent) error, ev *HookEvent, logger func() *slog.Logger) (err error) {
 	actx, cancel := context.WithTimeoutCause(ctx, r.policy.Timeout, errHookTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			log.ErrorContext(ctx, "paylink: hook panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			logger().ErrorContext(ctx, "paylink: hook panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = Errorf(CodeInternal, "provider.hook", "hook %q panicked: %v", ev.Hook, p)
 		}
 	}()
