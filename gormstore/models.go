@@ -112,7 +112,8 @@ type EventRecord struct {
 	PaymentID string `gorm:"column:payment_id;size:128;not null;uniqueIndex:paylink_events_key,priority:2"`
 	Status    string `gorm:"size:32;not null;uniqueIndex:paylink_events_key,priority:3"`
 	Payload   []byte
-	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
+	// CreatedAt is indexed for the events whose payload Prune may clear.
+	CreatedAt time.Time `gorm:"not null;autoCreateTime:false;index:paylink_events_payload_created_at,where:payload IS NOT NULL"`
 }
 
 // TableName returns "paylink_events".
@@ -153,7 +154,8 @@ type HookRunRecord struct {
 	// NextAt is when a pending or retrying run is due.
 	NextAt    time.Time `gorm:"not null;index:paylink_hook_runs_due,priority:2"`
 	CreatedAt time.Time `gorm:"not null;autoCreateTime:false"`
-	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false"`
+	// UpdatedAt is indexed for the succeeded runs Prune deletes.
+	UpdatedAt time.Time `gorm:"not null;autoUpdateTime:false;index:paylink_hook_runs_succeeded,where:state = 'succeeded'"`
 }
 
 // TableName returns "paylink_hook_runs".

@@ -66,8 +66,10 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 }
 
 // RunReconciler calls Reconcile every interval until ctx is done, logging
-// each pass, and returns ctx's error. Run it in its own goroutine; on
-// several replicas, running it on each is safe (but one is enough).
+// each pass, and returns ctx's error. With ServiceOptions.Retention set,
+// each pass is followed by a [Service.Prune] of what is older than that.
+// Run it in its own goroutine; on several replicas, running it on each is
+// safe (but one is enough).
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		return Errorf(CodeInvalidArgument, "provider.RunReconciler", "interval must be positive")
@@ -82,9 +84,10 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) err
 			rep, err := s.Reconcile(ctx)
 			if err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "paylink: reconciliation pass had errors", "links", rep.Links, "applied", rep.Applied, "err", err)
-				continue
+			} else {
+				s.log.InfoContext(ctx, "paylink: reconciliation pass", "links", rep.Links, "payments", rep.Payments, "applied", rep.Applied)
 			}
-			s.log.InfoContext(ctx, "paylink: reconciliation pass", "links", rep.Links, "payments", rep.Payments, "applied", rep.Applied)
+			s.pruneAfterPass(ctx)
 		}
 	}
 }

@@ -55,6 +55,14 @@ type ServiceOptions struct {
 	// matching link at the provider, answers CodeUnavailable rather than
 	// create a second link; after the window, such a retry creates the link.
 	LinkIntentWindow time.Duration
+	// Retention, when positive, is how long raw callbacks, succeeded hook
+	// runs and event payloads are kept: [Service.RunReconciler] prunes what
+	// is older after each pass (see [Service.Prune]). Zero never prunes.
+	Retention time.Duration
+	// PruneBatch is how many rows of each kind one pruning statement
+	// removes (default DefaultPruneBatch): smaller batches hold their row
+	// locks for less time, larger ones finish sooner.
+	PruneBatch int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -72,6 +80,8 @@ type Service struct {
 	lookback  time.Duration
 	batch     int
 	window    time.Duration // LinkIntentWindow
+	retention time.Duration // Retention
+	pruneMax  int           // PruneBatch
 	now       func() time.Time
 
 	mu    sync.RWMutex
@@ -116,6 +126,8 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		lookback:  opts.ReconcileLookback,
 		batch:     opts.ReconcileBatch,
 		window:    opts.LinkIntentWindow,
+		retention: opts.Retention,
+		pruneMax:  opts.PruneBatch,
 		now:       opts.Now,
 	}
 	for _, p := range opts.Providers {
@@ -142,6 +154,9 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.pruneMax <= 0 {
+		s.pruneMax = DefaultPruneBatch
 	}
 	q := opts.HookQueue
 	if q == nil {

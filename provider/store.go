@@ -78,6 +78,20 @@ type Store interface {
 	// key is not an error; a completed intent is CodeFailedPrecondition and
 	// stays.
 	DeleteLinkIntent(ctx context.Context, key string) error
+
+	// Prune removes, in one bounded batch, what the store keeps only for a
+	// while; the ledger (links, payments, status history) stays forever.
+	// It deletes at most limit callbacks received before before, at most
+	// limit SUCCEEDED hook runs last updated before before, and clears the
+	// stored HookEvent of at most limit events created before before
+	// whose every hook run has succeeded (or that have none). The event
+	// claims themselves are never removed, so news about a pruned event
+	// is still a duplicate; failed, pending and retrying runs, and the
+	// events they deliver, stay. It reports how much of each it removed:
+	// a batch that comes back with every count below limit was the last.
+	// Oldest rows go first. A limit below 1 is CodeInvalidArgument.
+	// [Service.Prune] loops over it.
+	Prune(ctx context.Context, before time.Time, limit int) (PruneReport, error)
 }
 
 // Tx is a Store inside one transaction, for changes to links (creation,

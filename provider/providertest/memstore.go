@@ -28,7 +28,8 @@ type memState struct {
 	links     map[string]provider.Link // key: provider \x00 id
 	payments  map[string]provider.Payment
 	callbacks []provider.CallbackRecord
-	events    map[string][]byte // claimed event ids -> hook event JSON
+	events    map[string][]byte    // claimed event ids -> hook event JSON
+	eventAt   map[string]time.Time // claimed event ids -> when claimed
 	claims    map[string][]provider.EventKey
 	changes   []provider.StatusChange
 	runs      []memRun
@@ -48,7 +49,7 @@ func NewMemStore() *MemStore {
 	return &MemStore{
 		state: memState{
 			links: map[string]provider.Link{}, payments: map[string]provider.Payment{},
-			events: map[string][]byte{}, claims: map[string][]provider.EventKey{}, reconAt: map[string]time.Time{},
+			events: map[string][]byte{}, eventAt: map[string]time.Time{}, claims: map[string][]provider.EventKey{}, reconAt: map[string]time.Time{},
 			intents: map[string]provider.LinkIntent{},
 		},
 	}
@@ -150,6 +151,7 @@ func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 		}
 		if c := w.Claim; c != nil {
 			setKey(tx, st.events, c.String(), slices.Clone(w.Event))
+			setKey(tx, st.eventAt, c.String(), time.Now())
 			k := key(c.Provider, c.PaymentID)
 			setKey(tx, st.claims, k, append(slices.Clip(st.claims[k]), *c))
 		}

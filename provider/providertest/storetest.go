@@ -37,6 +37,9 @@ const storeDeadline = 30 * time.Second
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
 //   - RetryHookRun of an unknown id is CodeNotFound;
+//   - Prune compares callbacks' ReceivedAt, hook runs' last update and
+//     events' storing with before on the store's clock, and removes the
+//     oldest first;
 //   - a link intent comes back from PutLinkIntent field for field, and
 //     intent calls made with the ctx of InTx join its transaction;
 //   - through provider.Service over a MemProvider, a link asked for with
@@ -63,6 +66,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"PaymentsListedOldestFirst", storeTestPaymentOrder},
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
+		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
 		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
 		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},
@@ -95,6 +99,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueExtendedLeaseHolds", queue(queueTestExtend)},
 			test{"QueueRetryHookRun", queue(queueTestRetryHookRun)},
 			test{"QueueRunWithoutEventComesWithoutOne", queue(queueTestNoEvent)},
+			test{"PruneRemovesSucceededRunsAndFinishedPayloads", queue(queueTestPrune)},
+			test{"PruneBatchesAreBounded", queue(queueTestPruneBatches)},
 		)
 	}
 	for _, tt := range tests {

@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DefaultPruneBatch is how many rows of each kind one [Store.Prune] call
+// removes unless ServiceOptions.PruneBatch says otherwise.
+const DefaultPruneBatch = 5000
+
+// Prune removes the raw callbacks, succeeded hook runs and event payloads
+// older than olderThan (see [Store.Prune]), in batches of
+// ServiceOptions.PruneBatch rows of each kind, each its own short write,
+// until a batch comes back short or ctx ends. The ledger, the event claims
+// and failed hook runs are kept. Safe to run beside callbacks and on
+// several replicas at once.
+//
+// Hook runs are pruned from the store; runs kept by a separate
+// ServiceOptions.HookQueue are that queue's to keep or forget.
+//
+// On error, the report counts what the batches before it removed.
+func (s *Service) Prune(ctx context.Context, olderThan time.Duration) (PruneReport, error) {
+	if olderThan <= 0 {
+		return PruneReport{}, Errorf(CodeInvalidArgument, "provider.Service.Prune", "olderThan must be positive")
+	}
+	before := s.now().Add(-olderThan)
+	var total PruneReport
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("pruning: %w", err)
+		}
+		rep, err := s.store.Prune(ctx, before, s.pruneMax)
+		total = total.Add(rep)
+		if err != nil {
+			return total, fmt.Errorf("pruning: %w", err)
+		}
+		if !rep.full(s.pruneMax) {
+			return total, nil
+		}
+	}
+}
+
+// pruneAfterPass prunes once with the configured retention, if any, and
+// logs what it removed. RunReconciler calls it after each pass.
+func (s *Service) pruneAfterPass(ctx context.Context) {
+	if s.retention <= 0 {
+		return
+	}
+	start := time.Now()
+	rep, err := s.Prune(ctx, s.retention)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "paylink: pruning failed", "callbacks", rep.Callbacks,
+				"hook_runs", rep.HookRuns, "event_payloads", rep.EventPayloads, "err", err)
+		}
+		return
+	}
+	s.log.InfoContext(ctx, "paylink: pruned", "callbacks", rep.Callbacks, "hook_runs", rep.HookRuns,
+		"event_payloads", rep.EventPayloads, "retention", s.retention, "took", time.Since(start))
+}
