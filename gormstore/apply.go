@@ -123,22 +123,22 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 	q := s.querier(ctx)
 	if s.dialect == dialectPostgres {
 		dest := append(append(append([]any{&hasLink}, ls.dest()...), ps.dest()...), &claimed)
-		err := s.pgxRow(ctx, s.loadApply.sql, []any{providerName, linkID, paymentID}, dest)
+		err := s.pgxRow(ctx, loadApplySQL, []any{providerName, linkID, paymentID}, dest)
 		if err != nil {
 			return nil, s.wrap("LoadApply", err)
 		}
 	} else {
-		err := s.queryRow(ctx, q, loadLinkSQLite, providerName, linkID).Scan(ls.dest()...)
+		err := q.QueryRowContext(ctx, loadLinkSQLite, providerName, linkID).Scan(ls.dest()...)
 		switch {
 		case err == nil:
 			hasLink = pgtype.Bool{Bool: true, Valid: true}
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, s.wrap("LoadApply", err)
 		}
-		if err := s.queryRow(ctx, q, loadPaymentSQLite, providerName, paymentID).Scan(ps.dest()...); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := q.QueryRowContext(ctx, loadPaymentSQLite, providerName, paymentID).Scan(ps.dest()...); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, s.wrap("LoadApply", err)
 		}
-		if err := s.queryRow(ctx, q, loadClaimsSQLite, providerName, paymentID).Scan(&claimed); err != nil {
+		if err := q.QueryRowContext(ctx, loadClaimsSQLite, providerName, paymentID).Scan(&claimed); err != nil {
 			return nil, s.wrap("LoadApply", err)
 		}
 	}
@@ -477,7 +477,6 @@ type sqliteWrite struct {
 	do      func(ctx context.Context, tx *sql.Tx) error
 	queries []string
 	args    [][]any
-	stmts   []*sql.Stmt
 	musts   []bool
 	cbIndex int    // the callback's part, -1 without one
 	claimID string // the event claimed by the first part, if any
@@ -507,16 +506,10 @@ func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any)
 	tx := s.joinedTx(ctx)
 	n := len(plan.parts)
 	w := &sqliteWrite{ctx: ctx, cbIndex: -1, done: make(chan struct{}),
-		queries: plan.sqlite, args: make([][]any, n), stmts: make([]*sql.Stmt, n), musts: make([]bool, n)}
+		queries: plan.sqlite, args: make([][]any, n), musts: make([]bool, n)}
 	for i, p := range plan.parts {
 		w.args[i] = allArgs[plan.sqliteFrom[i]:plan.sqliteTo[i]]
-		// Prepare before any transaction takes the one connection; inside
-		// the caller's transaction use only what was prepared already.
-		st, err := s.stmts.prepared(ctx, s.sqlDB, plan.sqlite[i], tx == nil)
-		if err != nil {
-			return 0, s.wrap("Apply", err)
-		}
-		w.stmts[i], w.musts[i] = st, p.mustWrite
+		w.musts[i] = p.mustWrite
 		if p.name == "cb" {
 			w.cbIndex = i
 		}
@@ -651,7 +644,7 @@ func (s *Store) writeUnderSavepoint(ctx context.Context, tx *sql.Tx, w *sqliteWr
 func (s *Store) writeParts(ctx context.Context, tx *sql.Tx, w *sqliteWrite) error {
 	claimed := false
 	for i, q := range w.queries {
-		res, err := execIn(ctx, tx, w.stmts[i], q, w.args[i]...)
+		res, err := tx.ExecContext(ctx, q, w.args[i]...)
 		if err != nil {
 			return s.wrap("Apply", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -86,96 +85,6 @@ func rebind(d dialect, query string, args []any) (string, []any) {
 		i = j - 1
 	}
 	return b.String(), out
-}
-
-// stmt is a fixed statement prepared for a dialect once.
-type stmt struct {
-	sql   string
-	order []int // SQLite: which argument each "?" takes
-}
-
-func newStmt(d dialect, query string) stmt {
-	if d == dialectPostgres {
-		return stmt{sql: query}
-	}
-	idx := make([]any, 0, 16)
-	for i := 1; i <= 64; i++ {
-		idx = append(idx, i-1)
-	}
-	q, order := rebind(d, query, idx)
-	st := stmt{sql: q, order: make([]int, len(order))}
-	for i, o := range order {
-		st.order[i] = o.(int)
-	}
-	return st
-}
-
-// bind returns the statement and its arguments in placeholder order.
-func (s stmt) bind(args ...any) (string, []any) {
-	if s.order == nil {
-		return s.sql, args
-	}
-	out := make([]any, len(s.order))
-	for i, o := range s.order {
-		out[i] = args[o]
-	}
-	return s.sql, out
-}
-
-// stmtCache keeps prepared statements by their text. SQLite compiles a
-// statement on every call unless it is prepared once; the hot paths'
-// statements come in a handful of shapes, so preparing them once saves
-// most of each call. (PostgreSQL's driver caches prepared statements per
-// connection by itself.)
-type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
-}
-
-// maxCachedStmts bounds the cache; statements beyond it run unprepared.
-const maxCachedStmts = 128
-
-// prepared returns the statement for query, prepared on db once; nil
-// when the cache is full, or when it is not cached and prepare is false.
-// With a one-connection pool (SQLite), never prepare while a transaction
-// holds the connection: preparing would wait for it forever.
-func (c *stmtCache) prepared(ctx context.Context, db *sql.DB, query string, prepare bool) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok || !prepare {
-		return st, nil
-	}
-	if len(c.stmts) >= maxCachedStmts {
-		return nil, nil
-	}
-	st, err := db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if c.stmts == nil {
-		c.stmts = make(map[string]*sql.Stmt)
-	}
-	c.stmts[query] = st
-	return st, nil
-}
-
-// execIn runs query on tx through st when there is one.
-func execIn(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) (sql.Result, error) {
-	if st == nil {
-		return tx.ExecContext(ctx, query, args...)
-	}
-	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-}
-
-// queryRow runs a one-row query on q, through a cached prepared statement
-// when q is the pool and there is room for it.
-func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	if db, ok := q.(*sql.DB); ok {
-		if st, err := s.stmts.prepared(ctx, db, query, true); err == nil && st != nil {
-			return st.QueryRowContext(ctx, args...)
-		}
-	}
-	return q.QueryRowContext(ctx, query, args...)
 }
 
 // pgxRow runs a one-row query and scans it. Outside the caller's

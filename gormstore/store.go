@@ -35,10 +35,8 @@ type Store struct {
 	// tx is set on stores returned by WithTx: every method runs in it.
 	tx *gorm.DB
 
-	loadApply stmt
-	stmts     *stmtCache   // shared with the stores WithTx derives
-	group     *groupCommit // SQLite: concurrent Applies commit together
-	plans     *planCache   // Apply's statements by shape
+	group *groupCommit // SQLite: concurrent Applies commit together
+	plans *planCache   // Apply's statements by shape
 }
 
 var (
@@ -64,7 +62,7 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.New", "gorm has no *sql.DB: %w", err)
 	}
 	return &Store{db: db, sqlDB: sqlDB, opts: opts, dialect: d,
-		loadApply: newStmt(d, loadApplySQL), stmts: &stmtCache{}, group: &groupCommit{}, plans: &planCache{}}, nil
+		group: &groupCommit{}, plans: &planCache{}}, nil
 }
 
 // DB returns the *gorm.DB the store was created with.
