@@ -3,11 +3,9 @@ package gormstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -87,40 +85,28 @@ func rebind(d dialect, query string, args []any) (string, []any) {
 	return b.String(), out
 }
 
-// pgxRow runs a one-row query and scans it. Outside the caller's
-// transaction, on a pgx connection it talks pgx directly: its native scan
-// costs a fraction of database/sql's allocations per column, which on the
-// callback path are most of them. Otherwise it goes through database/sql.
+// pgxRow runs a one-row query and scans it (see pgxQuery); no row is
+// sql.ErrNoRows.
 func (s *Store) pgxRow(ctx context.Context, query string, args, dest []any) error {
-	if tx := s.joinedTx(ctx); tx != nil {
-		return tx.QueryRowContext(ctx, query, args...).Scan(dest...)
-	}
-	conn, err := s.sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	native := false
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
+	found := false
+	err := s.pgxQuery(ctx, s.querier(ctx), query, args, func(scan func(...any) error) error {
+		if found {
 			return nil
 		}
-		native = true
-		return c.Conn().QueryRow(ctx, query, args...).Scan(dest...)
+		found = true
+		return scan(dest...)
 	})
-	if native || err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = sql.ErrNoRows
-		}
-		return err
+	if err == nil && !found {
+		return sql.ErrNoRows
 	}
-	return conn.QueryRowContext(ctx, query, args...).Scan(dest...)
+	return err
 }
 
-// pgxQuery runs a query and calls each for every row, natively on pgx
-// when it can (see pgxRow), through database/sql otherwise. db is what
-// the database/sql path runs on.
+// pgxQuery runs a query on db and calls each for every row. When db is
+// the pool of a pgx connection, it talks pgx directly: its native scan
+// costs a fraction of database/sql's allocations per column, which on the
+// callback path are most of them. Otherwise (the caller's transaction,
+// SQLite) it goes through database/sql.
 func (s *Store) pgxQuery(ctx context.Context, db querier, query string, args []any, each func(scan func(dest ...any) error) error) error {
 	if _, pool := db.(*sql.DB); pool && s.dialect == dialectPostgres {
 		conn, err := s.sqlDB.Conn(ctx)
