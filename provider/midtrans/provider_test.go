@@ -31,7 +31,10 @@ func TestWrongSignatureIsUnauthenticated(t *testing.T) {
 		"amount raised":  func(m map[string]any) { m["gross_amount"] = "1500000.00" },
 		"status changed": func(m map[string]any) { m["status_code"] = "201" },
 		"other order":    func(m map[string]any) { m["order_id"] = "someone-else" },
-		"signature flip": func(m map[string]any) { s := m["signature_key"].(string); m["signature_key"] = "0" + s[1:] },
+		"signature flip": func(m map[string]any) {
+			s := m["signature_key"].(string)
+			m["signature_key"] = map[bool]string{true: "1", false: "0"}[s[0] == '0'] + s[1:]
+		},
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {

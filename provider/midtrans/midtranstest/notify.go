@@ -61,6 +61,7 @@ type notifyState struct {
 	held       []Notification
 	deliveries []Delivery
 	changed    chan struct{} // closed and replaced on every delivery
+	queues     map[string]*urlQueue
 }
 
 // SetNotificationMode changes how later notifications are delivered.
@@ -188,18 +189,63 @@ func (s *Server) deliver(n Notification) {
 	s.deliverLocked(n)
 }
 
-// deliverLocked starts one goroutine per URL; the caller holds s.mu.
+// deliverLocked queues n for each of its URLs; the caller holds s.mu.
+// Each URL has one worker that makes first attempts in the order the
+// notifications were made; retries run on their own, as at Midtrans,
+// so a failing notification never holds back a later one.
 func (s *Server) deliverLocked(n Notification) {
 	select {
 	case <-s.closed:
 		return
 	default:
 	}
+	if s.notify.queues == nil {
+		s.notify.queues = map[string]*urlQueue{}
+	}
 	for _, u := range n.urls {
+		q := s.notify.queues[u]
+		if q == nil {
+			q = &urlQueue{}
+			s.notify.queues[u] = q
+		}
+		q.pending = append(q.pending, n)
+		if q.running {
+			continue
+		}
+		q.running = true
 		s.inflight.Add(1)
 		go func() {
 			defer s.inflight.Done()
-			s.send(n, u)
+			s.work(u, q)
+		}()
+	}
+}
+
+// urlQueue is the notifications waiting for their first attempt at one URL.
+type urlQueue struct {
+	pending []Notification
+	running bool
+}
+
+// work makes the first attempts of q's notifications in order.
+func (s *Server) work(u string, q *urlQueue) {
+	for {
+		s.mu.Lock()
+		if len(q.pending) == 0 {
+			q.running = false
+			s.mu.Unlock()
+			return
+		}
+		n := q.pending[0]
+		q.pending = q.pending[1:]
+		s.mu.Unlock()
+		if s.attempt(n, u, 1) {
+			continue
+		}
+		s.inflight.Add(1)
+		go func() {
+			defer s.inflight.Done()
+			s.retry(n, u)
 		}()
 	}
 }
@@ -221,34 +267,39 @@ func retriesFor(status int) int {
 	return 5
 }
 
-// send delivers n to u with retries.
-func (s *Server) send(n Notification, u string) {
-	for attempt := 1; ; attempt++ {
-		status, err := s.post(n, u)
-		d := Delivery{OrderID: n.OrderID, TransactionStatus: n.TransactionStatus, URL: u, Attempt: attempt, Status: status}
-		if err != nil {
-			d.Err = err.Error()
-		}
-		s.mu.Lock()
-		s.notify.deliveries = append(s.notify.deliveries, d)
-		if s.notify.changed != nil {
-			close(s.notify.changed)
-			s.notify.changed = nil
-		}
-		s.mu.Unlock()
-		if err == nil && status >= 200 && status < 300 {
-			return
-		}
-		retries := min(retriesFor(status), len(s.opts.RetryDelays))
-		if attempt > retries {
-			return
-		}
-		t := time.NewTimer(s.opts.RetryDelays[attempt-1])
+// attempt makes one delivery attempt and records it; it reports whether
+// the notification is done (delivered, or not to be retried).
+func (s *Server) attempt(n Notification, u string, attempt int) bool {
+	status, err := s.post(n, u)
+	d := Delivery{OrderID: n.OrderID, TransactionStatus: n.TransactionStatus, URL: u, Attempt: attempt, Status: status}
+	if err != nil {
+		d.Err = err.Error()
+	}
+	s.mu.Lock()
+	s.notify.deliveries = append(s.notify.deliveries, d)
+	if s.notify.changed != nil {
+		close(s.notify.changed)
+		s.notify.changed = nil
+	}
+	s.mu.Unlock()
+	if err == nil && status >= 200 && status < 300 {
+		return true
+	}
+	return attempt > min(retriesFor(status), len(s.opts.RetryDelays))
+}
+
+// retry retries a failed notification on the retry schedule.
+func (s *Server) retry(n Notification, u string) {
+	for attempt := 2; ; attempt++ {
+		t := time.NewTimer(s.opts.RetryDelays[attempt-2])
 		select {
 		case <-s.closed:
 			t.Stop()
 			return
 		case <-t.C:
+		}
+		if s.attempt(n, u, attempt) {
+			return
 		}
 	}
 }
