@@ -1,0 +1,74 @@
+package midtrans
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// ParseAmount parses a Midtrans decimal amount ("100000.00", "100000")
+// exactly into whole rupiah. A fractional rupiah ("100000.50") is an
+// error, never rounded; so are a sign, white space, an exponent, an empty
+// string, more than two decimals of non-zero digits and values that do
+// not fit in an int64. Trailing zero decimals of any length are accepted
+// ("10.000" is 10).
+func ParseAmount(s string) (int64, error) {
+	const op = "midtrans.ParseAmount"
+	bad := func(why string) error {
+		return &provider.Error{Code: provider.CodeInvalidArgument, Op: op,
+			Message: fmt.Sprintf("amount %q %s", s, why)}
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" {
+		return 0, bad("is not a decimal number")
+	}
+	for _, r := range whole {
+		if r < '0' || r > '9' {
+			return 0, bad("is not a decimal number")
+		}
+	}
+	if hasDot {
+		if frac == "" {
+			return 0, bad("is not a decimal number")
+		}
+		for _, r := range frac {
+			if r < '0' || r > '9' {
+				return 0, bad("is not a decimal number")
+			}
+			if r != '0' {
+				return 0, bad("has a fractional rupiah")
+			}
+		}
+	}
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, bad("does not fit in an int64")
+	}
+	return n, nil
+}
+
+// FormatAmount formats whole rupiah as Midtrans writes them in responses
+// and notifications ("100000.00").
+func FormatAmount(n int64) string { return strconv.FormatInt(n, 10) + ".00" }
+
+// checkAmount refuses amounts Midtrans cannot take: other currencies,
+// zero or negative amounts, and amounts above Snap's integer range.
+func checkAmount(op string, m provider.Money) error {
+	field := func(rule, msg string) error {
+		return &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid parameters",
+			Fields: []provider.FieldError{{Field: "amount", Rule: rule, Message: msg}}}
+	}
+	switch {
+	case m.Currency != "" && m.Currency != provider.IDR:
+		return field("currency", "must be in IDR, not "+string(m.Currency))
+	case m.Amount <= 0:
+		return field("min", "must be a fixed amount of at least 1 rupiah (Snap has no open amounts)")
+	case m.Amount > math.MaxInt32:
+		// Snap's OpenAPI declares gross_amount as int32.
+		return field("max", fmt.Sprintf("must be at most %d", math.MaxInt32))
+	}
+	return nil
+}

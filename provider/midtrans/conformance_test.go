@@ -1,0 +1,126 @@
+package midtrans_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/midtrans"
+	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+	"github.com/paylinkgo/paylink/provider/providertest"
+)
+
+const conformanceKey = "SB-Mid-server-conformance"
+
+// harness runs the provider conformance suite against midtrans over
+// midtranstest. Notifications are the exact requests the fake sends,
+// captured by a server standing in for the app.
+type harness struct {
+	fake     *midtranstest.Server
+	p        *midtrans.Provider
+	captured chan *http.Request
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{captured: make(chan *http.Request, 64)}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		h.captured <- req
+	}))
+	t.Cleanup(app.Close)
+	h.fake = midtranstest.NewServer(midtranstest.Options{ServerKey: conformanceKey, NotificationURL: app.URL,
+		RetryDelays: []time.Duration{10 * time.Millisecond}})
+	t.Cleanup(h.fake.Close)
+	h.p = midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	return h
+}
+
+func (h *harness) Provider() provider.Provider { return h.p }
+
+// Settle pays, expires or denies the order and returns the notification
+// of that status (the fake also sends the pending one first).
+func (h *harness) Settle(ctx context.Context, l *provider.Link, st provider.PaymentStatus) (*http.Request, error) {
+	var err error
+	var want string
+	switch st {
+	case provider.PaymentSuccessful:
+		_, err, want = ignore(h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{})), nil, "settlement"
+	case provider.PaymentCancelled:
+		_, err = h.fake.Expire(ctx, l.ID)
+		want = "expire"
+	case provider.PaymentFailed:
+		_, err = h.fake.Deny(ctx, l.ID)
+		want = "deny"
+	default:
+		return nil, fmt.Errorf("no way to settle as %s", st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.next(ctx, want)
+}
+
+func ignore(_ *midtranstest.Transaction, err error) error { return err }
+
+// next returns the next captured notification with the given status.
+func (h *harness) next(ctx context.Context, status string) (*http.Request, error) {
+	for {
+		select {
+		case r := <-h.captured:
+			b, err := providertest.ReadBody(r)
+			if err != nil {
+				return nil, err
+			}
+			if bytes.Contains(b, []byte(`"transaction_status":"`+status+`"`)) {
+				return r.WithContext(ctx), nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Second):
+			return nil, context.DeadlineExceeded
+		}
+	}
+}
+
+func (h *harness) BadCallback(ctx context.Context, kind providertest.BadCallback) (*http.Request, error) {
+	n := midtrans.Transaction{OrderID: "order-1", StatusCode: "200", GrossAmount: "45000.00",
+		TransactionStatus: midtrans.StatusSettlement, TransactionID: "9aed5972-5b6a-401e-894b-a32c91ed1a3a"}
+	switch kind {
+	case providertest.WrongToken:
+		return midtrans.NewNotificationRequest(ctx, "http://app.invalid/midtrans", "not-the-key", n)
+	case providertest.MissingToken:
+		r, err := midtrans.NewNotificationRequest(ctx, "http://app.invalid/midtrans", conformanceKey, n)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			return nil, err
+		}
+		delete(m, "signature_key")
+		b, _ := json.Marshal(m)
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		return r, nil
+	default:
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://app.invalid/midtrans",
+			strings.NewReader(`{"order_id":"order-1","status_code":`))
+		if err == nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		return r, err
+	}
+}
+
+func TestMidtransPassesTheProviderConformanceSuite(t *testing.T) {
+	providertest.TestProvider(t, func(t *testing.T) providertest.Harness { return newHarness(t) })
+}

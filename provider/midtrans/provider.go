@@ -1,0 +1,479 @@
+package midtrans
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// Limits of Snap's fields that CreateLink checks before calling.
+const (
+	maxOrderIDLen     = 50
+	maxCustomFieldLen = 255
+	maxItemNameLen    = 50
+	// DefaultPageLifetime is how long a Snap page lives when no expiry
+	// is given (Midtrans's page_expiry default).
+	DefaultPageLifetime = 24 * time.Hour
+	// DefaultMaxSessions caps the links a Provider remembers (see
+	// [Provider.GetLink]).
+	DefaultMaxSessions = 10000
+)
+
+// ProviderOptions configures a [Provider].
+type ProviderOptions struct {
+	// Name is the provider's name in links, payments and events; default
+	// "midtrans".
+	Name string
+	// MaxCallbackBytes caps a notification body; default
+	// DefaultMaxNotificationBytes.
+	MaxCallbackBytes int64
+	// ConfirmWithStatus makes ParseCallback, after checking the
+	// signature, read the transaction through the status API and report
+	// what that says, as Midtrans recommends against delayed or
+	// out-of-order notifications. It costs one API call per notification.
+	ConfirmWithStatus bool
+	// MaxSessions caps the Snap pages the provider remembers to answer
+	// GetLink before a customer picks a method; default
+	// DefaultMaxSessions.
+	MaxSessions int
+	// Logger receives the provider's records (unknown statuses); default
+	// the client's logger.
+	Logger *slog.Logger
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// Provider is Midtrans Snap as a [provider.Provider]: a link is a Snap
+// transaction keyed by the app's order id. It also deactivates links and
+// checks its callback configuration.
+type Provider struct {
+	c                 *Client
+	name              string
+	maxBytes          int64
+	confirmWithStatus bool
+	log               *slog.Logger
+	now               func() time.Time
+
+	mu          sync.Mutex
+	sessions    map[string]*session
+	order       []string // session ids, oldest first
+	maxSessions int
+}
+
+// session is a Snap page the provider created.
+type session struct {
+	link  provider.Link
+	token string
+}
+
+// Compile-time checks of the capabilities Provider offers.
+var (
+	_ provider.Provider           = (*Provider)(nil)
+	_ provider.LinkDeactivator    = (*Provider)(nil)
+	_ provider.CallbackChecker    = (*Provider)(nil)
+	_ provider.CallbackMediaTyper = (*Provider)(nil)
+)
+
+// NewProvider returns a Provider calling Midtrans through c, verifying
+// notifications with c's server key. It panics if c is nil.
+func NewProvider(c *Client, opts ProviderOptions) *Provider {
+	if c == nil {
+		panic("midtrans.NewProvider: nil *Client")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Provider{
+		now:               now,
+		c:                 c,
+		name:              cmp.Or(opts.Name, "midtrans"),
+		maxBytes:          cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
+		confirmWithStatus: opts.ConfirmWithStatus,
+		log:               cmp.Or(opts.Logger, c.log),
+		sessions:          map[string]*session{},
+		maxSessions:       cmp.Or(max(opts.MaxSessions, 0), DefaultMaxSessions),
+	}
+}
+
+// Name returns the provider's name.
+func (p *Provider) Name() string { return p.name }
+
+// Client returns the underlying client.
+func (p *Provider) Client() *Client { return p.c }
+
+// String describes the provider without its key.
+func (p *Provider) String() string {
+	return fmt.Sprintf("midtrans.Provider{name: %s, client: %s}", p.name, p.c)
+}
+
+// GoString is String.
+func (p *Provider) GoString() string { return p.String() }
+
+// CallbackMediaType returns "application/json": Midtrans notifications
+// are JSON.
+func (p *Provider) CallbackMediaType() string { return "application/json" }
+
+// CheckCallbackConfig returns an error matching ErrNoServerKey when no
+// server key is configured.
+func (p *Provider) CheckCallbackConfig() error {
+	if strings.TrimSpace(p.c.key) == "" {
+		return fmt.Errorf("provider %q: %w", p.name, ErrNoServerKey)
+	}
+	return nil
+}
+
+// CreateLink creates a Snap transaction. The order id is
+// params.IdempotencyKey when set (it must then be a valid Midtrans order
+// id: at most 50 of A-Z a-z 0-9 - _ ~ .), else a random one; Midtrans
+// refuses an order id it has seen, so a retried create with the same key
+// fails with CodeConflict instead of creating a second payment.
+//
+// The title is required; it is sent as custom_field1 (so that the status
+// API returns it) and as the name of the one item. Only SINGLE links at
+// steps 1 and 2 exist (a Snap page takes one payment, and its method is
+// chosen by the customer); the method is ignored. ExpiresAt becomes Snap's
+// expiry (5 minutes to 7 days from now); without it the page lives
+// DefaultPageLifetime, which Link.ExpiresAt reports.
+func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkParams) (*provider.Link, error) {
+	const op = "midtrans.CreateLink"
+	now := p.now()
+	var fields []provider.FieldError
+	bad := func(field, rule, msg string) {
+		fields = append(fields, provider.FieldError{Field: field, Rule: rule, Message: msg})
+	}
+	title := strings.TrimSpace(params.Title)
+	switch {
+	case title == "":
+		bad("title", "required", "is required")
+	case utf8.RuneCountInString(title) > maxCustomFieldLen:
+		bad("title", "max", fmt.Sprintf("must be at most %d characters", maxCustomFieldLen))
+	}
+	if t := cmp.Or(params.Type, provider.LinkSingle); t != provider.LinkSingle {
+		bad("type", "oneof", "a Snap transaction takes one payment: only SINGLE links")
+	}
+	if params.Step == provider.StepConfirmation {
+		bad("step", "max", "Snap lets the customer pick the method: steps 1 and 2 only")
+	}
+	orderID := params.IdempotencyKey
+	if orderID != "" && !ValidOrderID(orderID) {
+		bad("idempotency_key", "order_id", "is the Midtrans order id: at most 50 of A-Z a-z 0-9 - _ ~ .")
+	}
+	var expiry *Expiry
+	expiresAt := now.Add(DefaultPageLifetime)
+	if !params.ExpiresAt.IsZero() {
+		d := params.ExpiresAt.Sub(now)
+		if d < 5*time.Minute || d > 7*24*time.Hour {
+			bad("expires_at", "range", "must be 5 minutes to 7 days from now")
+		}
+		mins := int64((d + time.Minute - 1) / time.Minute)
+		expiry = &Expiry{StartTime: now, Unit: ExpiryMinute, Duration: mins}
+		expiresAt = now.Add(time.Duration(mins) * time.Minute)
+	}
+	if len(fields) > 0 {
+		return nil, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid parameters", Fields: fields}
+	}
+	if err := checkAmount(op, params.Amount); err != nil {
+		return nil, err
+	}
+	if orderID == "" {
+		orderID = newOrderID()
+	}
+	itemName := title
+	if utf8.RuneCountInString(itemName) > maxItemNameLen {
+		itemName = string([]rune(itemName)[:maxItemNameLen])
+	}
+	cp := CreateTransactionParams{
+		OrderID:      orderID,
+		GrossAmount:  params.Amount.Amount,
+		Items:        []Item{{ID: "link", Name: itemName, Price: params.Amount.Amount, Quantity: 1}},
+		Expiry:       expiry,
+		FinishURL:    params.RedirectURL,
+		CustomField1: title,
+	}
+	if c := params.Customer; c != (provider.Customer{}) {
+		first, last, _ := strings.Cut(strings.TrimSpace(c.Name), " ")
+		cp.Customer = &CustomerDetails{FirstName: first, LastName: strings.TrimSpace(last), Email: c.Email, Phone: c.Phone}
+		if c.Address != "" {
+			cp.Customer.BillingAddress = &Address{Address: c.Address}
+		}
+	}
+	st, err := p.c.CreateTransaction(ctx, cp)
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := json.Marshal(st)
+	l := provider.Link{
+		ID:             orderID,
+		Provider:       p.name,
+		URL:            st.RedirectURL,
+		Title:          title,
+		Type:           provider.LinkSingle,
+		Amount:         provider.Rupiah(params.Amount.Amount),
+		Status:         provider.LinkActive,
+		ExpiresAt:      expiresAt,
+		Step:           cmp.Or(params.Step, provider.StepInputData),
+		Customer:       params.Customer,
+		RedirectURL:    params.RedirectURL,
+		IdempotencyKey: params.IdempotencyKey,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		Raw:            raw,
+	}
+	p.remember(&session{link: l, token: st.Token})
+	return &l, nil
+}
+
+// ValidOrderID reports whether id is a valid Snap order id: 1 to 50 of
+// A-Z a-z 0-9 - _ ~ .
+func ValidOrderID(id string) bool {
+	if id == "" || len(id) > maxOrderIDLen {
+		return false
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_~.", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// newOrderID returns a random order id ("paylink-" and 24 hex digits).
+func newOrderID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "paylink-" + hex.EncodeToString(b[:])
+}
+
+// remember keeps a created page, dropping the oldest beyond the cap.
+func (p *Provider) remember(s *session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.sessions[s.link.ID]; !ok {
+		p.order = append(p.order, s.link.ID)
+	}
+	p.sessions[s.link.ID] = s
+	for len(p.order) > p.maxSessions {
+		delete(p.sessions, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+// recall returns a copy of a remembered page.
+func (p *Provider) recall(id string) (session, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.sessions[id]
+	if !ok {
+		return session{}, false
+	}
+	return *s, true
+}
+
+// GetLink reads an order through the status API.
+//
+// Midtrans has no API that reads a Snap page: until the customer picks a
+// payment method, the status API answers "Transaction doesn't exist." For
+// such an order GetLink answers from the pages this Provider created
+// (kept in memory, up to MaxSessions, per Provider value); an order
+// neither Midtrans nor the Provider knows is CodeNotFound. After a
+// restart, an order whose customer has not picked a method yet is
+// therefore CodeNotFound: callers that must tell it apart keep the link
+// they stored at creation.
+func (p *Provider) GetLink(ctx context.Context, id string) (*provider.Link, error) {
+	t, err := p.c.GetStatus(ctx, id)
+	if errors.Is(err, provider.CodeNotFound) {
+		if s, ok := p.recall(id); ok {
+			l := s.link
+			if !l.Open(p.now()) {
+				l.Status = provider.LinkInactive
+			}
+			return &l, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.link(t)
+}
+
+// link converts a transaction to its link.
+func (p *Provider) link(t *Transaction) (*provider.Link, error) {
+	amount, err := t.Amount()
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: "midtrans.GetLink", Message: "reading gross_amount", Err: err}
+	}
+	l := provider.Link{
+		ID:       t.OrderID,
+		Provider: p.name,
+		Title:    t.CustomField1,
+		Type:     provider.LinkSingle,
+		Amount:   provider.Rupiah(amount),
+		Status:   linkStatus(t.TransactionStatus, t.FraudStatus),
+		Step:     provider.StepInputData,
+		Raw:      t.Raw,
+	}
+	if s, ok := p.recall(t.OrderID); ok {
+		l.URL, l.Title, l.Step, l.Customer = s.link.URL, cmp.Or(l.Title, s.link.Title), s.link.Step, s.link.Customer
+		l.RedirectURL, l.IdempotencyKey, l.CreatedAt = s.link.RedirectURL, s.link.IdempotencyKey, s.link.CreatedAt
+	}
+	if exp := Time(t.ExpiryTime); !exp.IsZero() {
+		l.ExpiresAt = exp
+	}
+	return &l, nil
+}
+
+// ListLinkPayments returns the order's payment, read through the status
+// API: none before the customer picks a method, else exactly one.
+//
+// A Midtrans order has one current transaction, so the payment's ID is
+// the order id (the same as the link's), not the transaction_id: a
+// customer who retries after a denied attempt, or an expired order id
+// reused, keeps one payment whose status moves forward, and the status
+// API (which only shows the latest transaction) can always list it. The
+// transaction_id stays in Payment.Raw.
+func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+	t, err := p.c.GetStatus(ctx, linkID)
+	if errors.Is(err, provider.CodeNotFound) {
+		return []provider.Payment{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pay, err := p.payment(ctx, "midtrans.ListLinkPayments", t)
+	if err != nil {
+		return nil, err
+	}
+	return []provider.Payment{pay}, nil
+}
+
+// DeactivateLink stops an order from taking a payment: a pending
+// transaction is expired (POST /v2/{id}/expire), an authorized or
+// challenged one cancelled, and a Snap page without a transaction
+// cancelled by its token (known only to the Provider that created it).
+// An order that is already final is returned as it is (INACTIVE).
+func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
+	t, err := p.c.GetStatus(ctx, id)
+	if errors.Is(err, provider.CodeNotFound) {
+		s, ok := p.recall(id)
+		if !ok {
+			return nil, err
+		}
+		if err := p.c.CancelSnapSession(ctx, s.token); err != nil {
+			return nil, err
+		}
+		s.link.Status = provider.LinkInactive
+		s.link.UpdatedAt = p.now()
+		p.remember(&s)
+		l := s.link
+		return &l, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if linkStatus(t.TransactionStatus, t.FraudStatus) == provider.LinkActive {
+		next := p.c.Cancel
+		if strings.EqualFold(string(t.TransactionStatus), string(StatusPending)) {
+			next = p.c.Expire
+		}
+		if t, err = next(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return p.link(t)
+}
+
+// payment converts a transaction to the order's payment.
+func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (provider.Payment, error) {
+	amount, err := t.Amount()
+	if err != nil {
+		return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading gross_amount", Err: err}
+	}
+	status, ok := t.PaymentStatus()
+	if !ok {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "midtrans: status with no portable equivalent",
+			slog.String("order_id", t.OrderID), slog.String("transaction_status", string(t.TransactionStatus)),
+			slog.String("fraud_status", string(t.FraudStatus)))
+	}
+	pay := provider.Payment{
+		ID:        t.OrderID,
+		Provider:  p.name,
+		LinkID:    t.OrderID,
+		Amount:    provider.Rupiah(amount),
+		Status:    status,
+		RawStatus: RawStatus(t.TransactionStatus, t.FraudStatus),
+		Method:    provider.PaymentMethod{Type: t.PaymentType, Bank: cmp.Or(t.Bank, t.Store, t.Issuer)},
+		VANumber:  cmp.Or(t.PermataVANumber, t.BillKey),
+		CreatedAt: Time(t.TransactionTime),
+		Raw:       t.Raw,
+	}
+	if len(t.VANumbers) > 0 {
+		pay.Method.Bank, pay.VANumber = t.VANumbers[0].Bank, t.VANumbers[0].VANumber
+	}
+	if t.PermataVANumber != "" {
+		pay.Method.Bank = cmp.Or(pay.Method.Bank, "permata")
+	}
+	if status.Final() {
+		pay.CompletedAt = Time(t.SettlementTime)
+	}
+	return pay, nil
+}
+
+// RawStatus is the raw status kept with a payment: the transaction
+// status, and the fraud status after a slash when there is one
+// ("capture/challenge").
+func RawStatus(tx TransactionStatus, fraud FraudStatus) string {
+	if fraud == "" {
+		return string(tx)
+	}
+	return string(tx) + "/" + string(fraud)
+}
+
+// ParseCallback verifies a notification's signature_key with the server
+// key (in constant time; every notification is refused when no key is
+// configured) and returns it as an event. With ConfirmWithStatus the
+// payment is the one the status API reports instead. Event.Raw is the
+// body as received (it holds no secret: the signature is a hash).
+//
+// A status with no portable equivalent (refund, partial_refund,
+// chargeback, partial_chargeback, or one Midtrans adds later) is not an
+// error: the payment has Status "" and RawStatus set, so the caller
+// records and flags it and still answers 200.
+func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
+	const op = "midtrans.ParseCallback"
+	t, body, err := ParseNotification(r, p.c.key, p.maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if p.confirmWithStatus {
+		fresh, err := p.c.GetStatus(ctx, t.OrderID)
+		if err != nil {
+			return nil, &provider.Error{Op: op, Message: "confirming the notification with the status API", Err: err}
+		}
+		t = fresh
+	}
+	pay, err := p.payment(ctx, op, t)
+	if err != nil {
+		return nil, err
+	}
+	return &provider.Event{
+		Provider:   p.name,
+		Payment:    pay,
+		Source:     provider.SourceCallback,
+		Raw:        body,
+		ReceivedAt: p.now(),
+	}, nil
+}

@@ -1,0 +1,228 @@
+package midtrans_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/midtrans"
+	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+)
+
+var orderParams = provider.CreateLinkParams{Title: "Order 42", Amount: provider.Rupiah(150000),
+	RedirectURL: "https://shop.example.com/return", Customer: provider.Customer{Name: "Budi Santoso", Email: "budi@example.com"}}
+
+func TestWrongSignatureIsUnauthenticated(t *testing.T) {
+	h := newHarness(t)
+	l, err := h.p.CreateLink(t.Context(), orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.Settle(t.Context(), l, provider.PaymentSuccessful)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	for name, edit := range map[string]func(m map[string]any){
+		"amount raised":  func(m map[string]any) { m["gross_amount"] = "1500000.00" },
+		"status changed": func(m map[string]any) { m["status_code"] = "201" },
+		"other order":    func(m map[string]any) { m["order_id"] = "someone-else" },
+		"signature flip": func(m map[string]any) {
+			s := m["signature_key"].(string)
+			m["signature_key"] = map[bool]string{true: "1", false: "0"}[s[0] == '0'] + s[1:]
+		},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		edit(m)
+		b, _ := json.Marshal(m)
+		r, _ := http.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(b))
+		r.Header.Set("Content-Type", "application/json")
+		if _, err := h.p.ParseCallback(t.Context(), r); !errors.Is(err, provider.CodeUnauthenticated) || !errors.Is(err, midtrans.ErrBadSignature) {
+			t.Errorf("%s: err = %v, want unauthenticated", name, err)
+		}
+	}
+}
+
+func TestRefundAndChargebackHaveNoPortableStatus(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	l, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Settle(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Refund(ctx, l.ID, 50000); err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.next(ctx, "partial_refund")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := h.p.ParseCallback(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Payment.Status != "" || ev.Payment.RawStatus != "partial_refund/accept" || ev.Payment.Amount.Amount != 150000 {
+		t.Fatalf("refund event payment = %+v", ev.Payment)
+	}
+	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	if err != nil || len(ps) != 1 || ps[0].Status != "" || ps[0].ID != l.ID {
+		t.Fatalf("ListLinkPayments = %+v, %v", ps, err)
+	}
+	if _, err := h.fake.Chargeback(ctx, l.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	req, err = h.next(ctx, "chargeback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err = h.p.ParseCallback(ctx, req); err != nil || ev.Payment.Status != "" || ev.Payment.RawStatus != "chargeback/accept" {
+		t.Fatalf("chargeback event = %+v, %v", ev, err)
+	}
+}
+
+func TestChallengedCardIsPendingUntilSettled(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	l, _ := h.p.CreateLink(ctx, orderParams)
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}, Fraud: "challenge"}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.next(ctx, "capture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := h.p.ParseCallback(ctx, req)
+	if err != nil || ev.Payment.Status != provider.PaymentPending || ev.Payment.RawStatus != "capture/challenge" {
+		t.Fatalf("challenge = %+v, %v", ev, err)
+	}
+	got, err := h.p.GetLink(ctx, l.ID)
+	if err != nil || got.Status != provider.LinkActive || got.Title != "Order 42" || got.URL != l.URL {
+		t.Fatalf("GetLink of a challenged order = %+v, %v", got, err)
+	}
+}
+
+func TestCreateLinkUsesTheIdempotencyKeyAsOrderID(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := orderParams
+	p.IdempotencyKey = "shop-order-42"
+	l, err := h.p.CreateLink(ctx, p)
+	if err != nil || l.ID != "shop-order-42" || l.IdempotencyKey != "shop-order-42" {
+		t.Fatalf("CreateLink = %+v, %v", l, err)
+	}
+	if _, err := h.p.CreateLink(ctx, p); !errors.Is(err, provider.CodeConflict) {
+		t.Fatalf("second create with the key: %v, want conflict", err)
+	}
+	p.IdempotencyKey = "has spaces"
+	if _, err := h.p.CreateLink(ctx, p); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("bad key: %v", err)
+	}
+	p.IdempotencyKey = ""
+	for name, edit := range map[string]func(*provider.CreateLinkParams){
+		"multiple":     func(p *provider.CreateLinkParams) { p.Type = provider.LinkMultiple },
+		"open amount":  func(p *provider.CreateLinkParams) { p.Amount = provider.Money{} },
+		"USD":          func(p *provider.CreateLinkParams) { p.Amount = provider.Money{Amount: 10, Currency: "USD"} },
+		"step 3":       func(p *provider.CreateLinkParams) { p.Step = provider.StepConfirmation },
+		"expiry in 1m": func(p *provider.CreateLinkParams) { p.ExpiresAt = l.CreatedAt.Add(60e9) },
+	} {
+		q := p
+		edit(&q)
+		if _, err := h.p.CreateLink(ctx, q); !errors.Is(err, provider.CodeInvalidArgument) {
+			t.Errorf("%s: %v, want invalid argument", name, err)
+		}
+	}
+}
+
+func TestDeactivateLink(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	// A page nobody opened: its Snap session is cancelled.
+	l, _ := h.p.CreateLink(ctx, orderParams)
+	got, err := h.p.DeactivateLink(ctx, l.ID)
+	if err != nil || got.Status != provider.LinkInactive {
+		t.Fatalf("DeactivateLink of a fresh page = %+v, %v", got, err)
+	}
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err == nil {
+		t.Fatal("paid a cancelled page")
+	}
+	// A pending payment: expired.
+	l, _ = h.p.CreateLink(ctx, orderParams)
+	if _, err := h.fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "echannel"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = h.p.DeactivateLink(ctx, l.ID)
+	if err != nil || got.Status != provider.LinkInactive {
+		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
+	}
+	req, err := h.next(ctx, "expire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := h.p.ParseCallback(ctx, req)
+	if err != nil || ev.Payment.Status != provider.PaymentCancelled {
+		t.Fatalf("expire notification = %+v, %v", ev, err)
+	}
+	// Unknown.
+	if _, err := h.p.DeactivateLink(ctx, "nobody"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestConfirmWithStatusReportsTheCurrentStatus(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{ConfirmWithStatus: true})
+	l, _ := p.CreateLink(ctx, orderParams)
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The pending notification arrives late, after settlement.
+	req, err := h.next(ctx, "pending")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := p.ParseCallback(ctx, req)
+	if err != nil || ev.Payment.Status != provider.PaymentSuccessful || ev.Payment.Method.Bank != "bca" || ev.Payment.VANumber == "" {
+		t.Fatalf("confirmed event = %+v, %v", ev, err)
+	}
+}
+
+func TestFractionalNotificationAmountIsInvalid(t *testing.T) {
+	h := newHarness(t)
+	r, err := midtrans.NewNotificationRequest(t.Context(), "http://app.invalid/n", conformanceKey,
+		midtrans.Transaction{OrderID: "o-1", StatusCode: "200", GrossAmount: "100.50", TransactionStatus: "settlement"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.p.ParseCallback(t.Context(), r); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("err = %v, want invalid argument", err)
+	}
+}
+
+func TestNoServerKeyFailsClosed(t *testing.T) {
+	r, _ := midtrans.NewNotificationRequest(t.Context(), "http://app.invalid/n", "k",
+		midtrans.Transaction{OrderID: "o-1", StatusCode: "200", GrossAmount: "100.00", TransactionStatus: "settlement"})
+	if _, _, err := midtrans.ParseNotification(r, "", 0); !errors.Is(err, midtrans.ErrNoServerKey) || !errors.Is(err, provider.CodeUnauthenticated) {
+		t.Fatalf("err = %v", err)
+	}
+	h := newHarness(t)
+	if err := h.p.CheckCallbackConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if h.p.CallbackMediaType() != "application/json" {
+		t.Fatal("media type")
+	}
+}

@@ -1,0 +1,103 @@
+package midtrans
+
+import (
+	"strings"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// TransactionStatus is Midtrans's transaction_status.
+type TransactionStatus string
+
+// The transaction statuses Midtrans documents.
+const (
+	StatusPending           TransactionStatus = "pending"
+	StatusAuthorize         TransactionStatus = "authorize"
+	StatusCapture           TransactionStatus = "capture"
+	StatusSettlement        TransactionStatus = "settlement"
+	StatusDeny              TransactionStatus = "deny"
+	StatusCancel            TransactionStatus = "cancel"
+	StatusExpire            TransactionStatus = "expire"
+	StatusFailure           TransactionStatus = "failure"
+	StatusRefund            TransactionStatus = "refund"
+	StatusPartialRefund     TransactionStatus = "partial_refund"
+	StatusChargeback        TransactionStatus = "chargeback"
+	StatusPartialChargeback TransactionStatus = "partial_chargeback"
+)
+
+// FraudStatus is Midtrans's fraud_status (card and some other methods;
+// absent for low-risk methods).
+type FraudStatus string
+
+// The fraud statuses.
+const (
+	FraudAccept    FraudStatus = "accept"
+	FraudChallenge FraudStatus = "challenge"
+	FraudDeny      FraudStatus = "deny"
+)
+
+// StatusMapping is one row of the table from Midtrans's statuses to the
+// portable payment status.
+type StatusMapping struct {
+	Transaction TransactionStatus
+	// Fraud is the fraud status the row applies to; "" matches any (or none).
+	Fraud FraudStatus
+	// Status is the portable status; "" means none: the event is
+	// recorded and flagged as an unknown status by the caller.
+	Status provider.PaymentStatus
+}
+
+// statusTable is the one table. Rows with a fraud status come before the
+// row of the same transaction status without one.
+var statusTable = [...]StatusMapping{
+	{StatusPending, "", provider.PaymentPending},
+	{StatusAuthorize, "", provider.PaymentPending},
+	{StatusCapture, FraudAccept, provider.PaymentSuccessful},
+	{StatusCapture, FraudChallenge, provider.PaymentPending},
+	{StatusCapture, FraudDeny, provider.PaymentFailed},
+	{StatusCapture, "", provider.PaymentSuccessful},
+	{StatusSettlement, FraudDeny, provider.PaymentFailed},
+	{StatusSettlement, FraudChallenge, provider.PaymentPending},
+	{StatusSettlement, "", provider.PaymentSuccessful},
+	{StatusDeny, "", provider.PaymentFailed},
+	{StatusFailure, "", provider.PaymentFailed},
+	{StatusCancel, "", provider.PaymentCancelled},
+	{StatusExpire, "", provider.PaymentCancelled},
+	{StatusRefund, "", ""},
+	{StatusPartialRefund, "", ""},
+	{StatusChargeback, "", ""},
+	{StatusPartialChargeback, "", ""},
+}
+
+// StatusMappings returns the mapping table, for documentation and tests.
+func StatusMappings() []StatusMapping { return append([]StatusMapping(nil), statusTable[:]...) }
+
+// PortableStatus maps a transaction status and fraud status to the
+// portable status. Both are compared case-insensitively (Midtrans has
+// answered "PENDING" as well as "pending"). ok is false for a status with
+// no portable equivalent (refunds, chargebacks) and for unknown statuses.
+//
+// A fraud status of accept is what makes capture paid; a capture or
+// settlement still under challenge stays PENDING, and one denied by the
+// fraud check is FAILED. A capture without any fraud status is taken as
+// paid, as Midtrans documents that fraud_status is absent for low-risk
+// methods.
+func PortableStatus(tx TransactionStatus, fraud FraudStatus) (provider.PaymentStatus, bool) {
+	tx = TransactionStatus(strings.ToLower(strings.TrimSpace(string(tx))))
+	fraud = FraudStatus(strings.ToLower(strings.TrimSpace(string(fraud))))
+	for _, m := range statusTable {
+		if m.Transaction == tx && (m.Fraud == "" || m.Fraud == fraud) {
+			return m.Status, m.Status != ""
+		}
+	}
+	return "", false
+}
+
+// linkStatus says whether an order still takes a payment: while its
+// transaction is pending (or authorized, or challenged).
+func linkStatus(tx TransactionStatus, fraud FraudStatus) provider.LinkStatus {
+	if s, ok := PortableStatus(tx, fraud); ok && s == provider.PaymentPending {
+		return provider.LinkActive
+	}
+	return provider.LinkInactive
+}

@@ -1,0 +1,263 @@
+package midtrans
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+)
+
+// wib is Western Indonesian Time (UTC+7), the zone of Midtrans's times.
+var wib = time.FixedZone("WIB", 7*60*60)
+
+// timeLayout is how Midtrans writes transaction_time and friends.
+const timeLayout = "2006-01-02 15:04:05"
+
+// CreateTransactionParams is a Snap create transaction request. Only
+// OrderID and GrossAmount are required.
+type CreateTransactionParams struct {
+	// OrderID is the merchant's order id: at most 50 of A-Z a-z 0-9 - _ ~ .
+	OrderID string
+	// GrossAmount is the amount in whole rupiah.
+	GrossAmount int64
+	// Customer is sent as customer_details when not nil.
+	Customer *CustomerDetails
+	// Items are sent as item_details; their price×quantity must add up to
+	// GrossAmount.
+	Items []Item
+	// Expiry limits the page and the payment (5 minutes to 7 days).
+	Expiry *Expiry
+	// FinishURL is callbacks.finish, where Snap sends the customer back
+	// with order_id, status_code and transaction_status in the query.
+	FinishURL string
+	// CustomField1..3 are stored by Midtrans and echoed in the status API
+	// and notifications (up to 255 characters each).
+	CustomField1, CustomField2, CustomField3 string
+	// OverrideNotificationURLs, when set, replace the dashboard's
+	// notification URL for this transaction (X-Override-Notification).
+	OverrideNotificationURLs []string
+	// AppendNotificationURLs are added to it (X-Append-Notification).
+	AppendNotificationURLs []string
+}
+
+// CustomerDetails is Snap's customer_details.
+type CustomerDetails struct {
+	FirstName      string   `json:"first_name,omitempty"`
+	LastName       string   `json:"last_name,omitempty"`
+	Email          string   `json:"email,omitempty"`
+	Phone          string   `json:"phone,omitempty"`
+	BillingAddress *Address `json:"billing_address,omitempty"`
+}
+
+// Address is a billing or shipping address.
+type Address struct {
+	Address     string `json:"address,omitempty"`
+	City        string `json:"city,omitempty"`
+	PostalCode  string `json:"postal_code,omitempty"`
+	CountryCode string `json:"country_code,omitempty"`
+}
+
+// Item is one of Snap's item_details.
+type Item struct {
+	ID       string `json:"id,omitempty"`
+	Name     string `json:"name"`
+	Price    int64  `json:"price"`
+	Quantity int64  `json:"quantity"`
+}
+
+// ExpiryUnit is the unit of an [Expiry] duration.
+type ExpiryUnit string
+
+// The expiry units.
+const (
+	ExpiryMinute ExpiryUnit = "minute"
+	ExpiryHour   ExpiryUnit = "hour"
+	ExpiryDay    ExpiryUnit = "day"
+)
+
+// Expiry is Snap's expiry object.
+type Expiry struct {
+	// StartTime is when the expiry counts from; zero means when the
+	// customer picks a method.
+	StartTime time.Time
+	Unit      ExpiryUnit
+	Duration  int64
+}
+
+// MarshalJSON writes start_time as "YYYY-MM-DD HH:MM:SS +0700".
+func (e Expiry) MarshalJSON() ([]byte, error) {
+	w := struct {
+		StartTime string     `json:"start_time,omitempty"`
+		Unit      ExpiryUnit `json:"unit"`
+		Duration  int64      `json:"duration"`
+	}{Unit: e.Unit, Duration: e.Duration}
+	if !e.StartTime.IsZero() {
+		w.StartTime = e.StartTime.In(wib).Format("2006-01-02 15:04:05 -0700")
+	}
+	return json.Marshal(w)
+}
+
+// SnapTransaction is Snap's answer to a create: the token and the page.
+type SnapTransaction struct {
+	Token       string `json:"token"`
+	RedirectURL string `json:"redirect_url"`
+}
+
+// Transaction is a Core API transaction as the status, cancel and expire
+// endpoints and notifications describe it. Midtrans sends every field as
+// a string; fields vary by payment method, and Raw keeps the whole body.
+type Transaction struct {
+	StatusCode        string            `json:"status_code"`
+	StatusMessage     string            `json:"status_message,omitempty"`
+	TransactionID     string            `json:"transaction_id,omitempty"`
+	OrderID           string            `json:"order_id"`
+	MerchantID        string            `json:"merchant_id,omitempty"`
+	GrossAmount       string            `json:"gross_amount"`
+	Currency          string            `json:"currency,omitempty"`
+	PaymentType       string            `json:"payment_type,omitempty"`
+	TransactionTime   string            `json:"transaction_time,omitempty"`
+	TransactionStatus TransactionStatus `json:"transaction_status"`
+	FraudStatus       FraudStatus       `json:"fraud_status,omitempty"`
+	SignatureKey      string            `json:"signature_key,omitempty"`
+	SettlementTime    string            `json:"settlement_time,omitempty"`
+	ExpiryTime        string            `json:"expiry_time,omitempty"`
+	VANumbers         []VANumber        `json:"va_numbers,omitempty"`
+	PermataVANumber   string            `json:"permata_va_number,omitempty"`
+	BillKey           string            `json:"bill_key,omitempty"`
+	BillerCode        string            `json:"biller_code,omitempty"`
+	Store             string            `json:"store,omitempty"`
+	PaymentCode       string            `json:"payment_code,omitempty"`
+	Issuer            string            `json:"issuer,omitempty"`
+	Bank              string            `json:"bank,omitempty"`
+	RefundAmount      string            `json:"refund_amount,omitempty"`
+	CustomField1      string            `json:"custom_field1,omitempty"`
+	CustomField2      string            `json:"custom_field2,omitempty"`
+	CustomField3      string            `json:"custom_field3,omitempty"`
+	// Raw is the body as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+// VANumber is one virtual account of a bank transfer.
+type VANumber struct {
+	Bank     string `json:"bank"`
+	VANumber string `json:"va_number"`
+}
+
+// Amount parses GrossAmount exactly into whole rupiah (see [ParseAmount]).
+func (t *Transaction) Amount() (int64, error) { return ParseAmount(t.GrossAmount) }
+
+// PaymentStatus maps the transaction's status (see [PortableStatus]).
+func (t *Transaction) PaymentStatus() (provider.PaymentStatus, bool) {
+	return PortableStatus(t.TransactionStatus, t.FraudStatus)
+}
+
+// Time parses one of Midtrans's WIB times ("2020-01-09 18:27:19"); an
+// empty or unreadable one is the zero time.
+func Time(s string) time.Time {
+	t, err := time.ParseInLocation(timeLayout, strings.TrimSpace(s), wib)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// CreateTransaction creates a Snap transaction. It is never retried: a
+// request that may have reached Midtrans is not sent again.
+func (c *Client) CreateTransaction(ctx context.Context, p CreateTransactionParams) (*SnapTransaction, error) {
+	const op = "midtrans.CreateTransaction"
+	type details struct {
+		OrderID     string `json:"order_id"`
+		GrossAmount int64  `json:"gross_amount"`
+	}
+	type callbacks struct {
+		Finish string `json:"finish,omitempty"`
+	}
+	body := struct {
+		TransactionDetails details          `json:"transaction_details"`
+		CustomerDetails    *CustomerDetails `json:"customer_details,omitempty"`
+		ItemDetails        []Item           `json:"item_details,omitempty"`
+		Expiry             *Expiry          `json:"expiry,omitempty"`
+		Callbacks          *callbacks       `json:"callbacks,omitempty"`
+		CustomField1       string           `json:"custom_field1,omitempty"`
+		CustomField2       string           `json:"custom_field2,omitempty"`
+		CustomField3       string           `json:"custom_field3,omitempty"`
+	}{
+		TransactionDetails: details{OrderID: p.OrderID, GrossAmount: p.GrossAmount},
+		CustomerDetails:    p.Customer,
+		ItemDetails:        p.Items,
+		Expiry:             p.Expiry,
+		CustomField1:       p.CustomField1,
+		CustomField2:       p.CustomField2,
+		CustomField3:       p.CustomField3,
+	}
+	if p.FinishURL != "" {
+		body.Callbacks = &callbacks{Finish: p.FinishURL}
+	}
+	h := http.Header{}
+	if len(p.OverrideNotificationURLs) > 0 {
+		h.Set("X-Override-Notification", strings.Join(p.OverrideNotificationURLs, ","))
+	}
+	if len(p.AppendNotificationURLs) > 0 {
+		h.Set("X-Append-Notification", strings.Join(p.AppendNotificationURLs, ","))
+	}
+	var out SnapTransaction
+	if _, err := c.do(ctx, request{op: op, method: http.MethodPost, base: c.snapURL,
+		path: "/snap/v1/transactions", body: body, header: h}, &out); err != nil {
+		return nil, err
+	}
+	if out.Token == "" || out.RedirectURL == "" {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "Midtrans answered without a token or redirect_url"}
+	}
+	return &out, nil
+}
+
+// CancelSnapSession cancels a Snap page that has no transaction yet, by
+// its token.
+func (c *Client) CancelSnapSession(ctx context.Context, token string) error {
+	const op = "midtrans.CancelSnapSession"
+	seg, err := pathID(op, "token", token)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, request{op: op, method: http.MethodPost, base: c.snapURL,
+		path: "/snap/v1/transactions/" + seg + "/cancel", body: struct{}{}}, nil)
+	return err
+}
+
+// GetStatus reads a transaction by order id or transaction id. An unknown
+// id (including a Snap order whose customer has not picked a method yet)
+// gives an error matching provider.CodeNotFound. Reads are retried on
+// network errors, 429 and 5xx.
+func (c *Client) GetStatus(ctx context.Context, id string) (*Transaction, error) {
+	return c.transaction(ctx, "midtrans.GetStatus", http.MethodGet, id, "/status")
+}
+
+// Cancel cancels a transaction that is not settled yet (pending,
+// authorize or capture). Midtrans answers 412 (CodeFailedPrecondition) in
+// any other state.
+func (c *Client) Cancel(ctx context.Context, id string) (*Transaction, error) {
+	return c.transaction(ctx, "midtrans.Cancel", http.MethodPost, id, "/cancel")
+}
+
+// Expire expires a pending transaction; Midtrans answers status_code
+// "407", which is the expected result, not an error.
+func (c *Client) Expire(ctx context.Context, id string) (*Transaction, error) {
+	return c.transaction(ctx, "midtrans.Expire", http.MethodPost, id, "/expire")
+}
+
+func (c *Client) transaction(ctx context.Context, op, method, id, suffix string) (*Transaction, error) {
+	seg, err := pathID(op, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	var t Transaction
+	data, err := c.do(ctx, request{op: op, method: method, base: c.coreURL, path: "/v2/" + seg + suffix, core: true}, &t)
+	if err != nil {
+		return nil, err
+	}
+	t.Raw = json.RawMessage(data)
+	return &t, nil
+}
