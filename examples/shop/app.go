@@ -179,4 +179,3 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	return serveErr
 }
-
