@@ -89,8 +89,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	svc, err := provider.NewService(store, provider.ServiceOptions{
 		Providers: []provider.Provider{pay.provider},
 		Logger:    log,
-		// Confirm every SUCCESSFUL callback with the provider's API before
-		// paying.
+		// Confirm every callback that changes a payment with the
+		// provider's API before applying it.
 		VerifyByRefetch: true,
 	})
 	if err != nil {
