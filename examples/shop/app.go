@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/paylinkgo/paylink/flip"
-	"github.com/paylinkgo/paylink/flip/fliptest"
 	"github.com/paylinkgo/paylink/ginadapter"
 	"github.com/paylinkgo/paylink/gormstore"
 	"github.com/paylinkgo/paylink/provider"
@@ -24,27 +21,29 @@ import (
 
 // Timings of the shop's background work and shutdown.
 const (
-	// reconcileInterval is how often open links are re-checked with Flip,
-	// so a callback that never arrived is still applied.
+	// reconcileInterval is how often open links are re-checked with the
+	// payment provider, so a callback that never arrived is still applied.
 	reconcileInterval = time.Minute
 	// shutdownTimeout bounds each shutdown step (in-flight requests, then
 	// running hooks).
 	shutdownTimeout = 30 * time.Second
-	// fakeRetryInterval is how soon the offline fake retries a callback the
-	// shop did not answer 200 (Flip waits 2 minutes; a demo should not).
+	// fakeRetryInterval is how soon the offline fakes retry a callback the
+	// shop did not answer 200 (Flip and Midtrans wait minutes; a demo
+	// should not).
 	fakeRetryInterval = 5 * time.Second
 )
 
 // run is the whole shop: it reads the configuration through getenv, opens
-// the database, wires paylink (Flip or the offline fake, gormstore, the
-// hooks, ginadapter's callback route), serves HTTP until ctx is done, and
+// the database, wires paylink (Flip or Midtrans, real or an offline fake,
+// gormstore, the hooks, ginadapter's callback route), serves HTTP until ctx is done, and
 // shuts down gracefully. Logs go to stdout. ready, if not nil, is called
 // with the listening address ("127.0.0.1:8080") once requests are served.
 //
 // Shutdown order, so that no callback is lost: stop accepting connections
 // and let in-flight requests (callbacks included) finish, stop the
 // reconciler, stop the hooks (running ones finish; queued ones stay in the
-// database for the next start), then close the fake Flip and the database.
+// database for the next start), then close the fake provider and the
+// database.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready func(addr string)) (err error) {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -74,13 +73,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		}
 	}()
 
-	prov, fake, err := newProvider(cfg, localURL+ginadapter.DefaultConfig().CallbackPath, log)
+	pay, err := newPayments(cfg, localURL+cfg.callbackPath(), log)
 	if err != nil {
 		return err
 	}
-	if fake != nil {
-		defer fake.Close() // after the hooks stop, before the database closes
-	}
+	defer pay.close() // after the hooks stop, before the database closes
 
 	// The store logs only what needs attention: keep the demo's output to
 	// what matters.
@@ -90,9 +87,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return fmt.Errorf("shop: %w", err)
 	}
 	svc, err := provider.NewService(store, provider.ServiceOptions{
-		Providers: []provider.Provider{prov},
+		Providers: []provider.Provider{pay.provider},
 		Logger:    log,
-		// Confirm every SUCCESSFUL callback with Flip's API before paying.
+		// Confirm every callback that changes a payment with the
+		// provider's API before applying it.
 		VerifyByRefetch: true,
 	})
 	if err != nil {
@@ -111,6 +109,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return fmt.Errorf("shop: %w", err)
 	}
 	acfg := ginadapter.DefaultConfig()
+	acfg.CallbackPath = cfg.callbackPath()
 	acfg.Logger = log
 	if err := ginadapter.Mount(router, svc, acfg); err != nil {
 		return fmt.Errorf("shop: mounting paylink: %w", err)
@@ -143,12 +142,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	go func() { served <- srv.Serve(ln) }()
 
 	log.InfoContext(ctx, "shop: started", "config", cfg.String(), "url", publicURL)
-	if fake != nil {
-		fmt.Fprintf(stdout, "\npaylink shop (offline: fake Flip at %s)\n  open %s/\n\n", fake.URL, publicURL)
-	} else {
-		fmt.Fprintf(stdout, "\npaylink shop (Flip %s; set the callback URL in Flip's dashboard to %s%s)\n  open %s/\n\n",
-			cfg.flipEnv, publicURL, acfg.CallbackPath, publicURL)
-	}
+	fmt.Fprintf(stdout, "\npaylink shop (%s)\n  open %s/\n\n", pay.describe(publicURL+acfg.CallbackPath), publicURL)
 	if ready != nil {
 		ready(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
@@ -178,61 +172,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		serveErr = errors.Join(serveErr, fmt.Errorf("shop: stopping hooks: %w", err))
 	}
 	cancelHooks()
-	// 4. The deferred calls close the fake Flip, then the database.
+	// 4. The deferred calls close the fake provider, then the database.
 	log.Info("shop: stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
 	return serveErr
-}
-
-// newProvider returns the Flip provider: the real Flip when a secret key is
-// configured, otherwise an in-process fake Flip (returned too, for the
-// caller to close) that sends its callbacks to callbackURL.
-func newProvider(cfg config, callbackURL string, log *slog.Logger) (*flip.Provider, *fliptest.Server, error) {
-	if !cfg.offline() {
-		client, err := flip.NewClient(cfg.secretKey, flip.Options{
-			Environment: cfg.flipEnv,
-			BaseURL:     cfg.flipBaseURL,
-			Logger:      log.With("component", "flip"),
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("shop: %w", err)
-		}
-		return flip.NewProvider(client, flip.ProviderOptions{
-			CallbackToken: cfg.callbackToken, PreviousCallbackToken: cfg.previousCallbackToken,
-			Logger: log.With("component", "flip"),
-		}), nil, nil
-	}
-
-	token := cfg.callbackToken
-	if token == "" {
-		token = rand.Text()
-	}
-	secret := rand.Text()
-	fake := fliptest.NewUnstartedServer(fliptest.Options{
-		SecretKey:     secret,
-		CallbackToken: token,
-		CallbackURL:   callbackURL,
-		RetryInterval: fakeRetryInterval,
-		// Flip's 19-digit, time-based link ids: they do not repeat when the
-		// shop restarts on the same database with a fresh fake.
-		LongIDs: true,
-		Logger:  log.With("component", "fliptest"),
-	})
-	if cfg.fakeAddr != "127.0.0.1:0" {
-		ln, err := net.Listen("tcp", cfg.fakeAddr)
-		if err != nil {
-			fake.Close()
-			return nil, nil, fmt.Errorf("shop: listening for the fake Flip on %s: %w", cfg.fakeAddr, err)
-		}
-		fake.Listener = ln
-	}
-	fake.Start()
-	client, err := flip.NewClient(secret, flip.Options{BaseURL: fake.URL, Logger: log.With("component", "flip")})
-	if err != nil {
-		fake.Close()
-		return nil, nil, fmt.Errorf("shop: %w", err)
-	}
-	return flip.NewProvider(client, flip.ProviderOptions{CallbackToken: token}), fake, nil
 }

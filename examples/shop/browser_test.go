@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,6 +30,52 @@ const browserTimeout = 3 * time.Minute
 // Without Chromium at /usr/bin/chromium the test is skipped, unless
 // PAYLINK_REQUIRE_BROWSER=1 (CI's .ci/browser), where it fails.
 func TestBrowserPaysAnOrder(t *testing.T) {
+	payInBrowser(t, shopEnv(t.TempDir()), "shop-order-paid.png", func(ctx context.Context, text func(sel string) string) {
+		err := chromedp.Do(ctx,
+			chromedp.WaitVisible(chromedp.ID("pay")),
+			chromedp.Click(chromedp.ID("pay")),
+			chromedp.WaitVisible(chromedp.ID("return")),
+		)
+		if err != nil {
+			t.Fatalf("paying on the checkout page: %v", err)
+		}
+		if st := text("#status"); st != "SUCCESSFUL" {
+			t.Fatalf("the checkout page shows payment status %q after paying, want SUCCESSFUL", st)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("return"))); err != nil {
+			t.Fatalf("following the checkout page's return link: %v", err)
+		}
+	})
+}
+
+// TestBrowserPaysAnOrderOnMidtrans is the same customer on a shop that
+// takes payments through Midtrans: the order's link is the (fake) Snap
+// payment page, whose pay button settles the payment and sends the
+// customer straight back to the order page, which shows PAID once the
+// notification has arrived. Its screenshot is
+// shop-order-paid-midtrans.png.
+func TestBrowserPaysAnOrderOnMidtrans(t *testing.T) {
+	payInBrowser(t, midtransEnv(t.TempDir()), "shop-order-paid-midtrans.png", func(ctx context.Context, text func(sel string) string) {
+		if id := text("#order-id"); !strings.HasPrefix(id, "order-") {
+			t.Fatalf("the Snap page shows order %q, want the shop's order-<id>", id)
+		}
+		err := chromedp.Do(ctx,
+			chromedp.WaitVisible(chromedp.ID("pay")),
+			chromedp.Click(chromedp.ID("pay")),
+		)
+		if err != nil {
+			t.Fatalf("paying on the Snap page: %v", err)
+		}
+	})
+}
+
+// payInBrowser runs a shop with env and, in headless Chromium, creates an
+// order with the shop's form, opens its payment link, lets pay do what
+// the customer does on that page until the provider sends them back to
+// the shop, waits until the order page shows PAID with one receipt, and
+// saves a screenshot named shot.
+func payInBrowser(t *testing.T, env map[string]string, shot string, pay func(ctx context.Context, text func(sel string) string)) {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("PAYLINK_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("PAYLINK_REQUIRE_BROWSER=1 but Chromium is not installed at %s: %v (apt-get install chromium)", chromiumPath, err)
@@ -42,7 +89,7 @@ func TestBrowserPaysAnOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	profile := t.TempDir()
-	s := startShop(t, shopEnv(t.TempDir()))
+	s := startShop(t, env)
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
@@ -104,22 +151,11 @@ func TestBrowserPaysAnOrder(t *testing.T) {
 		t.Fatalf("the order the browser created is %+v", o)
 	}
 
-	// 2. Flip's checkout page: pay, then follow the link back to the shop.
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(checkoutURL),
-		chromedp.WaitVisible(chromedp.ID("pay")),
-		chromedp.Click(chromedp.ID("pay")),
-		chromedp.WaitVisible(chromedp.ID("return")),
-	)
-	if err != nil {
-		t.Fatalf("paying on the checkout page: %v", err)
+	// 2. The provider's payment page: pay, and get back to the shop.
+	if err := chromedp.Do(ctx, chromedp.Navigate(checkoutURL)); err != nil {
+		t.Fatalf("opening the payment page %s: %v", checkoutURL, err)
 	}
-	if st := text("#status"); st != "SUCCESSFUL" {
-		t.Fatalf("the checkout page shows payment status %q after paying, want SUCCESSFUL", st)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("return"))); err != nil {
-		t.Fatalf("following the checkout page's return link: %v", err)
-	}
+	pay(ctx, text)
 
 	// 3. The shop's order page updates itself until the order is PAID.
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#order-status.status-PAID"))); err != nil {
@@ -129,8 +165,8 @@ func TestBrowserPaysAnOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(location, "/orders/"+orderID+"/view") {
-		t.Errorf("Flip's return link led to %s, want the order page of order %s", location, orderID)
+	if u, err := url.Parse(location); err != nil || !strings.HasSuffix(u.Path, "/orders/"+orderID+"/view") {
+		t.Errorf("the payment page led back to %s, want the order page of order %s", location, orderID)
 	}
 	if status, receipts := text("#order-status"), text("#receipts-sent"); status != "PAID" || receipts != "1" {
 		t.Errorf("the order page shows status %q and %q receipts, want PAID and 1", status, receipts)
@@ -140,9 +176,9 @@ func TestBrowserPaysAnOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	shot := filepath.Join(shotDir, "shop-order-paid.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
+	path := filepath.Join(shotDir, shot)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of the paid order: %s", shot)
+	t.Logf("screenshot of the paid order: %s", path)
 }

@@ -8,6 +8,14 @@ import (
 	"strings"
 
 	"github.com/paylinkgo/paylink/flip"
+	"github.com/paylinkgo/paylink/ginadapter"
+	"github.com/paylinkgo/paylink/provider/midtrans"
+)
+
+// The payment providers PAYMENT_PROVIDER selects.
+const (
+	providerFlip     = "flip"
+	providerMidtrans = "midtrans"
 )
 
 // config is the shop's configuration, read from the environment by
@@ -19,6 +27,9 @@ type config struct {
 	databaseURL string
 	// sqlitePath is the SQLite file (SHOP_SQLITE_PATH, default "shop.db").
 	sqlitePath string
+	// paymentProvider is "flip" (PAYMENT_PROVIDER unset or "flip") or
+	// "midtrans".
+	paymentProvider string
 	// publicURL is the shop's base URL as customers reach it
 	// (SHOP_PUBLIC_URL); empty means http://localhost:<port>. Flip sends
 	// customers back to publicURL + "/orders/<id>/view" after paying.
@@ -42,10 +53,41 @@ type config struct {
 	// fakeAddr is where the offline fake Flip listens (FLIPTEST_ADDR,
 	// default a random port on 127.0.0.1).
 	fakeAddr string
+
+	// midtransServerKey is the Midtrans server key (MIDTRANS_SERVER_KEY);
+	// empty selects the in-process fake Midtrans. It authenticates the
+	// shop's API calls and verifies every notification's signature.
+	midtransServerKey string
+	// midtransClientKey is the Midtrans client key (MIDTRANS_CLIENT_KEY),
+	// for a front end embedding Snap.js; the shop itself sends customers
+	// to Snap's redirect URL and does not need it.
+	midtransClientKey string
+	// midtransEnv is sandbox or production (MIDTRANS_ENV).
+	midtransEnv midtrans.Environment
+	// midtransFakeKey is the offline fake Midtrans's server key
+	// (MIDTRANSTEST_SERVER_KEY, random when empty).
+	midtransFakeKey string
 }
 
-// offline reports whether the shop runs against the in-process fake Flip.
-func (c config) offline() bool { return c.secretKey == "" }
+// midtrans reports whether the shop takes payments through Midtrans.
+func (c config) midtrans() bool { return c.paymentProvider == providerMidtrans }
+
+// offline reports whether the shop runs against an in-process fake of its
+// payment provider.
+func (c config) offline() bool {
+	if c.midtrans() {
+		return c.midtransServerKey == ""
+	}
+	return c.secretKey == ""
+}
+
+// callbackPath is the route the provider's callbacks arrive on.
+func (c config) callbackPath() string {
+	if c.midtrans() {
+		return "/midtrans/notification"
+	}
+	return ginadapter.DefaultCallbackPath
+}
 
 // postgres reports whether the shop stores its data in PostgreSQL.
 func (c config) postgres() bool { return c.databaseURL != "" }
@@ -56,11 +98,18 @@ func (c config) String() string {
 	if c.postgres() {
 		db = "postgres"
 	}
-	flipMode := "offline fake Flip"
-	if !c.offline() {
-		flipMode = "Flip " + string(c.flipEnv)
+	var mode string
+	switch {
+	case c.midtrans() && c.offline():
+		mode = "offline fake Midtrans"
+	case c.midtrans():
+		mode = "Midtrans " + string(c.midtransEnv)
+	case c.offline():
+		mode = "offline fake Flip"
+	default:
+		mode = "Flip " + string(c.flipEnv)
 	}
-	return fmt.Sprintf("addr=%s db=%s flip=%q", c.addr, db, flipMode)
+	return fmt.Sprintf("addr=%s db=%s provider=%s payments=%q", c.addr, db, c.paymentProvider, mode)
 }
 
 // errNoCallbackToken is returned when a real Flip key comes without the
@@ -68,6 +117,18 @@ func (c config) String() string {
 var errNoCallbackToken = errors.New("FLIP_CALLBACK_TOKEN is required when FLIP_SECRET_KEY is set: " +
 	"copy the callback validation token from Flip's dashboard (API Setting > Callback), " +
 	"otherwise anyone could forge a payment callback")
+
+// errUnknownProvider is returned when PAYMENT_PROVIDER names a provider
+// the shop does not know.
+var errUnknownProvider = errors.New(`PAYMENT_PROVIDER must be "flip" (the default) or "midtrans"`)
+
+// errNoServerKey is returned when the configuration asks for the real
+// Midtrans (a client key, or the production environment) without the
+// server key that signs its notifications: rather than falling back to
+// the offline fake, the shop refuses to start.
+var errNoServerKey = errors.New("MIDTRANS_SERVER_KEY is required with MIDTRANS_CLIENT_KEY or MIDTRANS_ENV=production: " +
+	"copy the server key from Midtrans's dashboard (Settings > Access Keys); " +
+	"it authenticates the shop and verifies every payment notification")
 
 // loadConfig reads the configuration through getenv (os.Getenv in main,
 // a map in tests) and checks it.
@@ -84,6 +145,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		callbackToken:         get("FLIP_CALLBACK_TOKEN"),
 		previousCallbackToken: get("FLIP_PREVIOUS_CALLBACK_TOKEN"),
 		fakeAddr:              cmp.Or(get("FLIPTEST_ADDR"), "127.0.0.1:0"),
+		paymentProvider:       strings.ToLower(cmp.Or(get("PAYMENT_PROVIDER"), providerFlip)),
+		midtransServerKey:     get("MIDTRANS_SERVER_KEY"),
+		midtransClientKey:     get("MIDTRANS_CLIENT_KEY"),
+		midtransEnv:           midtrans.Environment(cmp.Or(get("MIDTRANS_ENV"), string(midtrans.Sandbox))),
+		midtransFakeKey:       get("MIDTRANSTEST_SERVER_KEY"),
 	}
 	var errs []error
 	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
@@ -92,8 +158,29 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.flipEnv != flip.Sandbox && c.flipEnv != flip.Production {
 		errs = append(errs, fmt.Errorf("FLIP_ENV must be %q or %q, not %q", flip.Sandbox, flip.Production, c.flipEnv))
 	}
-	if !c.offline() && c.callbackToken == "" {
-		errs = append(errs, errNoCallbackToken)
+	switch c.paymentProvider {
+	case providerFlip:
+		if !c.offline() && c.callbackToken == "" {
+			errs = append(errs, errNoCallbackToken)
+		}
+		if c.midtransServerKey != "" {
+			errs = append(errs, errors.New("MIDTRANS_SERVER_KEY is set but PAYMENT_PROVIDER is flip: set PAYMENT_PROVIDER=midtrans to use Midtrans"))
+		}
+	case providerMidtrans:
+		if c.midtransEnv != midtrans.Sandbox && c.midtransEnv != midtrans.Production {
+			errs = append(errs, fmt.Errorf("MIDTRANS_ENV must be %q or %q, not %q", midtrans.Sandbox, midtrans.Production, c.midtransEnv))
+		}
+		if c.offline() && (c.midtransClientKey != "" || c.midtransEnv == midtrans.Production) {
+			errs = append(errs, errNoServerKey)
+		}
+		if c.midtransEnv == midtrans.Production && strings.HasPrefix(c.midtransServerKey, "SB-") {
+			errs = append(errs, errors.New("MIDTRANS_SERVER_KEY is a sandbox key (SB-...) but MIDTRANS_ENV is production"))
+		}
+		if c.secretKey != "" {
+			errs = append(errs, errors.New("FLIP_SECRET_KEY is set but PAYMENT_PROVIDER is midtrans: unset one of them"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%w, not %q", errUnknownProvider, c.paymentProvider))
 	}
 	if c.publicURL != "" {
 		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

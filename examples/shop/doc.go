@@ -1,7 +1,9 @@
 // Command shop is a small Gin shop that takes payments through Flip for
-// Business with paylink, mounted the way an application would mount it.
+// Business (or Midtrans Snap) with paylink, mounted the way an application
+// would mount it.
 //
 //	go run ./examples/shop
+//	PAYMENT_PROVIDER=midtrans go run ./examples/shop
 //
 // With nothing configured it runs offline: an embedded SQLite file
 // (shop.db) and an in-process fake Flip (flip/fliptest) with a checkout
@@ -37,6 +39,14 @@
 //	FLIP_CALLBACK_TOKEN  Flip's validation token; required with a real key,
 //	                     offline the fake's token (random when unset)
 //	FLIPTEST_ADDR        where the offline fake listens (default 127.0.0.1:0)
+//	PAYMENT_PROVIDER     "flip" (default) or "midtrans"; anything else refuses to start
+//	MIDTRANS_SERVER_KEY  set: use the real Midtrans; unset: the offline fake Midtrans
+//	MIDTRANS_CLIENT_KEY  Midtrans's client key (for Snap.js; needs the server key)
+//	MIDTRANS_ENV         "sandbox" (default) or "production" (needs the server key)
+//	MIDTRANSTEST_SERVER_KEY  offline, the fake Midtrans's server key (random when unset)
+//
+// Only the wiring (config.go, payments.go) knows which provider runs: the
+// handlers and hooks are the same for both.
 //
 // # Routes
 //
@@ -46,7 +56,8 @@
 //	                       -> 201 {"id","status":"PENDING","amount","payment":{...}}
 //	GET  /orders/:id       -> {"id","status","paid_at","receipts_sent","payment":{...}}
 //	GET  /orders/:id/view  the customer's order page (status in #order-status)
-//	POST /flip/callback    Flip's callbacks (ginadapter)
+//	POST /flip/callback    Flip's callbacks (ginadapter), with Flip
+//	POST /midtrans/notification  Midtrans's signed notifications (ginadapter), with Midtrans
 //
 // Invalid input is answered 400 (not JSON, or a field of the wrong JSON
 // type, named in "fields" with the rule "type") or 422 with

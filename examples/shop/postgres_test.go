@@ -70,3 +70,14 @@ func TestOrderIsPaidOnceOnPostgreSQL(t *testing.T) {
 	}
 	checkPaidOnce(t, s)
 }
+
+func TestMidtransOrderIsPaidOnceOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	env := midtransEnv(t.TempDir())
+	env["DATABASE_URL"] = postgresSchemaURL(t)
+	s := startShop(t, env)
+	if logs := s.logs.String(); !strings.Contains(logs, "dialect=postgres") || !strings.Contains(logs, "fake Midtrans") {
+		t.Fatalf("the shop did not run on PostgreSQL and the fake Midtrans:\n%s", logs)
+	}
+	checkPaidOnce(t, s)
+}

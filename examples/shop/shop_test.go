@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,14 +50,17 @@ func (b *syncBuffer) String() string {
 
 // testShop is one shop started by run() in this process.
 type testShop struct {
-	t      *testing.T
-	base   string // "http://127.0.0.1:port"
-	client *http.Client
-	logs   *syncBuffer
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
-	err    error
+	t    *testing.T
+	base string // "http://127.0.0.1:port"
+	// provider is the payment provider the shop runs on ("flip",
+	// "midtrans"), as PAYMENT_PROVIDER says.
+	provider string
+	client   *http.Client
+	logs     *syncBuffer
+	cancel   context.CancelFunc
+	done     chan error
+	once     sync.Once
+	err      error
 }
 
 // shopEnv is the environment of an offline shop on a SQLite file in dir.
@@ -74,11 +78,12 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testShop{
-		t:      t,
-		client: &http.Client{Timeout: 30 * time.Second},
-		logs:   &syncBuffer{},
-		cancel: cancel,
-		done:   make(chan error, 1),
+		t:        t,
+		provider: cmp.Or(env["PAYMENT_PROVIDER"], "flip"),
+		client:   &http.Client{Timeout: 30 * time.Second},
+		logs:     &syncBuffer{},
+		cancel:   cancel,
+		done:     make(chan error, 1),
 	}
 	addrc := make(chan string, 1)
 	go func() {
@@ -170,8 +175,8 @@ func (s *testShop) createOrder(body map[string]any) orderView {
 	if o.ID <= 0 || o.Status != OrderPending || o.Amount != body["amount"] {
 		s.t.Fatalf("created order = %+v, want a positive id, PENDING and amount %v", o, body["amount"])
 	}
-	if o.Payment.Provider != "flip" || o.Payment.LinkID == "" || !strings.HasPrefix(o.Payment.LinkURL, "http") {
-		s.t.Fatalf("created order's payment = %+v, want a flip link with an absolute URL", o.Payment)
+	if o.Payment.Provider != s.provider || o.Payment.LinkID == "" || !strings.HasPrefix(o.Payment.LinkURL, "http") {
+		s.t.Fatalf("created order's payment = %+v, want a %s link with an absolute URL", o.Payment, s.provider)
 	}
 	return o
 }
@@ -269,14 +274,35 @@ func coffee() map[string]any {
 	}
 }
 
-// checkPaidOnce is the main scenario: an order is created, paid on the
-// fake Flip, becomes PAID with exactly one receipt, and stays at one
-// receipt when Flip delivers the same callback again.
+// pay pays the order on the shop's fake provider, as its customer would,
+// and returns a function that makes the provider deliver the payment's
+// callback once more and returns when the shop has acknowledged it.
+func (s *testShop) pay(o orderView) (deliverAgain func()) {
+	s.t.Helper()
+	if s.provider == "midtrans" {
+		return s.payOnSnapPage(o)
+	}
+	fake := fakeURL(s.t, o)
+	paymentID := s.simulate(o, "pay")
+	return func() {
+		s.t.Helper()
+		s.waitAcknowledged(fake, paymentID, 1)
+		var queued map[string]any
+		if st := s.do(http.MethodPost, fake+"/_fliptest/payments/"+paymentID+"/redeliver", nil, &queued); st/100 != 2 {
+			s.t.Fatalf("redeliver = %d %v, want 2xx", st, queued)
+		}
+		s.waitAcknowledged(fake, paymentID, 2)
+	}
+}
+
+// checkPaidOnce is the main scenario, on either provider: an order is
+// created, paid on the fake provider, becomes PAID with exactly one
+// receipt, and stays at one receipt when the provider delivers the same
+// callback again.
 func checkPaidOnce(t *testing.T, s *testShop) {
 	o := s.createOrder(coffee())
-	fake := fakeURL(t, o)
 
-	paymentID := s.simulate(o, "pay")
+	deliverAgain := s.pay(o)
 	paid := s.waitOrder(o.ID, "PAID with one receipt", func(o orderView) bool {
 		return o.Status == OrderPaid && o.ReceiptsSent >= 1
 	})
@@ -289,14 +315,10 @@ func checkPaidOnce(t *testing.T, s *testShop) {
 	if paid.Payment != o.Payment {
 		t.Fatalf("payment = %+v, want it unchanged from creation %+v", paid.Payment, o.Payment)
 	}
-	s.waitAcknowledged(fake, paymentID, 1)
 
-	// Flip sends the same callback again: recorded as a duplicate, no hook.
-	var queued map[string]any
-	if st := s.do(http.MethodPost, fake+"/_fliptest/payments/"+paymentID+"/redeliver", nil, &queued); st/100 != 2 {
-		t.Fatalf("redeliver = %d %v, want 2xx", st, queued)
-	}
-	s.waitAcknowledged(fake, paymentID, 2)
+	// The provider sends the same callback again: recorded as a
+	// duplicate, no hook.
+	deliverAgain()
 	if again := s.getOrder(o.ID); again.Status != OrderPaid || again.ReceiptsSent != 1 {
 		t.Fatalf("after the repeated callback: status %s, receipts_sent %d; want PAID and 1", again.Status, again.ReceiptsSent)
 	}
@@ -534,6 +556,54 @@ func TestLoadConfig(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "Midtrans offline: the fake with the given key, notifications on /midtrans/notification",
+			env:  map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANSTEST_SERVER_KEY": "fake-key"},
+			check: func(t *testing.T, c config) {
+				if !c.midtrans() || !c.offline() || c.midtransFakeKey != "fake-key" || c.callbackPath() != "/midtrans/notification" || c.midtransEnv != "sandbox" {
+					t.Errorf("config = %+v", c)
+				}
+				if !strings.Contains(c.String(), "offline fake Midtrans") {
+					t.Errorf("String() = %q, want it to say the offline fake Midtrans", c.String())
+				}
+			},
+		},
+		{
+			name: "real Midtrans production, provider name in any case",
+			env: map[string]string{
+				"PAYMENT_PROVIDER": "Midtrans", "MIDTRANS_SERVER_KEY": "Mid-server-secret-789",
+				"MIDTRANS_CLIENT_KEY": "Mid-client-secret-012", "MIDTRANS_ENV": "production",
+			},
+			check: func(t *testing.T, c config) {
+				if !c.midtrans() || c.offline() || c.midtransEnv != "production" || c.midtransClientKey != "Mid-client-secret-012" {
+					t.Errorf("config = %+v", c)
+				}
+				if !strings.Contains(c.String(), "Midtrans production") {
+					t.Errorf("String() = %q, want it to say Midtrans production", c.String())
+				}
+				for _, secret := range []string{"Mid-server-secret-789", "Mid-client-secret-012"} {
+					if strings.Contains(c.String(), secret) {
+						t.Errorf("String() = %q leaks %s", c.String(), secret)
+					}
+				}
+			},
+		},
+		{
+			name: "Flip by default, Flip's callback path",
+			env:  map[string]string{"PAYMENT_PROVIDER": "flip"},
+			check: func(t *testing.T, c config) {
+				if c.midtrans() || c.paymentProvider != "flip" || c.callbackPath() != "/flip/callback" {
+					t.Errorf("config = %+v", c)
+				}
+			},
+		},
+		{name: "unknown provider", env: map[string]string{"PAYMENT_PROVIDER": "stripe"}, wantErr: "PAYMENT_PROVIDER"},
+		{name: "unknown Midtrans environment", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_ENV": "staging"}, wantErr: "MIDTRANS_ENV"},
+		{name: "Midtrans production without a server key", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_ENV": "production"}, wantErr: "MIDTRANS_SERVER_KEY"},
+		{name: "Midtrans client key without a server key", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_CLIENT_KEY": "c"}, wantErr: "MIDTRANS_SERVER_KEY"},
+		{name: "Midtrans sandbox key in production", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "SB-Mid-server-x", "MIDTRANS_ENV": "production"}, wantErr: "sandbox key"},
+		{name: "Midtrans key while Flip is chosen", env: map[string]string{"MIDTRANS_SERVER_KEY": "k"}, wantErr: "PAYMENT_PROVIDER=midtrans"},
+		{name: "Flip key while Midtrans is chosen", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "FLIP_SECRET_KEY": "k"}, wantErr: "FLIP_SECRET_KEY"},
 		{name: "real key without token", env: map[string]string{"FLIP_SECRET_KEY": "k"}, wantErr: "FLIP_CALLBACK_TOKEN"},
 		{name: "unknown environment", env: map[string]string{"FLIP_ENV": "staging"}, wantErr: "FLIP_ENV"},
 		{name: "non-postgres DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: "DATABASE_URL"},

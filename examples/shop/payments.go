@@ -1,0 +1,152 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/paylinkgo/paylink/flip"
+	"github.com/paylinkgo/paylink/flip/fliptest"
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/midtrans"
+	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+)
+
+// payments is the payment provider the shop was configured with. It is the
+// only part of the shop that knows which provider that is: the handlers
+// and hooks see a *provider.Service.
+type payments struct {
+	// provider creates links and verifies callbacks.
+	provider provider.Provider
+	// describe says, for the start banner, what the shop runs on, given
+	// the public URL of the callback route.
+	describe func(callbackURL string) string
+	// close stops the offline fake, if any.
+	close func()
+}
+
+// newPayments returns the provider cfg selects: Flip or Midtrans, real
+// when its key is configured, otherwise an in-process fake that sends its
+// callbacks to callbackURL.
+func newPayments(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+	if cfg.midtrans() {
+		return newMidtrans(cfg, callbackURL, log)
+	}
+	return newFlip(cfg, callbackURL, log)
+}
+
+// newFlip returns Flip: the real Flip when a secret key is configured,
+// otherwise an in-process fake Flip.
+func newFlip(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+	if !cfg.offline() {
+		client, err := flip.NewClient(cfg.secretKey, flip.Options{
+			Environment: cfg.flipEnv,
+			BaseURL:     cfg.flipBaseURL,
+			Logger:      log.With("component", "flip"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("shop: %w", err)
+		}
+		return &payments{
+			provider: flip.NewProvider(client, flip.ProviderOptions{
+				CallbackToken: cfg.callbackToken, PreviousCallbackToken: cfg.previousCallbackToken,
+				Logger: log.With("component", "flip"),
+			}),
+			describe: func(callbackURL string) string {
+				return fmt.Sprintf("Flip %s; set the callback URL in Flip's dashboard to %s", cfg.flipEnv, callbackURL)
+			},
+			close: func() {},
+		}, nil
+	}
+
+	token := cfg.callbackToken
+	if token == "" {
+		token = rand.Text()
+	}
+	secret := rand.Text()
+	fake := fliptest.NewUnstartedServer(fliptest.Options{
+		SecretKey:     secret,
+		CallbackToken: token,
+		CallbackURL:   callbackURL,
+		RetryInterval: fakeRetryInterval,
+		// Flip's 19-digit, time-based link ids: they do not repeat when the
+		// shop restarts on the same database with a fresh fake.
+		LongIDs: true,
+		Logger:  log.With("component", "fliptest"),
+	})
+	if cfg.fakeAddr != "127.0.0.1:0" {
+		ln, err := net.Listen("tcp", cfg.fakeAddr)
+		if err != nil {
+			fake.Close()
+			return nil, fmt.Errorf("shop: listening for the fake Flip on %s: %w", cfg.fakeAddr, err)
+		}
+		fake.Listener = ln
+	}
+	fake.Start()
+	client, err := flip.NewClient(secret, flip.Options{BaseURL: fake.URL, Logger: log.With("component", "flip")})
+	if err != nil {
+		fake.Close()
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	return &payments{
+		provider: flip.NewProvider(client, flip.ProviderOptions{CallbackToken: token}),
+		describe: func(string) string { return "offline: fake Flip at " + fake.URL },
+		close:    fake.Close,
+	}, nil
+}
+
+// fakeMidtransRetries is how often the offline fake Midtrans retries a
+// notification the shop did not answer 200 (Midtrans retries up to five
+// times).
+const fakeMidtransRetries = 5
+
+// newMidtrans returns Midtrans Snap: the real Midtrans when a server key
+// is configured, otherwise an in-process fake Midtrans with its hosted
+// payment page.
+//
+// Either way every notification must carry the signature made with the
+// server key: the provider refuses unsigned or wrongly signed ones, and
+// ginadapter.Mount refuses to mount the route for a provider without a
+// key, so the route never accepts a notification it cannot verify.
+func newMidtrans(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+	mlog := log.With("component", "midtrans")
+	if !cfg.offline() {
+		client, err := midtrans.NewClient(cfg.midtransServerKey, midtrans.Options{
+			Environment: cfg.midtransEnv,
+			Logger:      mlog,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("shop: %w", err)
+		}
+		return &payments{
+			provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog}),
+			describe: func(callbackURL string) string {
+				return fmt.Sprintf("Midtrans %s; set the Payment Notification URL in Midtrans's dashboard to %s", cfg.midtransEnv, callbackURL)
+			},
+			close: func() {},
+		}, nil
+	}
+
+	key := cfg.midtransFakeKey
+	if key == "" {
+		key = "SB-Mid-server-" + rand.Text()
+	}
+	fake := midtranstest.NewServer(midtranstest.Options{
+		ServerKey:       key,
+		NotificationURL: callbackURL,
+		RetryDelays:     slices.Repeat([]time.Duration{fakeRetryInterval}, fakeMidtransRetries),
+	})
+	client, err := midtrans.NewClient(key, midtrans.Options{BaseURL: fake.URL, Logger: mlog})
+	if err != nil {
+		fake.Close()
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	return &payments{
+		provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog}),
+		describe: func(string) string { return "offline: fake Midtrans at " + fake.URL },
+		close:    fake.Close,
+	}, nil
+}
