@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paylinkgo/paylink/examples/internal/runtest"
 )
 
 const (
@@ -23,24 +25,6 @@ const (
 	testToken = "$2y$13$UsffNb9Y69sU4r5PzWgPwu038C28EUTM8wxSe4COTImnKbtQMnjzK"
 	timeout   = 30 * time.Second
 )
-
-// syncBuffer is written by the program and read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // callback is one callback as the app's endpoint receives it.
 type callback struct {
@@ -71,10 +55,10 @@ func (c *callbackSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // start runs the program in-process on 127.0.0.1:0 and returns its base URL.
-func start(t *testing.T, env map[string]string) (string, *syncBuffer) {
+func start(t *testing.T, env map[string]string) (string, *runtest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &runtest.Buffer{}
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	env["ADDR"] = "127.0.0.1:0"

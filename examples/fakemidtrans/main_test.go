@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
@@ -12,9 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/paylinkgo/paylink/examples/internal/runtest"
 )
 
 const (
@@ -22,30 +22,12 @@ const (
 	timeout = 30 * time.Second
 )
 
-// syncBuffer is written by the program and read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start runs the program in-process on 127.0.0.1:0 and returns its base
 // URL; the cleanup cancels it and checks that it stopped cleanly.
-func start(t *testing.T, env map[string]string) (string, *syncBuffer) {
+func start(t *testing.T, env map[string]string) (string, *runtest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &runtest.Buffer{}
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	env["ADDR"] = "127.0.0.1:0"
