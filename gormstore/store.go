@@ -330,10 +330,7 @@ func (s *Store) ListCallbacks(ctx context.Context, f provider.CallbackFilter) ([
 // flaggedVerdicts lists the verdicts for which Verdict.Flagged is true.
 func flaggedVerdicts() []string {
 	var out []string
-	for _, v := range []provider.Verdict{
-		provider.VerdictApplied, provider.VerdictDuplicate, provider.VerdictStale,
-		provider.VerdictUnknownLink, provider.VerdictAmountMismatch, provider.VerdictUnverified,
-	} {
+	for _, v := range provider.Verdicts() {
 		if v.Flagged() {
 			out = append(out, string(v))
 		}

@@ -66,6 +66,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"PaymentsListedOldestFirst", storeTestPaymentOrder},
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
+		{"FlaggedFilterKnowsEveryFlaggedVerdict", storeTestFlaggedFilter},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
 		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},

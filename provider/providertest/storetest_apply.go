@@ -482,3 +482,26 @@ func storeTestInTxRollbackRestores(t *testing.T, s provider.Store) {
 		t.Errorf("link after rollback = %+v, %v; want the committed one", gotL, err)
 	}
 }
+
+func storeTestFlaggedFilter(t *testing.T, s provider.Store) {
+	want := map[provider.Verdict]bool{}
+	for _, v := range provider.Verdicts() {
+		storeApply(t, s, &provider.ApplyWrite{Callback: &provider.CallbackRecord{
+			Provider: "test", PaymentID: "f-" + string(v), LinkID: "fl", Status: provider.PaymentSuccessful, Verdict: v, ReceivedAt: storeBase,
+		}})
+		if v.Flagged() {
+			want[v] = true
+		}
+	}
+	got, err := s.ListCallbacks(storeCtx(t), provider.CallbackFilter{Flagged: true})
+	if err != nil {
+		t.Fatalf("ListCallbacks: %v", err)
+	}
+	seen := map[provider.Verdict]bool{}
+	for _, c := range got {
+		seen[c.Verdict] = true
+	}
+	if !reflect.DeepEqual(seen, want) {
+		t.Fatalf("flagged callbacks have verdicts %v, want exactly %v", seen, want)
+	}
+}
