@@ -73,6 +73,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		}
 	}()
 
+	if cfg.midtransOrderPrefix, err = instancePrefix(ctx, db); err != nil {
+		return err
+	}
 	pay, err := newPayments(cfg, localURL+cfg.callbackPath(), log)
 	if err != nil {
 		return err

@@ -67,6 +67,10 @@ type config struct {
 	// midtransFakeKey is the offline fake Midtrans's server key
 	// (MIDTRANSTEST_SERVER_KEY, random when empty).
 	midtransFakeKey string
+	// midtransOrderPrefix goes before every Midtrans order id: the
+	// database's own (see Instance), so that a reset database's order 1
+	// is not refused as an order id the account has seen.
+	midtransOrderPrefix string
 }
 
 // midtrans reports whether the shop takes payments through Midtrans.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -61,6 +63,33 @@ type Receipt struct {
 // TableName keeps the shop's tables apart from paylink's.
 func (Receipt) TableName() string { return "shop_receipts" }
 
+// Instance is the one row that names this shop database. Its prefix goes
+// before the order ids the shop sends to Midtrans, which refuses an order
+// id it has seen on the account forever: a reset database starts again at
+// order 1, and without a prefix of its own its first order would be
+// refused.
+type Instance struct {
+	ID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	Prefix string `gorm:"size:16;not null"`
+}
+
+// TableName keeps the shop's tables apart from paylink's.
+func (Instance) TableName() string { return "shop_instance" }
+
+// instancePrefix returns this database's order id prefix ("s" and 8 hex
+// digits and "-"), creating it the first time.
+func instancePrefix(ctx context.Context, db *gorm.DB) (string, error) {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	in := Instance{ID: 1}
+	err := db.WithContext(ctx).Where(Instance{ID: 1}).
+		Attrs(Instance{Prefix: "s" + hex.EncodeToString(b[:]) + "-"}).FirstOrCreate(&in).Error
+	if err != nil {
+		return "", fmt.Errorf("shop: reading the database's order id prefix: %w", err)
+	}
+	return in.Prefix, nil
+}
+
 // openDB opens PostgreSQL or the SQLite file the configuration names, and
 // migrates both paylink's tables and the shop's.
 func openDB(ctx context.Context, cfg config, log *slog.Logger) (*gorm.DB, error) {
@@ -109,7 +138,7 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 	if err := gormstore.Migrate(ctx, db); err != nil {
 		return fmt.Errorf("shop: migrating paylink tables: %w", err)
 	}
-	if err := db.WithContext(ctx).AutoMigrate(&Order{}, &Receipt{}); err != nil {
+	if err := db.WithContext(ctx).AutoMigrate(&Order{}, &Receipt{}, &Instance{}); err != nil {
 		return fmt.Errorf("shop: migrating shop tables: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,8 +131,8 @@ func TestMidtransOrderLinksToTheSnapPage(t *testing.T) {
 	t.Parallel()
 	s := startShop(t, midtransEnv(t.TempDir()))
 	o := s.createOrder(coffee())
-	if want := fmt.Sprintf("order-%d", o.ID); o.Payment.LinkID != want {
-		t.Errorf("link_id = %q, want the Midtrans order id %q", o.Payment.LinkID, want)
+	if want := regexp.MustCompile(fmt.Sprintf(`^s[0-9a-f]{8}-order-%d$`, o.ID)); !want.MatchString(o.Payment.LinkID) {
+		t.Errorf("link_id = %q, want the Midtrans order id <database prefix>order-%d", o.Payment.LinkID, o.ID)
 	}
 	if !strings.Contains(o.Payment.LinkURL, "/snap/v2/vtweb/") {
 		t.Errorf("link_url = %q, want Snap's redirect URL", o.Payment.LinkURL)
@@ -250,5 +251,30 @@ func TestRefusesToStart(t *testing.T) {
 				t.Error("run called ready although it refused to start")
 			}
 		})
+	}
+}
+
+// TestMidtransOrderIDsSurviveADatabaseReset: Midtrans refuses an order id
+// its account has seen, forever. Each shop database sends its order ids
+// under a prefix of its own, kept across restarts, so a reset database
+// (order 1 again) never reuses an order id an earlier one sent.
+func TestMidtransOrderIDsSurviveADatabaseReset(t *testing.T) {
+	t.Parallel()
+	linkOfFirstOrder := func(dir string) string {
+		s := startShop(t, midtransEnv(dir))
+		defer s.stop()
+		return s.createOrder(coffee()).Payment.LinkID
+	}
+	dir := t.TempDir()
+	first := linkOfFirstOrder(dir)
+	prefix, _, ok := strings.Cut(first, "order-")
+	if !ok || prefix == "" {
+		t.Fatalf("first order's Midtrans order id = %q, want <database prefix>order-<id>", first)
+	}
+	if again := linkOfFirstOrder(dir); !strings.HasPrefix(again, prefix) || again == first {
+		t.Errorf("after a restart on the same database the next order id is %q, want a new order under %q", again, prefix)
+	}
+	if reset := linkOfFirstOrder(t.TempDir()); strings.HasPrefix(reset, prefix) {
+		t.Errorf("a fresh database's first order id %q reuses the prefix %q of another database", reset, prefix)
 	}
 }

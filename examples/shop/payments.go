@@ -122,7 +122,7 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger) (*payments, e
 			return nil, fmt.Errorf("shop: %w", err)
 		}
 		return &payments{
-			provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog}),
+			provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
 			describe: func(callbackURL string) string {
 				return fmt.Sprintf("Midtrans %s; set the Payment Notification URL in Midtrans's dashboard to %s", cfg.midtransEnv, callbackURL)
 			},
@@ -145,7 +145,7 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger) (*payments, e
 		return nil, fmt.Errorf("shop: %w", err)
 	}
 	return &payments{
-		provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog}),
+		provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
 		describe: func(string) string { return "offline: fake Midtrans at " + fake.URL },
 		close:    fake.Close,
 	}, nil

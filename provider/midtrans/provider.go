@@ -48,6 +48,15 @@ type ProviderOptions struct {
 	// GetLink before a customer picks a method; default
 	// DefaultMaxSessions.
 	MaxSessions int
+	// OrderIDPrefix is put before every order id the provider creates
+	// (the idempotency key, or a random id). Midtrans refuses an order id
+	// it has seen on the account, forever: an app whose keys restart
+	// ("order-1" again after its database is reset, or two databases
+	// sharing one sandbox account) gives each database its own prefix.
+	// At most 18 of A-Z a-z 0-9 - _ ~ . (the order id stays within
+	// Midtrans's 50 characters); anything else makes CreateLink fail with
+	// CodeFailedPrecondition.
+	OrderIDPrefix string
 	// Logger receives the provider's records (unknown statuses); default
 	// the client's logger.
 	Logger *slog.Logger
@@ -63,6 +72,7 @@ type Provider struct {
 	name              string
 	maxBytes          int64
 	confirmWithStatus bool
+	prefix            string
 	log               *slog.Logger
 	now               func() time.Time
 
@@ -102,6 +112,7 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		name:              cmp.Or(opts.Name, "midtrans"),
 		maxBytes:          cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
 		confirmWithStatus: opts.ConfirmWithStatus,
+		prefix:            opts.OrderIDPrefix,
 		log:               cmp.Or(opts.Logger, c.log),
 		sessions:          map[string]*session{},
 		maxSessions:       cmp.Or(max(opts.MaxSessions, 0), DefaultMaxSessions),
@@ -135,11 +146,12 @@ func (p *Provider) CheckCallbackConfig() error {
 	return nil
 }
 
-// CreateLink creates a Snap transaction. The order id is
-// params.IdempotencyKey when set (it must then be a valid Midtrans order
-// id: at most 50 of A-Z a-z 0-9 - _ ~ .), else a random one; Midtrans
-// refuses an order id it has seen, so a retried create with the same key
-// fails with CodeConflict instead of creating a second payment.
+// CreateLink creates a Snap transaction. The order id, which is also the
+// link's id, is OrderIDPrefix followed by params.IdempotencyKey when set
+// (together a valid Midtrans order id: at most 50 of A-Z a-z 0-9 - _ ~ .),
+// else by a random id; Midtrans refuses an order id it has seen, so a
+// retried create with the same key fails with CodeConflict instead of
+// creating a second payment.
 //
 // The title is required; it is sent as custom_field1 (so that the status
 // API returns it) and as the name of the one item. Only SINGLE links at
@@ -167,9 +179,16 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 	if params.Step == provider.StepConfirmation {
 		bad("step", "max", "Snap lets the customer pick the method: steps 1 and 2 only")
 	}
-	orderID := params.IdempotencyKey
-	if orderID != "" && !ValidOrderID(orderID) {
-		bad("idempotency_key", "order_id", "is the Midtrans order id: at most 50 of A-Z a-z 0-9 - _ ~ .")
+	if !validOrderIDPrefix(p.prefix) {
+		return nil, provider.Errorf(provider.CodeFailedPrecondition, op,
+			"OrderIDPrefix must be at most %d of A-Z a-z 0-9 - _ ~ .", maxOrderIDPrefixLen)
+	}
+	orderID := ""
+	if params.IdempotencyKey != "" {
+		orderID = p.prefix + params.IdempotencyKey
+		if !ValidOrderID(orderID) {
+			bad("idempotency_key", "order_id", fmt.Sprintf("is the Midtrans order id (after the prefix of %d characters): at most %d of A-Z a-z 0-9 - _ ~ .", len(p.prefix), maxOrderIDLen))
+		}
 	}
 	var expiry *Expiry
 	expiresAt := now.Add(DefaultPageLifetime)
@@ -189,7 +208,7 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		return nil, err
 	}
 	if orderID == "" {
-		orderID = newOrderID()
+		orderID = p.prefix + newOrderID()
 	}
 	itemName := title
 	if utf8.RuneCountInString(itemName) > maxItemNameLen {
@@ -249,6 +268,16 @@ func ValidOrderID(id string) bool {
 		}
 	}
 	return true
+}
+
+// maxOrderIDPrefixLen caps ProviderOptions.OrderIDPrefix, leaving room
+// for a random order id (32 characters) within Midtrans's 50.
+const maxOrderIDPrefixLen = 18
+
+// validOrderIDPrefix reports whether prefix is empty or fits before an
+// order id.
+func validOrderIDPrefix(prefix string) bool {
+	return prefix == "" || len(prefix) <= maxOrderIDPrefixLen && ValidOrderID(prefix)
 }
 
 // newOrderID returns a random order id ("paylink-" and 24 hex digits).

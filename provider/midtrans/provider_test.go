@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -224,5 +225,45 @@ func TestNoServerKeyFailsClosed(t *testing.T) {
 	}
 	if h.p.CallbackMediaType() != "application/json" {
 		t.Fatal("media type")
+	}
+}
+
+func TestOrderIDPrefixKeepsOrderIDsOfOneAccountApart(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	// Two databases share one Midtrans account: each restarts its keys at
+	// "order-1", and its own prefix keeps the order ids apart.
+	a := midtrans.NewProvider(h.p.Client(), midtrans.ProviderOptions{OrderIDPrefix: "db-a-"})
+	b := midtrans.NewProvider(h.p.Client(), midtrans.ProviderOptions{OrderIDPrefix: "db-b-"})
+	p := orderParams
+	p.IdempotencyKey = "order-1"
+	la, err := a.CreateLink(ctx, p)
+	if err != nil || la.ID != "db-a-order-1" || la.IdempotencyKey != "order-1" {
+		t.Fatalf("CreateLink with prefix db-a- = %+v, %v; want id db-a-order-1, key order-1", la, err)
+	}
+	lb, err := b.CreateLink(ctx, p)
+	if err != nil || lb.ID != "db-b-order-1" {
+		t.Fatalf("CreateLink with prefix db-b- = %+v, %v; want id db-b-order-1", lb, err)
+	}
+	if got, err := a.GetLink(ctx, la.ID); err != nil || got.ID != la.ID {
+		t.Fatalf("GetLink(%s) = %+v, %v", la.ID, got, err)
+	}
+	if _, err := a.CreateLink(ctx, p); !errors.Is(err, provider.CodeConflict) {
+		t.Fatalf("the same key again under one prefix: %v, want conflict", err)
+	}
+
+	p.IdempotencyKey = ""
+	if l, err := a.CreateLink(ctx, p); err != nil || !strings.HasPrefix(l.ID, "db-a-paylink-") || len(l.ID) > 50 {
+		t.Fatalf("CreateLink without a key = %+v, %v; want a random id after the prefix", l, err)
+	}
+	p.IdempotencyKey = strings.Repeat("k", 46)
+	if _, err := a.CreateLink(ctx, p); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("a key too long once prefixed: %v, want invalid argument", err)
+	}
+	for _, bad := range []string{"has space-", strings.Repeat("p", 19), "slash/"} {
+		q := midtrans.NewProvider(h.p.Client(), midtrans.ProviderOptions{OrderIDPrefix: bad})
+		if _, err := q.CreateLink(ctx, orderParams); !errors.Is(err, provider.CodeFailedPrecondition) {
+			t.Errorf("prefix %q: %v, want failed precondition", bad, err)
+		}
 	}
 }
