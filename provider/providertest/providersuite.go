@@ -255,13 +255,67 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 	})
 
+	t.Run("FindLinksFindsTheLinkByTitleTypeAndAmount", func(t *testing.T) {
+		h := newHarness(t)
+		p := h.Provider()
+		if _, ok := p.(provider.LinkFinder); !ok {
+			if _, err := provider.FindLinks(ctx(t), p, provider.LinkQuery{Title: params.Title}); !errors.Is(err, errors.ErrUnsupported) {
+				t.Errorf("FindLinks of a provider without it: %v, want errors.ErrUnsupported", err)
+			}
+			return
+		}
+		before := time.Now().Add(-time.Minute)
+		want := create(t, h, params)
+		other := params
+		other.Title = "Conformance order 2"
+		create(t, h, other) // another title
+		other = params
+		other.Amount = provider.Rupiah(46000)
+		create(t, h, other) // another amount
+		other = params
+		other.Type = provider.LinkMultiple
+		create(t, h, other) // another type
+
+		q := provider.LinkQuery{Title: params.Title, Type: params.Type, Amount: params.Amount, CreatedFrom: before}
+		found, err := provider.FindLinks(ctx(t), p, q)
+		if err != nil {
+			t.Fatalf("FindLinks: %v", err)
+		}
+		var selected []string
+		for _, l := range found {
+			if q.Matches(&l) {
+				selected = append(selected, l.ID)
+			}
+		}
+		if len(selected) != 1 || selected[0] != want.ID {
+			t.Fatalf("FindLinks selected %v, want only the link %s", selected, want.ID)
+		}
+
+		none, err := provider.FindLinks(ctx(t), p, provider.LinkQuery{Title: "No such order", Amount: params.Amount})
+		if err != nil || none == nil {
+			t.Fatalf("FindLinks of nothing = %v, %v; want an empty slice and no error", none, err)
+		}
+		for _, l := range none {
+			if l.Title == "No such order" {
+				t.Fatalf("FindLinks found a link nobody made: %+v", l)
+			}
+		}
+	})
+
+	t.Run("ContextCancelStopsCalls", func(t *testing.T) {
+		h := newHarness(t)
+		c, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := h.Provider().CreateLink(c, params)
+		if err == nil {
+			t.Fatal("CreateLink with a canceled context succeeded")
+		}
+	})
+
 	refundHarness := func(t *testing.T) (RefundHarness, provider.Refunder) {
 		t.Helper()
 		h := newHarness(t)
-		r, ok := h.Provider().(provider.Refunder)
-		if !ok {
-			t.Skip("the provider has no refunds (CapabilitiesWorkOrSayUnsupported checks it says so)")
-		}
+		r := h.Provider().(provider.Refunder)
 		rh, ok := h.(RefundHarness)
 		if !ok {
 			t.Fatal("the provider is a provider.Refunder, but its harness is not a RefundHarness")
@@ -302,6 +356,12 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 	}
 	state := func(st provider.PaymentStatus, refunded int64) provider.PaymentState {
 		return provider.PaymentState{Status: st, Refunded: refunded}
+	}
+
+	// A provider without refunds says so (CapabilitiesWorkOrSayUnsupported);
+	// one with them runs the rest of the suite.
+	if _, ok := newHarness(t).Provider().(provider.Refunder); !ok {
+		return
 	}
 
 	t.Run("RefundPartThenTheRest", func(t *testing.T) {
@@ -370,63 +430,6 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		req, err = h.ChargeBack(ctx(t), l, 0)
 		parse(t, h, req, err, l, state(provider.PaymentChargedBack, 45000))
 		listed(t, h, l, paid.ID, state(provider.PaymentChargedBack, 45000))
-	})
-
-	t.Run("FindLinksFindsTheLinkByTitleTypeAndAmount", func(t *testing.T) {
-		h := newHarness(t)
-		p := h.Provider()
-		if _, ok := p.(provider.LinkFinder); !ok {
-			if _, err := provider.FindLinks(ctx(t), p, provider.LinkQuery{Title: params.Title}); !errors.Is(err, errors.ErrUnsupported) {
-				t.Errorf("FindLinks of a provider without it: %v, want errors.ErrUnsupported", err)
-			}
-			return
-		}
-		before := time.Now().Add(-time.Minute)
-		want := create(t, h, params)
-		other := params
-		other.Title = "Conformance order 2"
-		create(t, h, other) // another title
-		other = params
-		other.Amount = provider.Rupiah(46000)
-		create(t, h, other) // another amount
-		other = params
-		other.Type = provider.LinkMultiple
-		create(t, h, other) // another type
-
-		q := provider.LinkQuery{Title: params.Title, Type: params.Type, Amount: params.Amount, CreatedFrom: before}
-		found, err := provider.FindLinks(ctx(t), p, q)
-		if err != nil {
-			t.Fatalf("FindLinks: %v", err)
-		}
-		var selected []string
-		for _, l := range found {
-			if q.Matches(&l) {
-				selected = append(selected, l.ID)
-			}
-		}
-		if len(selected) != 1 || selected[0] != want.ID {
-			t.Fatalf("FindLinks selected %v, want only the link %s", selected, want.ID)
-		}
-
-		none, err := provider.FindLinks(ctx(t), p, provider.LinkQuery{Title: "No such order", Amount: params.Amount})
-		if err != nil || none == nil {
-			t.Fatalf("FindLinks of nothing = %v, %v; want an empty slice and no error", none, err)
-		}
-		for _, l := range none {
-			if l.Title == "No such order" {
-				t.Fatalf("FindLinks found a link nobody made: %+v", l)
-			}
-		}
-	})
-
-	t.Run("ContextCancelStopsCalls", func(t *testing.T) {
-		h := newHarness(t)
-		c, cancel := context.WithCancel(t.Context())
-		cancel()
-		_, err := h.Provider().CreateLink(c, params)
-		if err == nil {
-			t.Fatal("CreateLink with a canceled context succeeded")
-		}
 	})
 }
 
