@@ -3,6 +3,7 @@ package gormstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -222,6 +223,56 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 						t.Fatalf("hook calls:\n got %q\nwant %q", got, wantCalls)
 					}
 				})
+			}
+		})
+	}
+}
+
+// A refund notification signed with the right key but for a refund
+// Midtrans never made (the status API shows the order settled) changes
+// nothing when the Service verifies by re-fetch: it is recorded as
+// unverified and answered with an error Midtrans retries on.
+func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: "http://127.0.0.1:1/unused"})
+			t.Cleanup(fake.Close)
+			store := migrated(t, b.open(t))
+			svc, err := provider.NewService(store, provider.ServiceOptions{
+				Providers:       []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
+				VerifyByRefetch: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := svc.RefreshLink(ctx, "midtrans", l.ID); err != nil {
+				t.Fatal(err)
+			}
+			for _, forged := range []midtrans.Transaction{
+				{TransactionStatus: midtrans.StatusRefund, RefundAmount: "10000.00"},
+				{TransactionStatus: midtrans.StatusPartialChargeback, RefundAmount: "2500.00"},
+			} {
+				forged.OrderID, forged.StatusCode, forged.GrossAmount = l.ID, "200", "10000.00"
+				r, err := midtrans.NewNotificationRequest(ctx, "http://app.invalid/midtrans", e2eKey, forged)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, out, err := svc.HandleCallback(ctx, "midtrans", r)
+				if !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
+					t.Fatalf("forged %s: verdict %s, err %v; want unverified, CodeUnavailable", forged.TransactionStatus, out.Verdict, err)
+				}
+			}
+			p, err := store.GetPayment(ctx, "midtrans", l.ID)
+			if err != nil || p.State() != (provider.PaymentState{Status: provider.PaymentSuccessful}) {
+				t.Fatalf("after forged refunds: %+v, %v; want SUCCESSFUL, nothing refunded", p, err)
 			}
 		})
 	}
