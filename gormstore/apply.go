@@ -20,7 +20,7 @@ import (
 const (
 	loadLinkColumns = "idempotency_key, status, amount, currency, type, step, url, title, payment_url, redirect_url, " +
 		"customer_name, customer_email, customer_phone, customer_address, method_bank, method_type, expires_at, created_at, updated_at"
-	loadPaymentColumns = "link_id, amount, currency, status, raw_status, sender_name, sender_email, sender_phone, sender_address, " +
+	loadPaymentColumns = "link_id, amount, currency, status, raw_status, refunded_amount, sender_name, sender_email, sender_phone, sender_address, " +
 		"method_bank, method_type, va_number, payment_url, provider_created_at, completed_at, updated_at"
 )
 
@@ -31,7 +31,7 @@ const loadApplySQL = `SELECT
  l.idempotency_key, l.status, l.amount, l.currency, l.type, l.step, l.url, l.title, l.payment_url, l.redirect_url,
  l.customer_name, l.customer_email, l.customer_phone, l.customer_address, l.method_bank, l.method_type, l.expires_at,
  l.created_at, l.updated_at,
- p.link_id, p.amount, p.currency, p.status, p.raw_status, p.sender_name, p.sender_email, p.sender_phone, p.sender_address,
+ p.link_id, p.amount, p.currency, p.status, p.raw_status, p.refunded_amount, p.sender_name, p.sender_email, p.sender_phone, p.sender_address,
  p.method_bank, p.method_type, p.va_number, p.payment_url, p.provider_created_at, p.completed_at, p.updated_at,
  (SELECT string_agg(e.status, ',') FROM paylink_events e WHERE e.provider = $1 AND e.payment_id = $3)
 FROM (SELECT 1 AS one) AS x
@@ -81,12 +81,12 @@ type paymentScan struct {
 	linkID, cur, status, raw pgtype.Text
 	name, email, phone, addr pgtype.Text
 	bank, btype, va, payURL  pgtype.Text
-	amount                   pgtype.Int8
+	amount, refunded         pgtype.Int8
 	created, completed, u    pgtype.Timestamptz
 }
 
 func (x *paymentScan) dest() []any {
-	return []any{&x.linkID, &x.amount, &x.cur, &x.status, &x.raw, &x.name, &x.email, &x.phone, &x.addr,
+	return []any{&x.linkID, &x.amount, &x.cur, &x.status, &x.raw, &x.refunded, &x.name, &x.email, &x.phone, &x.addr,
 		&x.bank, &x.btype, &x.va, &x.payURL, &x.created, &x.completed, &x.u}
 }
 
@@ -95,9 +95,10 @@ func (x *paymentScan) payment(providerName, paymentID string) *provider.Payment 
 		ID: paymentID, Provider: providerName, LinkID: x.linkID.String,
 		Amount: provider.Money{Amount: x.amount.Int64, Currency: provider.Currency(x.cur.String)},
 		Status: provider.PaymentStatus(x.status.String), RawStatus: x.raw.String,
-		Sender:   provider.Customer{Name: x.name.String, Email: x.email.String, Phone: x.phone.String, Address: x.addr.String},
-		Method:   provider.PaymentMethod{Bank: x.bank.String, Type: x.btype.String},
-		VANumber: x.va.String, PaymentURL: x.payURL.String,
+		RefundedAmount: refunded(x.refunded.Int64, x.cur.String),
+		Sender:         provider.Customer{Name: x.name.String, Email: x.email.String, Phone: x.phone.String, Address: x.addr.String},
+		Method:         provider.PaymentMethod{Bank: x.bank.String, Type: x.btype.String},
+		VANumber:       x.va.String, PaymentURL: x.payURL.String,
 		CreatedAt: pgTime(x.created), CompletedAt: pgTime(x.completed), UpdatedAt: pgTime(x.u),
 	}
 }
@@ -151,9 +152,9 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 	}
 	if claimed.Valid && claimed.String != "" {
 		for col := range strings.SplitSeq(claimed.String, ",") {
-			status, flag, _ := strings.Cut(col, "!")
-			st.Claimed = append(st.Claimed, provider.EventKey{Provider: providerName, PaymentID: paymentID,
-				Status: provider.PaymentStatus(status), Flag: provider.Verdict(flag)})
+			k := provider.EventKey{Provider: providerName, PaymentID: paymentID}
+			k.ParseStatusKey(col)
+			st.Claimed = append(st.Claimed, k)
 		}
 	}
 	return st, nil
@@ -195,13 +196,13 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 	if c := w.Claim; c != nil {
 		add("ev", true, func(q *sqlBuilder) {
 			q.WriteString("INSERT INTO paylink_events (event_id, provider, payment_id, status, payload, created_at) VALUES (")
-			q.WriteString(q.list(c.String(), c.Provider, c.PaymentID, eventStatus(c.Status, c.Flag), nilIfEmpty(w.Event), stamp))
+			q.WriteString(q.list(c.String(), c.Provider, c.PaymentID, eventStatus(*c), nilIfEmpty(w.Event), stamp))
 			q.WriteString(") ON CONFLICT DO NOTHING")
 		})
 	}
 	if p := w.Payment; p != nil {
 		add("pay", true, func(q *sqlBuilder) {
-			vals := []any{p.LinkID, p.Amount.Amount, string(p.Amount.Currency), string(p.Status), p.RawStatus,
+			vals := []any{p.LinkID, p.Amount.Amount, string(p.Amount.Currency), string(p.Status), p.RawStatus, p.RefundedAmount.Amount,
 				p.Sender.Name, p.Sender.Email, p.Sender.Phone, p.Sender.Address, p.Method.Bank, p.Method.Type,
 				p.VANumber, p.PaymentURL, utcPtr(p.CreatedAt), utcPtr(p.CompletedAt), nilIfEmpty(p.Raw), stamp}
 			if w.PreviousStatus == "" {
@@ -229,6 +230,8 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 			q.WriteString(q.arg(p.ID))
 			q.WriteString(" AND status = ")
 			q.WriteString(q.arg(string(w.PreviousStatus)))
+			q.WriteString(" AND refunded_amount = ")
+			q.WriteString(q.arg(w.PreviousRefunded))
 		})
 	}
 	if c := w.StatusChange; c != nil {
@@ -237,8 +240,8 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 			if at.IsZero() {
 				at = stamp
 			}
-			q.WriteString("INSERT INTO paylink_status_changes (provider, payment_id, from_status, to_status, source, at) VALUES (")
-			q.WriteString(q.list(c.Provider, c.PaymentID, string(c.From), string(c.To), string(c.Source), utc(at)))
+			q.WriteString("INSERT INTO paylink_status_changes (provider, payment_id, from_status, to_status, refunded, source, at) VALUES (")
+			q.WriteString(q.list(c.Provider, c.PaymentID, string(c.From), string(c.To), c.Refunded, string(c.Source), utc(at)))
 			q.WriteString(")")
 		})
 	}
@@ -362,7 +365,7 @@ func argIndexes(n int) []any {
 }
 
 // paymentColumns are the payment columns Apply writes besides the key.
-const paymentColumns = "link_id, amount, currency, status, raw_status, sender_name, sender_email, sender_phone, sender_address, " +
+const paymentColumns = "link_id, amount, currency, status, raw_status, refunded_amount, sender_name, sender_email, sender_phone, sender_address, " +
 	"method_bank, method_type, va_number, payment_url, provider_created_at, completed_at, raw, updated_at"
 
 // Apply writes w atomically (see provider.Store). On PostgreSQL it is one
@@ -668,14 +671,16 @@ func (s *Store) writeParts(ctx context.Context, tx *sql.Tx, w *sqliteWrite) erro
 	return nil
 }
 
-// eventStatus is the status column of an event row: the status, plus the
-// verdict of a flagged event, so a flagged claim never blocks the claim of
-// the same status once the event can be applied.
-func eventStatus(st provider.PaymentStatus, flag provider.Verdict) string {
-	if flag == "" {
-		return string(st)
+// eventStatus is the status column of an event row: the status, with
+// the amount returned of a partial refund or chargeback, plus the verdict
+// of a flagged event, so a flagged claim never blocks the claim of the
+// same status once the event can be applied (see
+// provider.EventKey.ParseStatusKey, which reads it back).
+func eventStatus(k provider.EventKey) string {
+	if k.Flag == "" {
+		return k.StatusKey()
 	}
-	return string(st) + "!" + string(flag)
+	return k.StatusKey() + "!" + string(k.Flag)
 }
 
 func nullTime(t sql.NullTime) time.Time {

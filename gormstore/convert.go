@@ -83,7 +83,7 @@ func paymentToRecord(p *provider.Payment) PaymentRecord {
 	return PaymentRecord{
 		Provider: p.Provider, PaymentID: p.ID, LinkID: p.LinkID,
 		Amount: p.Amount.Amount, Currency: string(p.Amount.Currency),
-		Status: string(p.Status), RawStatus: p.RawStatus,
+		Status: string(p.Status), RawStatus: p.RawStatus, RefundedAmount: p.RefundedAmount.Amount,
 		SenderName: p.Sender.Name, SenderEmail: p.Sender.Email,
 		SenderPhone: p.Sender.Phone, SenderAddress: p.Sender.Address,
 		MethodBank: p.Method.Bank, MethodType: p.Method.Type,
@@ -96,9 +96,10 @@ func paymentToRecord(p *provider.Payment) PaymentRecord {
 func paymentFromRecord(r *PaymentRecord) *provider.Payment {
 	return &provider.Payment{
 		ID: r.PaymentID, Provider: r.Provider, LinkID: r.LinkID,
-		Amount:    provider.Money{Amount: r.Amount, Currency: provider.Currency(r.Currency)},
-		Status:    provider.PaymentStatus(r.Status),
-		RawStatus: r.RawStatus,
+		Amount:         provider.Money{Amount: r.Amount, Currency: provider.Currency(r.Currency)},
+		Status:         provider.PaymentStatus(r.Status),
+		RawStatus:      r.RawStatus,
+		RefundedAmount: refunded(r.RefundedAmount, r.Currency),
 		Sender: provider.Customer{
 			Name: r.SenderName, Email: r.SenderEmail, Phone: r.SenderPhone, Address: r.SenderAddress,
 		},
@@ -118,4 +119,14 @@ func hookRunFromRecord(r *HookRunRecord) provider.HookRun {
 		State: provider.HookRunState(r.State), Attempts: r.Attempts, LastError: r.LastError,
 		IdempotencyKey: r.IdempotencyKey, NextAt: r.NextAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+}
+
+// refunded reads a refunded amount back: the zero Money when nothing was
+// returned (as the payment was written), else the amount in the
+// payment's currency.
+func refunded(amount int64, currency string) provider.Money {
+	if amount == 0 {
+		return provider.Money{}
+	}
+	return provider.Money{Amount: amount, Currency: provider.Currency(currency)}
 }

@@ -60,6 +60,9 @@ type PaymentRecord struct {
 	Currency  string `gorm:"size:8;not null"`
 	Status    string `gorm:"size:32;not null"`
 	RawStatus string `gorm:"size:64;not null"`
+	// RefundedAmount is how much of Amount went back to the customer in
+	// all (refunds and chargebacks), in Currency; 0 before any.
+	RefundedAmount int64 `gorm:"not null;default:0"`
 
 	SenderName    string `gorm:"not null"`
 	SenderEmail   string `gorm:"not null"`
@@ -101,17 +104,20 @@ type CallbackRecord struct {
 // TableName returns "paylink_callbacks".
 func (CallbackRecord) TableName() string { return "paylink_callbacks" }
 
-// EventRecord is the dedupe claim of one payment reaching one status: the
-// unique (provider, payment_id, status) row that makes hooks run once per
-// event. Payload holds the JSON of the provider.HookEvent delivered to
+// EventRecord is the dedupe claim of one payment reaching one status (and,
+// for a partial refund or chargeback, one cumulative amount): the unique
+// (provider, payment_id, status) row that makes hooks run once per event. Payload holds the JSON of the provider.HookEvent delivered to
 // hooks, set when the hooks are enqueued.
 type EventRecord struct {
 	ID        int64  `gorm:"primaryKey;autoIncrement"`
 	EventID   string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_events_event_id"`
 	Provider  string `gorm:"size:64;not null;uniqueIndex:paylink_events_key,priority:1"`
 	PaymentID string `gorm:"column:payment_id;size:128;not null;uniqueIndex:paylink_events_key,priority:2"`
-	Status    string `gorm:"size:32;not null;uniqueIndex:paylink_events_key,priority:3"`
-	Payload   []byte
+	// Status is the event's status, with the cumulative amount returned
+	// for a partial refund or chargeback ("PARTIALLY_REFUNDED:3000") and
+	// the verdict of a flagged claim ("SUCCESSFUL!amount_mismatch").
+	Status  string `gorm:"size:64;not null;uniqueIndex:paylink_events_key,priority:3"`
+	Payload []byte
 	// CreatedAt is indexed for the events whose payload Prune may clear.
 	CreatedAt time.Time `gorm:"not null;autoCreateTime:false;index:paylink_events_payload_created_at,where:payload IS NOT NULL"`
 }
@@ -121,13 +127,16 @@ func (EventRecord) TableName() string { return "paylink_events" }
 
 // StatusChangeRecord is one step in a payment's status history.
 type StatusChangeRecord struct {
-	ID         int64     `gorm:"primaryKey;autoIncrement"`
-	Provider   string    `gorm:"size:64;not null;index:paylink_status_changes_payment,priority:1"`
-	PaymentID  string    `gorm:"column:payment_id;size:128;not null;index:paylink_status_changes_payment,priority:2"`
-	FromStatus string    `gorm:"size:32;not null"`
-	ToStatus   string    `gorm:"size:32;not null"`
-	Source     string    `gorm:"size:32;not null"`
-	At         time.Time `gorm:"not null"`
+	ID         int64  `gorm:"primaryKey;autoIncrement"`
+	Provider   string `gorm:"size:64;not null;index:paylink_status_changes_payment,priority:1"`
+	PaymentID  string `gorm:"column:payment_id;size:128;not null;index:paylink_status_changes_payment,priority:2"`
+	FromStatus string `gorm:"size:32;not null"`
+	ToStatus   string `gorm:"size:32;not null"`
+	// Refunded is the payment's cumulative refunded amount after the
+	// change; 0 for statuses that return nothing.
+	Refunded int64     `gorm:"not null;default:0"`
+	Source   string    `gorm:"size:32;not null"`
+	At       time.Time `gorm:"not null"`
 }
 
 // TableName returns "paylink_status_changes".

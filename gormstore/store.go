@@ -287,7 +287,7 @@ func (s *Store) ListStatusChanges(ctx context.Context, providerName, paymentID s
 		out[i] = provider.StatusChange{
 			Provider: r.Provider, PaymentID: r.PaymentID,
 			From: provider.PaymentStatus(r.FromStatus), To: provider.PaymentStatus(r.ToStatus),
-			Source: provider.Source(r.Source), At: r.At.UTC(),
+			Refunded: r.Refunded, Source: provider.Source(r.Source), At: r.At.UTC(),
 		}
 	}
 	return out, nil

@@ -63,6 +63,9 @@ func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	if ev.Payment.Amount.Currency == "" {
 		ev.Payment.Amount.Currency = IDR
 	}
+	if ev.Payment.RefundedAmount.Currency == "" && ev.Payment.RefundedAmount.Amount != 0 {
+		ev.Payment.RefundedAmount.Currency = ev.Payment.Amount.Currency
+	}
 	confirmed := !s.verify || ev.Source != SourceCallback
 	for conflicts := 0; ; conflicts++ {
 		st, err := s.store.LoadApply(ctx, ev.Provider, ev.Payment.LinkID, ev.Payment.ID)
@@ -143,6 +146,9 @@ func validateEvent(ev *Event) error {
 	if ev.Payment.Amount.Amount < 0 {
 		fields = append(fields, FieldError{Field: "payment.amount", Rule: "min", Message: "amount must not be negative"})
 	}
+	if ev.Payment.RefundedAmount.Amount < 0 {
+		fields = append(fields, FieldError{Field: "payment.refunded_amount", Rule: "min", Message: "refunded amount must not be negative"})
+	}
 	if len(fields) > 0 {
 		return &Error{Code: CodeInvalidArgument, Op: "provider.ApplyEvent", Message: "invalid event", Fields: fields}
 	}
@@ -165,13 +171,23 @@ func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, e
 		return false, err
 	}
 	for _, q := range pays {
-		if q.ID == pay.ID {
-			if q.Status != pay.Status {
-				return false, nil
-			}
-			// A cancellation of an unpaid open-amount link may say 0.
-			return pay.Status != PaymentSuccessful || q.Amount.Amount == pay.Amount.Amount, nil
+		if q.ID != pay.ID {
+			continue
 		}
+		if !pay.Status.Paid() {
+			// A cancellation of an unpaid open-amount link may say 0.
+			return q.Status == pay.Status, nil
+		}
+		// Money moved: the provider must show the payment paid, for the
+		// same amount, at the reported state or further along the
+		// ladder (a refund may already have followed the success, a
+		// second partial refund the first).
+		normalizeReturned(&q, &pay)
+		if !q.Status.Paid() || q.Amount.Amount != pay.Amount.Amount {
+			return false, nil
+		}
+		want, got := pay.State(), q.State()
+		return got == want || want.CanTransition(got), nil
 	}
 	return false, nil
 }
@@ -202,28 +218,31 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 		d.out.Verdict = v
 		d.write.Callback = callbackRecord(ev, v)
 	}
-	link := st.Link
+	link, cur := st.Link, st.Payment
+	normalizeReturned(&ev.Payment, cur)
 	switch {
 	case !ev.Payment.Status.Valid():
 		return d, s.flag(d, ev, st, VerdictUnknownStatus, now, verdict)
 	case link == nil:
 		return d, s.flag(d, ev, st, VerdictUnknownLink, now, verdict)
-	case ev.Payment.Status == PaymentSuccessful && !amountMatches(link, ev.Payment.Amount):
+	case ev.Payment.Status.Paid() && !amountMatches(link, ev.Payment.Amount),
+		!refundMatches(ev.Payment):
 		return d, s.flag(d, ev, st, VerdictAmountMismatch, now, verdict)
 	}
 
 	key := ev.Key()
-	cur := st.Payment
+	var prevRefunded Money
 	if cur != nil {
 		d.out.Previous = cur.Status
 		d.out.Payment = cur
+		prevRefunded = cur.RefundedAmount
 	}
 	if st.HasClaimed(key) {
 		verdict(VerdictDuplicate)
 		return d, nil
 	}
 	d.write.Claim = &key
-	if cur != nil && !cur.Status.CanTransition(ev.Payment.Status) {
+	if cur != nil && !cur.State().CanTransition(ev.Payment.State()) {
 		verdict(VerdictStale)
 		return d, nil
 	}
@@ -231,12 +250,14 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	next := mergePayment(cur, ev.Payment, now)
 	d.write.Payment = next
 	d.write.PreviousStatus = d.out.Previous
+	d.write.PreviousRefunded = prevRefunded.Amount
 	d.write.StatusChange = &StatusChange{
-		Provider: ev.Provider, PaymentID: next.ID, From: d.out.Previous, To: next.Status, Source: ev.Source, At: now,
+		Provider: ev.Provider, PaymentID: next.ID, From: d.out.Previous, To: next.Status,
+		Refunded: next.RefundedAmount.Amount, Source: ev.Source, At: now,
 	}
 	d.out.Payment = next
 	hookLink := *link
-	if next.Status == PaymentSuccessful && link.Type == LinkSingle && link.Status == LinkActive {
+	if next.Status.Paid() && link.Type == LinkSingle && link.Status == LinkActive {
 		hookLink.Status, hookLink.UpdatedAt = LinkInactive, now
 		d.write.LinkStatus, d.write.LinkUpdatedAt = LinkInactive, now
 	}
@@ -246,11 +267,51 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 			ID: key.String(), Status: next.Status, Previous: d.out.Previous,
 			Payment: *next, Link: hookLink, Source: ev.Source, OccurredAt: now,
 		}
+		if delta := next.RefundedAmount.Amount - prevRefunded.Amount; delta > 0 {
+			hev.RefundedDelta = Money{Amount: delta, Currency: next.RefundedAmount.Currency}
+		}
 		if err := d.queue(hev, names); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// normalizeReturned completes what a refund or chargeback report may
+// leave out: the payment's amount (from the stored payment), the
+// currency of the amount returned, and, for a full refund or chargeback,
+// the amount returned itself (zero there means all of it).
+func normalizeReturned(p *Payment, cur *Payment) {
+	if !p.Status.Returned() {
+		return
+	}
+	if p.Amount.Amount == 0 && cur != nil {
+		p.Amount = cur.Amount
+	}
+	if p.RefundedAmount.Currency == "" {
+		p.RefundedAmount.Currency = p.Amount.Currency
+	}
+	if !p.Status.Partial() && p.RefundedAmount.Amount == 0 {
+		p.RefundedAmount.Amount = p.Amount.Amount
+	}
+}
+
+// refundMatches reports whether the amount a payment reports returned
+// fits its status: nothing before any refund or chargeback; more than
+// nothing and less than the payment in a partial state; all of it in a
+// full one; always in the payment's currency.
+func refundMatches(p Payment) bool {
+	r := p.RefundedAmount
+	if r.Currency != "" && r.Currency != p.Amount.Currency {
+		return false
+	}
+	switch {
+	case !p.Status.Returned():
+		return r.Amount == 0
+	case p.Status.Partial():
+		return r.Amount > 0 && r.Amount < p.Amount.Amount
+	}
+	return r.Amount == p.Amount.Amount
 }
 
 // flag records a flagged event and, once per payment, status and verdict,

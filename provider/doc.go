@@ -14,18 +14,23 @@
 // [Service.ApplyEvent] applies every piece of news about a payment (a
 // callback, a reconciliation, a customer's return): it reads what the
 // rules need in one store call ([Store.LoadApply]), decides here (claim
-// the event, payment id + status, so a repeat is a duplicate; move the
-// payment along its state machine, see [PaymentStatus]: never backwards;
+// the event, payment id + status (+ the amount returned, for a partial
+// refund or chargeback), so a repeat is a duplicate; move the payment
+// along its state machine, see [PaymentStatus] and
+// [PaymentState.CanTransition]: never backwards, refunds and chargebacks
+// after success included;
 // deactivate a paid SINGLE link; queue hook runs), and writes the decision
 // in one atomic store call ([Store.Apply]) that the store refuses when the
 // payment changed in between, so the Service decides again. It answers
 // only once the write is durable. An event for an unknown link, with the
-// wrong amount or an unknown status is recorded and flagged, never paid.
+// wrong amount (or a refunded amount that does not fit its status) or an
+// unknown status is recorded and flagged, never paid.
 //
 // # Hooks
 //
 // Register hooks with [Service.OnSucceeded], [Service.OnCancelled],
-// [Service.OnFailed] and [Service.OnEvent] (and [Service.OnFlagged] for
+// [Service.OnFailed], [Service.OnRefunded], [Service.OnChargedBack] and
+// [Service.OnEvent] (and [Service.OnFlagged] for
 // events recorded but not applied) before [Service.Start]. Each
 // registered hook runs once per payment event when it succeeds; a hook that
 // returns an error or panics is retried with backoff ([HookPolicy]), and
@@ -45,7 +50,9 @@
 //
 // Operations not every gateway has are optional interfaces found by type
 // assertion ([LinkEditor], [LinkDeactivator], [PaymentLister],
-// [LinkFinder], [CallbackChecker]); the helpers [EditLink],
-// [DeactivateLink], [ListPayments] and [FindLinks] return an error
-// matching errors.ErrUnsupported when the provider lacks them.
+// [LinkFinder], [Refunder], [CallbackChecker]); the helpers [EditLink],
+// [DeactivateLink], [ListPayments], [FindLinks] and [Refund] return an
+// error matching errors.ErrUnsupported when the provider lacks them.
+// [Service.Refund] refunds a stored payment and applies the provider's
+// answer through the same rules as a callback.
 package provider

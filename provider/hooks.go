@@ -16,9 +16,13 @@ type HookEvent struct {
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Previous is the status before, empty for a payment first seen final.
 	Previous PaymentStatus `json:"previous,omitempty"`
-	Payment  Payment       `json:"payment"`
-	Link     Link          `json:"link"`
-	Source   Source        `json:"source"`
+	// RefundedDelta is how much this event returned to the customer: the
+	// growth of Payment.RefundedAmount (which is cumulative) since the
+	// previous status. Zero for statuses that return nothing.
+	RefundedDelta Money   `json:"refunded_delta,omitzero"`
+	Payment       Payment `json:"payment"`
+	Link          Link    `json:"link"`
+	Source        Source  `json:"source"`
 	// OccurredAt is when the library applied the transition.
 	OccurredAt time.Time `json:"occurred_at"`
 
@@ -96,3 +100,36 @@ type FlaggedHookFunc func(ctx context.Context, ev *HookEvent) error
 
 // PaymentFlagged calls f.
 func (f FlaggedHookFunc) PaymentFlagged(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
+
+// RefundedHook runs when money of a successful payment is refunded: once
+// for each new cumulative amount of PARTIALLY_REFUNDED, and once for
+// REFUNDED. ev.RefundedDelta is what this refund returned;
+// ev.Payment.RefundedAmount what all of them did.
+type RefundedHook interface {
+	PaymentRefunded(ctx context.Context, ev *HookEvent) error
+}
+
+// RefundedHookFunc adapts a function to a RefundedHook.
+type RefundedHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentRefunded calls f.
+func (f RefundedHookFunc) PaymentRefunded(ctx context.Context, ev *HookEvent) error {
+	return f(ctx, ev)
+}
+
+// ChargedBackHook runs when the customer's bank charges a successful
+// payment back: once for each new cumulative amount of
+// PARTIALLY_CHARGED_BACK, and once for CHARGED_BACK. ev.RefundedDelta is
+// what this chargeback took back; ev.Payment.RefundedAmount what every
+// refund and chargeback did.
+type ChargedBackHook interface {
+	PaymentChargedBack(ctx context.Context, ev *HookEvent) error
+}
+
+// ChargedBackHookFunc adapts a function to a ChargedBackHook.
+type ChargedBackHookFunc func(ctx context.Context, ev *HookEvent) error
+
+// PaymentChargedBack calls f.
+func (f ChargedBackHookFunc) PaymentChargedBack(ctx context.Context, ev *HookEvent) error {
+	return f(ctx, ev)
+}

@@ -115,3 +115,38 @@ func FindLinks(ctx context.Context, p Provider, q LinkQuery) ([]Link, error) {
 type CallbackMediaTyper interface {
 	CallbackMediaType() string
 }
+
+// Refunder is a Provider that can return money of a successful payment
+// to the customer, in part or in full.
+type Refunder interface {
+	// Refund asks the provider to refund params.Amount of the payment
+	// (zero: all that is left) and returns the payment as the provider
+	// shows it afterwards: PARTIALLY_REFUNDED or REFUNDED, with the
+	// cumulative RefundedAmount. A refund the provider refuses gives
+	// CodeInvalidArgument (an amount above what is left),
+	// CodeConflict (params.Key used before) or CodeFailedPrecondition
+	// (the payment cannot be refunded: not paid, or a method without
+	// refunds).
+	Refund(ctx context.Context, paymentID string, params RefundParams) (*Payment, error)
+}
+
+// RefundParams asks for a refund.
+type RefundParams struct {
+	// Amount is how much to refund; zero refunds all that is left.
+	Amount Money
+	// Key makes the refund idempotent at the provider: a refund with a
+	// key used before for the payment is refused with CodeConflict
+	// instead of paid twice. Up to 100 characters.
+	Key string
+	// Reason is shown to the merchant (and maybe the customer).
+	Reason string
+}
+
+// Refund refunds a payment if p supports it, or returns an error matching
+// CodeUnimplemented and errors.ErrUnsupported.
+func Refund(ctx context.Context, p Provider, paymentID string, params RefundParams) (*Payment, error) {
+	if r, ok := p.(Refunder); ok {
+		return r.Refund(ctx, paymentID, params)
+	}
+	return nil, Unsupported(p.Name() + ".Refund")
+}

@@ -89,10 +89,10 @@ type Service struct {
 }
 
 type registeredHook struct {
-	name    string
-	status  PaymentStatus // empty: every status
-	flagged bool          // runs for flagged events only
-	call    func(ctx context.Context, ev *HookEvent) error
+	name     string
+	statuses []PaymentStatus // empty: every status
+	flagged  bool            // runs for flagged events only
+	call     func(ctx context.Context, ev *HookEvent) error
 }
 
 // flaggedStatus marks a FlaggedHook's registration.
@@ -191,21 +191,21 @@ func (s *Service) Provider(name string) (Provider, error) {
 // SUCCESSFUL. The name identifies the hook's runs in the store: keep it
 // stable across deploys, and unique.
 func (s *Service) OnSucceeded(name string, h SucceededHook) error {
-	return register(s, name, PaymentSuccessful, h, func(h SucceededHook) func(context.Context, *HookEvent) error {
+	return register(s, name, []PaymentStatus{PaymentSuccessful}, h, func(h SucceededHook) func(context.Context, *HookEvent) error {
 		return h.PaymentSucceeded
 	})
 }
 
 // OnCancelled registers h to run once for every payment that becomes CANCELLED.
 func (s *Service) OnCancelled(name string, h CancelledHook) error {
-	return register(s, name, PaymentCancelled, h, func(h CancelledHook) func(context.Context, *HookEvent) error {
+	return register(s, name, []PaymentStatus{PaymentCancelled}, h, func(h CancelledHook) func(context.Context, *HookEvent) error {
 		return h.PaymentCancelled
 	})
 }
 
 // OnFailed registers h to run once for every payment that becomes FAILED.
 func (s *Service) OnFailed(name string, h FailedHook) error {
-	return register(s, name, PaymentFailed, h, func(h FailedHook) func(context.Context, *HookEvent) error {
+	return register(s, name, []PaymentStatus{PaymentFailed}, h, func(h FailedHook) func(context.Context, *HookEvent) error {
 		return h.PaymentFailed
 	})
 }
@@ -213,20 +213,37 @@ func (s *Service) OnFailed(name string, h FailedHook) error {
 // OnFlagged registers h to run once for every payment event that is
 // recorded but flagged instead of applied (see [FlaggedHook]).
 func (s *Service) OnFlagged(name string, h FlaggedHook) error {
-	return register(s, name, flaggedStatus, h, func(h FlaggedHook) func(context.Context, *HookEvent) error {
+	return register(s, name, []PaymentStatus{flaggedStatus}, h, func(h FlaggedHook) func(context.Context, *HookEvent) error {
 		return h.PaymentFlagged
 	})
 }
 
+// OnRefunded registers h to run once for every refund of a payment: each
+// new cumulative amount of PARTIALLY_REFUNDED, and REFUNDED (see
+// [RefundedHook]).
+func (s *Service) OnRefunded(name string, h RefundedHook) error {
+	return register(s, name, []PaymentStatus{PaymentPartiallyRefunded, PaymentRefunded}, h,
+		func(h RefundedHook) func(context.Context, *HookEvent) error { return h.PaymentRefunded })
+}
+
+// OnChargedBack registers h to run once for every chargeback of a
+// payment: each new cumulative amount of PARTIALLY_CHARGED_BACK, and
+// CHARGED_BACK (see [ChargedBackHook]).
+func (s *Service) OnChargedBack(name string, h ChargedBackHook) error {
+	return register(s, name, []PaymentStatus{PaymentPartiallyChargedBack, PaymentChargedBack}, h,
+		func(h ChargedBackHook) func(context.Context, *HookEvent) error { return h.PaymentChargedBack })
+}
+
 // OnEvent registers h to run once for every status any payment reaches,
-// PENDING included. It does not run for flagged events.
+// PENDING included, and once for each new amount of a partial refund or
+// chargeback. It does not run for flagged events.
 func (s *Service) OnEvent(name string, h EventHook) error {
-	return register(s, name, "", h, func(h EventHook) func(context.Context, *HookEvent) error {
+	return register(s, name, nil, h, func(h EventHook) func(context.Context, *HookEvent) error {
 		return h.PaymentEvent
 	})
 }
 
-func register[H comparable](s *Service, name string, status PaymentStatus, h H, call func(H) func(context.Context, *HookEvent) error) error {
+func register[H comparable](s *Service, name string, statuses []PaymentStatus, h H, call func(H) func(context.Context, *HookEvent) error) error {
 	const op = "provider.Service.On"
 	var zero H
 	if h == zero {
@@ -242,9 +259,9 @@ func register[H comparable](s *Service, name string, status PaymentStatus, h H, 
 			return Errorf(CodeConflict, op, "a hook named %q is already registered", name)
 		}
 	}
-	r := registeredHook{name: name, status: status, call: call(h)}
-	if status == flaggedStatus {
-		r.status, r.flagged = "", true
+	r := registeredHook{name: name, statuses: statuses, call: call(h)}
+	if slices.Equal(statuses, []PaymentStatus{flaggedStatus}) {
+		r.statuses, r.flagged = nil, true
 	}
 	s.hooks = append(s.hooks, r)
 	return nil
@@ -257,7 +274,7 @@ func (s *Service) hooksFor(st PaymentStatus, flagged bool) []string {
 	defer s.mu.RUnlock()
 	var names []string
 	for _, r := range s.hooks {
-		if r.flagged == flagged && (r.status == "" || r.status == st) {
+		if r.flagged == flagged && (len(r.statuses) == 0 || slices.Contains(r.statuses, st)) {
 			names = append(names, r.name)
 		}
 	}
@@ -461,12 +478,13 @@ func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Sourc
 	if err != nil {
 		return len(pays), 0, err
 	}
-	known := make(map[string]PaymentStatus, len(stored))
+	known := make(map[string]PaymentState, len(stored))
 	for _, sp := range stored {
-		known[sp.ID] = sp.Status
+		known[sp.ID] = sp.State()
 	}
 	for _, pay := range pays {
-		if st, ok := known[pay.ID]; ok && st == pay.Status {
+		if st, ok := known[pay.ID]; ok && st.Status == pay.Status &&
+			(st.Refunded == pay.RefundedAmount.Amount || !pay.Status.Partial()) {
 			continue
 		}
 		pay.Provider = p.Name()

@@ -4,18 +4,27 @@ import "fmt"
 
 // PaymentStatus is the portable status of one payment.
 //
-// The lifecycle is a one-way ladder:
+// The lifecycle is a one-way ladder of five rungs:
 //
 //	PENDING ──► CANCELLED ─┐
 //	   │    └─► FAILED ────┤
-//	   └───────────────────┴──► SUCCESSFUL
+//	   └───────────────────┴──► SUCCESSFUL ──► PARTIALLY_REFUNDED ─────┬──► REFUNDED
+//	                                       └─► PARTIALLY_CHARGED_BACK ─┴──► CHARGED_BACK
 //
 // A payment starts PENDING (or arrives already final). A final status
 // never goes back to PENDING. CANCELLED and FAILED are final for the
 // customer, but a later SUCCESSFUL still wins: a success report means
 // money moved, and losing it is worse than revising a cancellation.
-// SUCCESSFUL is absorbing: a late CANCELLED or FAILED never undoes it.
-// CANCELLED and FAILED never replace each other.
+// CANCELLED and FAILED never replace each other. A late CANCELLED or
+// FAILED never undoes SUCCESSFUL.
+//
+// After SUCCESSFUL, money may go back to the customer: a refund the
+// merchant asked for, or a chargeback the customer's bank forced. The
+// partial states (some of the amount went back) may follow each other
+// while the amount returned grows (see [PaymentState.CanTransition]); the
+// full states (all of it went back) are absorbing, and REFUNDED and
+// CHARGED_BACK never replace each other. Only the statuses are compared
+// here; [PaymentState] adds the amount.
 type PaymentStatus string
 
 // The portable payment statuses.
@@ -24,11 +33,24 @@ const (
 	PaymentSuccessful PaymentStatus = "SUCCESSFUL"
 	PaymentCancelled  PaymentStatus = "CANCELLED"
 	PaymentFailed     PaymentStatus = "FAILED"
+	// PaymentPartiallyRefunded: the payment succeeded, then part of it was
+	// refunded (Payment.RefundedAmount says how much, in all).
+	PaymentPartiallyRefunded PaymentStatus = "PARTIALLY_REFUNDED"
+	// PaymentRefunded: the payment succeeded, then all of it went back.
+	PaymentRefunded PaymentStatus = "REFUNDED"
+	// PaymentPartiallyChargedBack: the payment succeeded, then the
+	// customer's bank charged part of it back.
+	PaymentPartiallyChargedBack PaymentStatus = "PARTIALLY_CHARGED_BACK"
+	// PaymentChargedBack: the payment succeeded, then all of it was
+	// charged back.
+	PaymentChargedBack PaymentStatus = "CHARGED_BACK"
 )
 
-// PaymentStatuses lists every portable payment status.
+// PaymentStatuses lists every portable payment status, in the order of
+// the ladder.
 func PaymentStatuses() []PaymentStatus {
-	return []PaymentStatus{PaymentPending, PaymentSuccessful, PaymentCancelled, PaymentFailed}
+	return []PaymentStatus{PaymentPending, PaymentCancelled, PaymentFailed, PaymentSuccessful,
+		PaymentPartiallyRefunded, PaymentPartiallyChargedBack, PaymentRefunded, PaymentChargedBack}
 }
 
 // Valid reports whether s is one of the portable statuses.
@@ -37,6 +59,31 @@ func (s PaymentStatus) Valid() bool { return s.rank() >= 0 }
 // Final reports whether s is a final status (anything but PENDING).
 func (s PaymentStatus) Final() bool { return s.Valid() && s != PaymentPending }
 
+// Paid reports whether the customer paid: SUCCESSFUL, or any status in
+// which some or all of the money went back since.
+func (s PaymentStatus) Paid() bool { return s.rank() >= 2 }
+
+// Returned reports whether some or all of the payment went back to the
+// customer: a refund or chargeback status, partial or full.
+func (s PaymentStatus) Returned() bool { return s.rank() >= 3 }
+
+// Partial reports whether s is a partial refund or chargeback status: the
+// one kind of status that a later event of the same status (with more
+// money returned) may follow.
+func (s PaymentStatus) Partial() bool { return s.rank() == 3 }
+
+// Refund reports whether s is a refund status (PARTIALLY_REFUNDED or
+// REFUNDED), ChargeBack whether it is a chargeback status.
+func (s PaymentStatus) Refund() bool {
+	return s == PaymentPartiallyRefunded || s == PaymentRefunded
+}
+
+// ChargeBack reports whether s is PARTIALLY_CHARGED_BACK or CHARGED_BACK.
+func (s PaymentStatus) ChargeBack() bool {
+	return s == PaymentPartiallyChargedBack || s == PaymentChargedBack
+}
+
+// rank is the rung of s on the ladder; -1 for an unknown status.
 func (s PaymentStatus) rank() int {
 	switch s {
 	case PaymentPending:
@@ -45,18 +92,70 @@ func (s PaymentStatus) rank() int {
 		return 1
 	case PaymentSuccessful:
 		return 2
+	case PaymentPartiallyRefunded, PaymentPartiallyChargedBack:
+		return 3
+	case PaymentRefunded, PaymentChargedBack:
+		return 4
 	}
 	return -1
 }
 
-// CanTransition reports whether a payment in status s may move to next.
-// A transition to the same status is not a transition (it returns false);
-// callers treat it as a duplicate.
+// CanTransition reports whether a payment in status s may move to next
+// by their statuses alone: next is on a higher rung of the ladder. A
+// transition to the same status is not a transition (it returns false);
+// callers treat it as a duplicate. Moves between partial refund and
+// chargeback statuses depend on the amount returned, which s does not
+// know: [PaymentState.CanTransition] decides those, and is what
+// [Service] applies.
 func (s PaymentStatus) CanTransition(next PaymentStatus) bool {
 	if !s.Valid() || !next.Valid() || s == next {
 		return false
 	}
 	return next.rank() > s.rank()
+}
+
+// PaymentState is where a payment stands on the ladder: its status and
+// how much of it went back to the customer, in all (refunds and
+// chargebacks, whole units of the payment's currency).
+type PaymentState struct {
+	Status   PaymentStatus
+	Refunded int64
+}
+
+// State returns the payment's status and cumulative refunded amount.
+func (p *Payment) State() PaymentState {
+	return PaymentState{Status: p.Status, Refunded: p.RefundedAmount.Amount}
+}
+
+// CanTransition reports whether a payment in state s may move to next.
+// It is the one place of the rule, and never lets a payment go backwards:
+//
+//   - the amount returned never shrinks;
+//   - a move to a higher rung of the ladder is allowed (see
+//     [PaymentStatus.CanTransition]);
+//   - among the partial states (PARTIALLY_REFUNDED,
+//     PARTIALLY_CHARGED_BACK) a move is allowed only when the amount
+//     returned grows: a second partial refund, or a partial chargeback
+//     after a partial refund, is news; the same amount again is not;
+//   - nothing else is: REFUNDED and CHARGED_BACK are absorbing and never
+//     replace each other, like CANCELLED and FAILED.
+func (s PaymentState) CanTransition(next PaymentState) bool {
+	if !s.Status.Valid() || !next.Status.Valid() || next.Refunded < s.Refunded {
+		return false
+	}
+	if s.Status.CanTransition(next.Status) {
+		return true
+	}
+	return s.Status.Partial() && next.Status.Partial() && next.Refunded > s.Refunded
+}
+
+// String returns the status, with the amount returned for a state that
+// has one ("PARTIALLY_REFUNDED 3000").
+func (s PaymentState) String() string {
+	if s.Refunded == 0 {
+		return string(s.Status)
+	}
+	return fmt.Sprintf("%s %d", s.Status, s.Refunded)
 }
 
 // LinkStatus is whether a payment link still accepts payments.

@@ -36,8 +36,8 @@ type Store interface {
 	LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*ApplyState, error)
 	// Apply writes w atomically. It returns an error matching
 	// [ErrWriteConflict], having written nothing, when w.Claim was claimed
-	// or the payment's status is no longer w.PreviousStatus: news applied
-	// concurrently. The caller reads again and decides again.
+	// or the payment's status or refunded amount is no longer
+	// w.PreviousStatus and w.PreviousRefunded: news applied concurrently. The caller reads again and decides again.
 	Apply(ctx context.Context, w *ApplyWrite) error
 
 	// GetLink reads a link by provider name and provider id.
@@ -148,6 +148,11 @@ type ApplyWrite struct {
 	// it was new): Apply fails with ErrWriteConflict when the stored payment
 	// differs from it.
 	PreviousStatus PaymentStatus
+	// PreviousRefunded is the payment's RefundedAmount.Amount when it was
+	// read: Apply fails with ErrWriteConflict when the stored payment's
+	// differs, so of two partial refunds decided on the same read only one
+	// is written, and the other is decided again.
+	PreviousRefunded int64
 	// StatusChange is appended to the payment's history.
 	StatusChange *StatusChange
 	// LinkStatus, when set, is the link's new status (a SINGLE link that
@@ -173,15 +178,18 @@ type Verdict string
 const (
 	// VerdictApplied: the event changed the payment.
 	VerdictApplied Verdict = "applied"
-	// VerdictDuplicate: the same payment and status was seen before.
+	// VerdictDuplicate: the same payment and status (and, for a partial
+	// refund or chargeback, the same cumulative amount) was seen before.
 	VerdictDuplicate Verdict = "duplicate"
 	// VerdictStale: the event would move the payment backwards; ignored.
 	VerdictStale Verdict = "stale"
 	// VerdictUnknownLink: the event names a link this store does not have.
 	// Recorded and flagged, never paid.
 	VerdictUnknownLink Verdict = "unknown_link"
-	// VerdictAmountMismatch: the amount differs from the link's. Recorded
-	// and flagged, never paid.
+	// VerdictAmountMismatch: the amount differs from the link's, or the
+	// amount refunded or charged back does not fit the status (nothing,
+	// more than the payment, all of it in a partial state, less than all
+	// in a full one). Recorded and flagged, never applied.
 	VerdictAmountMismatch Verdict = "amount_mismatch"
 	// VerdictUnverified: verify-by-refetch could not confirm the event with
 	// the provider. The callback is recorded and answered with an error, so
@@ -245,8 +253,11 @@ type StatusChange struct {
 	PaymentID string
 	From      PaymentStatus // empty for the first record
 	To        PaymentStatus
-	Source    Source
-	At        time.Time
+	// Refunded is the payment's cumulative RefundedAmount after the
+	// change (refund and chargeback statuses; zero otherwise).
+	Refunded int64
+	Source   Source
+	At       time.Time
 }
 
 // HookQueue persists hook runs and hands them out under leases. The rules

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -72,6 +74,11 @@ type Payment struct {
 	LinkID string        `json:"link_id"`
 	Amount Money         `json:"amount"`
 	Status PaymentStatus `json:"status"`
+	// RefundedAmount is how much of Amount went back to the customer, in
+	// all: refunds and chargebacks, cumulative. Zero before any; equal to
+	// Amount in REFUNDED and CHARGED_BACK; between them in the partial
+	// states.
+	RefundedAmount Money `json:"refunded_amount,omitzero"`
 	// RawStatus is the provider's own status string, kept for debugging.
 	RawStatus string        `json:"raw_status,omitempty"`
 	Sender    Customer      `json:"sender,omitzero"`
@@ -113,10 +120,16 @@ type Event struct {
 	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
-// Key returns the event's identity: provider, payment id and status. Two
-// events with the same key are duplicates.
+// Key returns the event's identity: provider, payment id and status,
+// plus the cumulative amount returned for a partial refund or chargeback
+// status (a second partial refund is news; the same one again is not).
+// Two events with the same key are duplicates.
 func (e *Event) Key() EventKey {
-	return EventKey{Provider: e.Provider, PaymentID: e.Payment.ID, Status: e.Payment.Status}
+	k := EventKey{Provider: e.Provider, PaymentID: e.Payment.ID, Status: e.Payment.Status}
+	if k.Status.Partial() {
+		k.Refunded = e.Payment.RefundedAmount.Amount
+	}
+	return k
 }
 
 // EventKey identifies one status of one payment.
@@ -124,20 +137,51 @@ type EventKey struct {
 	Provider  string
 	PaymentID string
 	Status    PaymentStatus
+	// Refunded is the cumulative amount returned, for the partial refund
+	// and chargeback statuses only (zero for every other status).
+	Refunded int64
 	// Flag is set for the claim of a flagged event (see [Service.OnFlagged]):
 	// it never collides with the claim of the same status once the event
 	// can be applied.
 	Flag Verdict
 }
 
-// String returns "provider:payment:status" (plus "!flag" for a flagged
-// claim), the stable event id.
+// String returns "provider:payment:status" (plus ":refunded" for a
+// partial refund or chargeback, and "!flag" for a flagged claim), the
+// stable event id: "midtrans:order-1:PARTIALLY_REFUNDED:3000".
 func (k EventKey) String() string {
-	s := k.Provider + ":" + k.PaymentID + ":" + string(k.Status)
+	s := k.Provider + ":" + k.PaymentID + ":" + k.StatusKey()
 	if k.Flag != "" {
 		s += "!" + string(k.Flag)
 	}
 	return s
+}
+
+// StatusKey returns the status part of the key without the flag:
+// "SUCCESSFUL", or "PARTIALLY_REFUNDED:3000" for a partial state.
+func (k EventKey) StatusKey() string {
+	if k.Refunded == 0 {
+		return string(k.Status)
+	}
+	return string(k.Status) + ":" + strconv.FormatInt(k.Refunded, 10)
+}
+
+// ParseStatusKey reads what [EventKey.StatusKey] wrote, plus an optional
+// "!flag", into k's Status, Refunded and Flag. It is for stores that keep
+// the key in one column; text it cannot read gives a status that is not
+// Valid.
+func (k *EventKey) ParseStatusKey(s string) {
+	s, flag, _ := strings.Cut(s, "!")
+	status, amount, ok := strings.Cut(s, ":")
+	k.Status, k.Refunded, k.Flag = PaymentStatus(status), 0, Verdict(flag)
+	if ok {
+		n, err := strconv.ParseInt(amount, 10, 64)
+		if err != nil || n <= 0 {
+			k.Status = PaymentStatus(s)
+			return
+		}
+		k.Refunded = n
+	}
 }
 
 // CreateLinkParams asks a provider for a new payment link.

@@ -72,8 +72,39 @@ func (h *harness) Settle(ctx context.Context, l *provider.Link, st provider.Paym
 
 func ignore(_ *midtranstest.Transaction, err error) error { return err }
 
+// PayRefundable pays with GoPay: settled at once, and refundable (bank
+// transfers are not).
+func (h *harness) PayRefundable(ctx context.Context, l *provider.Link) (*http.Request, error) {
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
+		return nil, err
+	}
+	return h.next(ctx, "settlement")
+}
+
+// RefundCallback returns the notification of the refund that reached st
+// with refunded in all.
+func (h *harness) RefundCallback(ctx context.Context, l *provider.Link, st provider.PaymentStatus, refunded int64) (*http.Request, error) {
+	raw := map[provider.PaymentStatus]string{provider.PaymentPartiallyRefunded: "partial_refund", provider.PaymentRefunded: "refund"}[st]
+	return h.nextWith(ctx, raw, fmt.Sprintf(`"refund_amount":"%d.00"`, refunded))
+}
+
+// ChargeBack charges the order back and returns its notification.
+func (h *harness) ChargeBack(ctx context.Context, l *provider.Link, amount int64) (*http.Request, error) {
+	t, err := h.fake.Chargeback(ctx, l.ID, amount)
+	if err != nil {
+		return nil, err
+	}
+	return h.nextWith(ctx, t.TransactionStatus, fmt.Sprintf(`"refund_amount":"%d.00"`, t.RefundAmount))
+}
+
 // next returns the next captured notification with the given status.
 func (h *harness) next(ctx context.Context, status string) (*http.Request, error) {
+	return h.nextWith(ctx, status, "")
+}
+
+// nextWith returns the next captured notification with the given status
+// whose body also holds field.
+func (h *harness) nextWith(ctx context.Context, status, field string) (*http.Request, error) {
 	for {
 		select {
 		case r := <-h.captured:
@@ -81,7 +112,7 @@ func (h *harness) next(ctx context.Context, status string) (*http.Request, error
 			if err != nil {
 				return nil, err
 			}
-			if bytes.Contains(b, []byte(`"transaction_status":"`+status+`"`)) {
+			if bytes.Contains(b, []byte(`"transaction_status":"`+status+`"`)) && bytes.Contains(b, []byte(field)) {
 				return r.WithContext(ctx), nil
 			}
 		case <-ctx.Done():

@@ -46,14 +46,25 @@
 //	settlement, capture+accept (or no fraud)   SUCCESSFUL
 //	deny, failure, capture+deny                FAILED
 //	cancel, expire                             CANCELLED
-//	refund, partial_refund, chargeback,
-//	partial_chargeback, anything unknown       "" (no portable status)
+//	partial_refund                             PARTIALLY_REFUNDED
+//	refund                                     REFUNDED
+//	partial_chargeback                         PARTIALLY_CHARGED_BACK
+//	chargeback                                 CHARGED_BACK
+//	anything unknown                           "" (no portable status)
 //
 // Payment.RawStatus always keeps Midtrans's status ("capture/challenge"
-// with the fraud status). The portable model has no refund or chargeback
-// state yet: such a notification gives an event with an empty status,
-// which paylink records and flags as unknown_status rather than applying
-// it; Midtrans gets its 200 and stops retrying.
+// with the fraud status). A refund or chargeback carries the cumulative
+// refund_amount, read exactly like every amount, as
+// Payment.RefundedAmount ([Transaction.Refunded]). A status Midtrans adds
+// later gives an event with an empty status, which paylink records and
+// flags as unknown_status rather than applying it; Midtrans gets its 200
+// and stops retrying.
+//
+// The Provider is a provider.Refunder: [Provider.Refund] calls POST
+// /v2/{order_id}/refund; Midtrans's refusals keep their codes (414
+// CodeInvalidArgument, 406 CodeConflict for a refund_key used before, 412
+// CodeFailedPrecondition, which includes bank transfers, echannel and
+// convenience stores: they cannot be refunded).
 //
 // Midtrans has no API to read a Snap page before the customer picks a
 // payment method (the status API says the transaction does not exist), so

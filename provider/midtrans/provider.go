@@ -92,6 +92,7 @@ type session struct {
 var (
 	_ provider.Provider           = (*Provider)(nil)
 	_ provider.LinkDeactivator    = (*Provider)(nil)
+	_ provider.Refunder           = (*Provider)(nil)
 	_ provider.CallbackChecker    = (*Provider)(nil)
 	_ provider.CallbackMediaTyper = (*Provider)(nil)
 )
@@ -458,7 +459,56 @@ func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (prov
 	if status.Final() {
 		pay.CompletedAt = Time(t.SettlementTime)
 	}
+	if status.Returned() {
+		refunded, err := t.Refunded()
+		if err != nil {
+			return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading refund_amount", Err: err}
+		}
+		pay.RefundedAmount = provider.Rupiah(refunded)
+	}
 	return pay, nil
+}
+
+// Refund implements provider.Refunder: POST /v2/{order_id}/refund with
+// params' amount (zero: the whole gross amount, which Midtrans refuses
+// after a partial refund; the Provider then asks for what is left), key
+// and reason. It returns the order's payment as Midtrans answers it. See
+// [Client.Refund] for the errors; an amount in a currency other than IDR
+// is CodeInvalidArgument.
+func (p *Provider) Refund(ctx context.Context, paymentID string, params provider.RefundParams) (*provider.Payment, error) {
+	const op = "midtrans.Refund"
+	if c := params.Amount.Currency; c != "" && c != provider.IDR {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "Midtrans refunds rupiah, not %s", c)
+	}
+	amount := params.Amount.Amount
+	if amount == 0 {
+		// Midtrans's default is the gross amount; after a partial refund
+		// what is left must be named.
+		t, err := p.c.GetStatus(ctx, paymentID)
+		if err != nil {
+			return nil, err
+		}
+		gross, err := t.Amount()
+		if err != nil {
+			return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading gross_amount", Err: err}
+		}
+		refunded, err := t.Refunded()
+		if err != nil {
+			return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading refund_amount", Err: err}
+		}
+		if refunded > 0 {
+			amount = gross - refunded
+		}
+	}
+	t, err := p.c.Refund(ctx, paymentID, RefundRequest{RefundKey: params.Key, Amount: amount, Reason: params.Reason})
+	if err != nil {
+		return nil, err
+	}
+	pay, err := p.payment(ctx, op, t)
+	if err != nil {
+		return nil, err
+	}
+	return &pay, nil
 }
 
 // RawStatus is the raw status kept with a payment: the transaction
@@ -477,10 +527,11 @@ func RawStatus(tx TransactionStatus, fraud FraudStatus) string {
 // payment is the one the status API reports instead. Event.Raw is the
 // body as received (it holds no secret: the signature is a hash).
 //
-// A status with no portable equivalent (refund, partial_refund,
-// chargeback, partial_chargeback, or one Midtrans adds later) is not an
-// error: the payment has Status "" and RawStatus set, so the caller
-// records and flags it and still answers 200.
+// A refund or chargeback (partial or full) carries the cumulative
+// refund_amount, parsed exactly, as Payment.RefundedAmount. A status with
+// no portable equivalent (one Midtrans adds later) is not an error: the
+// payment has Status "" and RawStatus set, so the caller records and
+// flags it and still answers 200.
 func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
 	const op = "midtrans.ParseCallback"
 	t, body, err := ParseNotification(r, p.c.key, p.maxBytes)

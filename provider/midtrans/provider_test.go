@@ -6,12 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
 	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+	"github.com/paylinkgo/paylink/provider/providertest"
 )
 
 var orderParams = provider.CreateLinkParams{Title: "Order 42", Amount: provider.Rupiah(150000),
@@ -51,7 +53,7 @@ func TestWrongSignatureIsUnauthenticated(t *testing.T) {
 	}
 }
 
-func TestRefundAndChargebackHaveNoPortableStatus(t *testing.T) {
+func TestRefundsAndChargebacksCarryTheCumulativeAmount(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	l, err := h.p.CreateLink(ctx, orderParams)
@@ -75,11 +77,24 @@ func TestRefundAndChargebackHaveNoPortableStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Payment.Status != "" || ev.Payment.RawStatus != "partial_refund/accept" || ev.Payment.Amount.Amount != 150000 {
+	if ev.Payment.Status != provider.PaymentPartiallyRefunded || ev.Payment.RawStatus != "partial_refund/accept" ||
+		ev.Payment.Amount.Amount != 150000 || ev.Payment.RefundedAmount != provider.Rupiah(50000) {
 		t.Fatalf("refund event payment = %+v", ev.Payment)
 	}
+	if b, _ := providertest.ReadBody(req); bytes.Contains(b, []byte("bank_confirmed_at")) {
+		t.Errorf("the first refund notification is already bank confirmed: %s", b)
+	}
+	// The second notification of the same refund, once the bank confirmed it.
+	req, err = h.nextWith(ctx, "partial_refund", `"bank_confirmed_at"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := h.p.ParseCallback(ctx, req)
+	if err != nil || again.Key() != ev.Key() {
+		t.Fatalf("bank-confirmed notification = %+v, %v; want the same event key %s", again, err, ev.Key())
+	}
 	ps, err := h.p.ListLinkPayments(ctx, l.ID)
-	if err != nil || len(ps) != 1 || ps[0].Status != "" || ps[0].ID != l.ID {
+	if err != nil || len(ps) != 1 || ps[0].State() != ev.Payment.State() || ps[0].ID != l.ID {
 		t.Fatalf("ListLinkPayments = %+v, %v", ps, err)
 	}
 	if _, err := h.fake.Chargeback(ctx, l.ID, 0); err != nil {
@@ -89,8 +104,61 @@ func TestRefundAndChargebackHaveNoPortableStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev, err = h.p.ParseCallback(ctx, req); err != nil || ev.Payment.Status != "" || ev.Payment.RawStatus != "chargeback/accept" {
+	ev, err = h.p.ParseCallback(ctx, req)
+	if err != nil || ev.Payment.Status != provider.PaymentChargedBack || ev.Payment.RawStatus != "chargeback/accept" ||
+		ev.Payment.RefundedAmount != provider.Rupiah(150000) {
 		t.Fatalf("chargeback event = %+v, %v", ev, err)
+	}
+}
+
+// A refund_amount with a fractional rupiah is refused, never rounded;
+// without refund_amount, the refunds listed are added up.
+func TestRefundAmountsAreParsedExactly(t *testing.T) {
+	for _, c := range []struct {
+		tx   midtrans.Transaction
+		want int64
+		ok   bool
+	}{
+		{midtrans.Transaction{RefundAmount: "3000.00"}, 3000, true},
+		{midtrans.Transaction{RefundAmount: "3000.50"}, 0, false},
+		{midtrans.Transaction{RefundAmount: "-3000"}, 0, false},
+		{midtrans.Transaction{Refunds: []midtrans.Refund{{Amount: "1000.00"}, {Amount: "2500"}}}, 3500, true},
+		{midtrans.Transaction{Refunds: []midtrans.Refund{{Amount: "1000.01"}}}, 0, false},
+		{midtrans.Transaction{}, 0, true},
+	} {
+		got, err := c.tx.Refunded()
+		if got != c.want || (err == nil) != c.ok {
+			t.Errorf("Refunded of %q %+v = %d, %v; want %d, ok %v", c.tx.RefundAmount, c.tx.Refunds, got, err, c.want, c.ok)
+		}
+	}
+	body := `{"order_id":"o-1","status_code":"200","gross_amount":"10000.00","transaction_status":"partial_refund",` +
+		`"refund_amount":"2500.50","signature_key":"` + midtrans.Signature("o-1", "200", "10000.00", conformanceKey) + `"}`
+	r := httptest.NewRequest(http.MethodPost, "/midtrans", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	h := newHarness(t)
+	if _, err := h.p.ParseCallback(t.Context(), r); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("a notification refunding half a rupiah: %v, want CodeInvalidArgument", err)
+	}
+}
+
+func TestRefundErrorsKeepMidtransCodes(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	l, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A bank transfer cannot be refunded.
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.p.Refund(ctx, l.ID, provider.RefundParams{Key: "r1"})
+	var apiErr *midtrans.APIError
+	if !errors.Is(err, provider.CodeFailedPrecondition) || !errors.As(err, &apiErr) || apiErr.StatusCode != "412" {
+		t.Errorf("refund of a bank transfer: %v, want 412 CodeFailedPrecondition", err)
+	}
+	if _, err := h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Money{Amount: 1, Currency: "USD"}}); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("refund in dollars: %v, want CodeInvalidArgument", err)
 	}
 }
 

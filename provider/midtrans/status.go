@@ -42,8 +42,9 @@ type StatusMapping struct {
 	Transaction TransactionStatus
 	// Fraud is the fraud status the row applies to; "" matches any (or none).
 	Fraud FraudStatus
-	// Status is the portable status; "" means none: the event is
-	// recorded and flagged as an unknown status by the caller.
+	// Status is the portable status. A partial refund or chargeback
+	// carries its cumulative amount in the transaction's refund_amount
+	// (see [Transaction.Refunded]).
 	Status provider.PaymentStatus
 }
 
@@ -63,10 +64,10 @@ var statusTable = [...]StatusMapping{
 	{StatusFailure, "", provider.PaymentFailed},
 	{StatusCancel, "", provider.PaymentCancelled},
 	{StatusExpire, "", provider.PaymentCancelled},
-	{StatusRefund, "", ""},
-	{StatusPartialRefund, "", ""},
-	{StatusChargeback, "", ""},
-	{StatusPartialChargeback, "", ""},
+	{StatusPartialRefund, "", provider.PaymentPartiallyRefunded},
+	{StatusRefund, "", provider.PaymentRefunded},
+	{StatusPartialChargeback, "", provider.PaymentPartiallyChargedBack},
+	{StatusChargeback, "", provider.PaymentChargedBack},
 }
 
 // StatusMappings returns the mapping table, for documentation and tests.
@@ -74,8 +75,8 @@ func StatusMappings() []StatusMapping { return append([]StatusMapping(nil), stat
 
 // PortableStatus maps a transaction status and fraud status to the
 // portable status. Both are compared case-insensitively (Midtrans has
-// answered "PENDING" as well as "pending"). ok is false for a status with
-// no portable equivalent (refunds, chargebacks) and for unknown statuses.
+// answered "PENDING" as well as "pending"). ok is false for a status
+// Midtrans may add later: the caller records and flags it.
 //
 // A fraud status of accept is what makes capture paid; a capture or
 // settlement still under challenge stays PENDING, and one denied by the

@@ -132,12 +132,29 @@ type Transaction struct {
 	PaymentCode       string            `json:"payment_code,omitempty"`
 	Issuer            string            `json:"issuer,omitempty"`
 	Bank              string            `json:"bank,omitempty"`
-	RefundAmount      string            `json:"refund_amount,omitempty"`
-	CustomField1      string            `json:"custom_field1,omitempty"`
-	CustomField2      string            `json:"custom_field2,omitempty"`
-	CustomField3      string            `json:"custom_field3,omitempty"`
+	// RefundAmount is the cumulative amount refunded or charged back
+	// ("3000.00"), set once there is any.
+	RefundAmount string `json:"refund_amount,omitempty"`
+	// Refunds lists each refund and chargeback.
+	Refunds      []Refund `json:"refunds,omitempty"`
+	CustomField1 string   `json:"custom_field1,omitempty"`
+	CustomField2 string   `json:"custom_field2,omitempty"`
+	CustomField3 string   `json:"custom_field3,omitempty"`
 	// Raw is the body as received.
 	Raw json.RawMessage `json:"-"`
+}
+
+// Refund is one refund or chargeback of a transaction. Midtrans notifies
+// a refund twice: first without BankConfirmedAt, then with it.
+type Refund struct {
+	// ID is Midtrans's refund_chargeback_id (a number on the wire).
+	ID              json.Number `json:"refund_chargeback_id,omitempty"`
+	Amount          string      `json:"refund_amount"`
+	CreatedAt       string      `json:"created_at,omitempty"`
+	Reason          string      `json:"reason,omitempty"`
+	Key             string      `json:"refund_key,omitempty"`
+	Method          string      `json:"refund_method,omitempty"`
+	BankConfirmedAt string      `json:"bank_confirmed_at,omitempty"`
 }
 
 // VANumber is one virtual account of a bank transfer.
@@ -148,6 +165,27 @@ type VANumber struct {
 
 // Amount parses GrossAmount exactly into whole rupiah (see [ParseAmount]).
 func (t *Transaction) Amount() (int64, error) { return ParseAmount(t.GrossAmount) }
+
+// Refunded parses the cumulative amount refunded and charged back
+// exactly (see [ParseAmount]): refund_amount, or when Midtrans leaves it
+// out, the sum of the refunds listed; zero when there is neither.
+func (t *Transaction) Refunded() (int64, error) {
+	if t.RefundAmount != "" {
+		return ParseAmount(t.RefundAmount)
+	}
+	var sum int64
+	for _, r := range t.Refunds {
+		n, err := ParseAmount(r.Amount)
+		if err != nil {
+			return 0, err
+		}
+		if sum+n < sum {
+			return 0, &provider.Error{Code: provider.CodeInvalidArgument, Op: "midtrans.Refunded", Message: "refunds add up to more than an int64"}
+		}
+		sum += n
+	}
+	return sum, nil
+}
 
 // PaymentStatus maps the transaction's status (see [PortableStatus]).
 func (t *Transaction) PaymentStatus() (provider.PaymentStatus, bool) {
@@ -246,6 +284,39 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Transaction, error) {
 // "407", which is the expected result, not an error.
 func (c *Client) Expire(ctx context.Context, id string) (*Transaction, error) {
 	return c.transaction(ctx, "midtrans.Expire", http.MethodPost, id, "/expire")
+}
+
+// RefundRequest is the body of a refund: all fields optional.
+type RefundRequest struct {
+	// RefundKey makes the refund idempotent: Midtrans refuses a key used
+	// before for the transaction with 406 (CodeConflict).
+	RefundKey string `json:"refund_key,omitempty"`
+	// Amount in whole rupiah; zero refunds the whole gross amount.
+	Amount int64  `json:"amount,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Refund refunds a settled transaction (POST /v2/{id}/refund), in full or
+// in part, and returns the transaction after it: refund or
+// partial_refund with the cumulative refund_amount. It is never retried.
+// Midtrans answers 414 for an amount above what is left
+// (CodeInvalidArgument), 406 for a refund_key used before (CodeConflict)
+// and 412 for a transaction that cannot be refunded: not settled, or paid
+// by bank transfer, echannel or convenience store
+// (CodeFailedPrecondition).
+func (c *Client) Refund(ctx context.Context, id string, r RefundRequest) (*Transaction, error) {
+	const op = "midtrans.Refund"
+	seg, err := pathID(op, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	var t Transaction
+	data, err := c.do(ctx, request{op: op, method: http.MethodPost, base: c.coreURL, path: "/v2/" + seg + "/refund", body: r, core: true}, &t)
+	if err != nil {
+		return nil, err
+	}
+	t.Raw = json.RawMessage(data)
+	return &t, nil
 }
 
 func (c *Client) transaction(ctx context.Context, op, method, id, suffix string) (*Transaction, error) {

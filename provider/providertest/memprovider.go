@@ -33,6 +33,7 @@ type MemProvider struct {
 	seq      int
 	links    map[string]*provider.Link
 	payments map[string][]provider.Payment
+	refunds  map[string]bool // payment id \x00 refund key
 }
 
 var (
@@ -43,12 +44,14 @@ var (
 	_ provider.LinkFinder         = (*MemProvider)(nil)
 	_ provider.CallbackChecker    = (*MemProvider)(nil)
 	_ provider.CallbackMediaTyper = (*MemProvider)(nil)
+	_ provider.Refunder           = (*MemProvider)(nil)
 )
 
 // NewMemProvider returns an empty provider called name whose callbacks
 // must carry token. An empty token refuses every callback.
 func NewMemProvider(name, token string) *MemProvider {
-	return &MemProvider{name: name, token: token, now: time.Now, links: map[string]*provider.Link{}, payments: map[string][]provider.Payment{}}
+	return &MemProvider{name: name, token: token, now: time.Now, links: map[string]*provider.Link{},
+		payments: map[string][]provider.Payment{}, refunds: map[string]bool{}}
 }
 
 // Name implements provider.Provider.
@@ -234,6 +237,79 @@ func (m *MemProvider) Settle(linkID string, status provider.PaymentStatus, amoun
 	}
 	m.payments[linkID] = ps
 	return *p, nil
+}
+
+// Refund implements provider.Refunder: it refunds params.Amount (zero:
+// all that is left) of a paid payment that is not fully refunded or
+// charged back yet. More than is left is CodeInvalidArgument; a Key used
+// before for the payment CodeConflict; a payment that is not paid, or
+// fully returned, CodeFailedPrecondition.
+func (m *MemProvider) Refund(ctx context.Context, paymentID string, params provider.RefundParams) (*provider.Payment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	op := m.name + ".Refund"
+	if params.Key != "" && m.refunds[paymentID+"\x00"+params.Key] {
+		return nil, provider.Errorf(provider.CodeConflict, op, "refund key %q was used before for payment %q", params.Key, paymentID)
+	}
+	p, err := m.giveBack(op, paymentID, params.Amount.Amount, provider.PaymentPartiallyRefunded, provider.PaymentRefunded)
+	if err != nil {
+		return nil, err
+	}
+	if params.Key != "" {
+		m.refunds[paymentID+"\x00"+params.Key] = true
+	}
+	return p, nil
+}
+
+// ChargeBack simulates the customer's bank charging amount (zero: all
+// that is left) of a paid payment back: PARTIALLY_CHARGED_BACK, or
+// CHARGED_BACK once nothing is left. It returns the payment; build its
+// callback with NewCallbackRequest.
+func (m *MemProvider) ChargeBack(paymentID string, amount int64) (provider.Payment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, err := m.giveBack(m.name+".ChargeBack", paymentID, amount, provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack)
+	if err != nil {
+		return provider.Payment{}, err
+	}
+	return *p, nil
+}
+
+// giveBack returns amount (zero: the rest) of a paid payment, moving it
+// to partial or full; the caller holds m.mu.
+func (m *MemProvider) giveBack(op, paymentID string, amount int64, partial, full provider.PaymentStatus) (*provider.Payment, error) {
+	var p *provider.Payment
+	for _, ps := range m.payments {
+		for i := range ps {
+			if ps[i].ID == paymentID {
+				p = &ps[i]
+			}
+		}
+	}
+	if p == nil {
+		return nil, provider.Errorf(provider.CodeNotFound, op, "payment %q not found", paymentID)
+	}
+	if !p.Status.Paid() || (p.Status.Returned() && !p.Status.Partial()) {
+		return nil, provider.Errorf(provider.CodeFailedPrecondition, op, "payment %q is %s", paymentID, p.Status)
+	}
+	left := p.Amount.Amount - p.RefundedAmount.Amount
+	if amount == 0 {
+		amount = left
+	}
+	if amount < 0 || amount > left {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "amount %d: %d is left of payment %q", amount, left, paymentID)
+	}
+	p.RefundedAmount = provider.Money{Amount: p.RefundedAmount.Amount + amount, Currency: p.Amount.Currency}
+	p.Status = partial
+	if p.RefundedAmount.Amount == p.Amount.Amount {
+		p.Status = full
+	}
+	p.RawStatus = string(p.Status)
+	c := *p
+	return &c, nil
 }
 
 // NewCallbackRequest builds the callback MemProvider would send for p,

@@ -2,6 +2,7 @@ package providertest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +19,34 @@ func (h memHarness) Provider() provider.Provider { return h.p }
 
 func (h memHarness) Settle(ctx context.Context, l *provider.Link, st provider.PaymentStatus) (*http.Request, error) {
 	pay, err := h.p.Settle(l.ID, st, 0)
+	if err != nil {
+		return nil, err
+	}
+	return providertest.NewCallbackRequest(ctx, "http://app.invalid/callback", memToken, pay)
+}
+
+func (h memHarness) PayRefundable(ctx context.Context, l *provider.Link) (*http.Request, error) {
+	return h.Settle(ctx, l, provider.PaymentSuccessful)
+}
+
+func (h memHarness) RefundCallback(ctx context.Context, l *provider.Link, st provider.PaymentStatus, refunded int64) (*http.Request, error) {
+	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	pay := ps[len(ps)-1]
+	if pay.State() != (provider.PaymentState{Status: st, Refunded: refunded}) {
+		return nil, fmt.Errorf("the payment is %s, not %s %d", pay.State(), st, refunded)
+	}
+	return providertest.NewCallbackRequest(ctx, "http://app.invalid/callback", memToken, pay)
+}
+
+func (h memHarness) ChargeBack(ctx context.Context, l *provider.Link, amount int64) (*http.Request, error) {
+	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	pay, err := h.p.ChargeBack(ps[len(ps)-1].ID, amount)
 	if err != nil {
 		return nil, err
 	}

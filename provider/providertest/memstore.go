@@ -131,7 +131,7 @@ func (s *MemStore) LoadApply(ctx context.Context, providerName, linkID, paymentI
 }
 
 // Apply implements provider.Store: it checks the claim and the payment's
-// status, then writes everything, under one lock.
+// status and refunded amount, then writes everything, under one lock.
 func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -145,7 +145,7 @@ func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 		}
 		if p := w.Payment; p != nil {
 			cur, ok := st.payments[key(p.Provider, p.ID)]
-			if ok != (w.PreviousStatus != "") || (ok && cur.Status != w.PreviousStatus) {
+			if ok != (w.PreviousStatus != "") || (ok && (cur.Status != w.PreviousStatus || cur.RefundedAmount.Amount != w.PreviousRefunded)) {
 				return fmt.Errorf("providertest.MemStore.Apply: payment %s: %w", p.ID, provider.ErrWriteConflict)
 			}
 		}

@@ -37,6 +37,23 @@ type Harness interface {
 	BadCallback(ctx context.Context, kind BadCallback) (*http.Request, error)
 }
 
+// RefundHarness is the Harness of a provider that is a
+// [provider.Refunder]: [TestProvider] needs it to pay in a way the
+// provider can refund, and to play the customer's bank.
+type RefundHarness interface {
+	Harness
+	// PayRefundable pays the link with a method the provider can refund
+	// and returns the SUCCESSFUL callback.
+	PayRefundable(ctx context.Context, link *provider.Link) (*http.Request, error)
+	// RefundCallback returns the callback the provider sends once the
+	// link's payment has reached status with refunded returned in all
+	// (after a refund the suite asked for).
+	RefundCallback(ctx context.Context, link *provider.Link, status provider.PaymentStatus, refunded int64) (*http.Request, error)
+	// ChargeBack makes the customer's bank charge amount (zero: all that
+	// is left) of the link's payment back, and returns the callback.
+	ChargeBack(ctx context.Context, link *provider.Link, amount int64) (*http.Request, error)
+}
+
 // TestProvider runs the Provider conformance suite. newHarness returns a
 // harness over a fresh provider account; it registers its own cleanup.
 func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
@@ -230,6 +247,12 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if _, err := provider.ListPayments(ctx(t), p, provider.ListPaymentsParams{}); err != nil && !errors.Is(err, provider.CodeUnimplemented) {
 			t.Errorf("ListPayments: %v", err)
 		}
+		if _, ok := p.(provider.Refunder); !ok {
+			_, err := provider.Refund(ctx(t), p, "any", provider.RefundParams{})
+			if !errors.Is(err, provider.CodeUnimplemented) || !errors.Is(err, errors.ErrUnsupported) {
+				t.Errorf("Refund of a provider without refunds: %v, want CodeUnimplemented and errors.ErrUnsupported", err)
+			}
+		}
 	})
 
 	t.Run("FindLinksFindsTheLinkByTitleTypeAndAmount", func(t *testing.T) {
@@ -287,6 +310,126 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		if err == nil {
 			t.Fatal("CreateLink with a canceled context succeeded")
 		}
+	})
+
+	refundHarness := func(t *testing.T) (RefundHarness, provider.Refunder) {
+		t.Helper()
+		h := newHarness(t)
+		r := h.Provider().(provider.Refunder)
+		rh, ok := h.(RefundHarness)
+		if !ok {
+			t.Fatal("the provider is a provider.Refunder, but its harness is not a RefundHarness")
+		}
+		return rh, r
+	}
+	// parse parses a callback and checks the state it reports.
+	parse := func(t *testing.T, h Harness, req *http.Request, err error, l *provider.Link, want provider.PaymentState) provider.Payment {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("callback of %s: %v", want, err)
+		}
+		ev, err := h.Provider().ParseCallback(ctx(t), req)
+		if err != nil {
+			t.Fatalf("ParseCallback of %s: %v", want, err)
+		}
+		if got := ev.Payment.State(); got != want || !ev.Payment.Amount.Equal(l.Amount) || ev.Payment.LinkID != l.ID {
+			t.Fatalf("callback = %s of %v on link %s, want %s of %v on %s", got, ev.Payment.Amount, ev.Payment.LinkID, want, l.Amount, l.ID)
+		}
+		return ev.Payment
+	}
+	// listed checks the state ListLinkPayments reports for the payment.
+	listed := func(t *testing.T, h Harness, l *provider.Link, id string, want provider.PaymentState) {
+		t.Helper()
+		ps, err := h.Provider().ListLinkPayments(ctx(t), l.ID)
+		if err != nil {
+			t.Fatalf("ListLinkPayments: %v", err)
+		}
+		for _, p := range ps {
+			if p.ID == id {
+				if p.State() != want || !p.Amount.Equal(l.Amount) {
+					t.Fatalf("listed payment is %s of %v, want %s of %v", p.State(), p.Amount, want, l.Amount)
+				}
+				return
+			}
+		}
+		t.Fatalf("payment %s is not listed (%d payments)", id, len(ps))
+	}
+	state := func(st provider.PaymentStatus, refunded int64) provider.PaymentState {
+		return provider.PaymentState{Status: st, Refunded: refunded}
+	}
+
+	// A provider without refunds says so (CapabilitiesWorkOrSayUnsupported);
+	// one with them runs the rest of the suite.
+	if _, ok := newHarness(t).Provider().(provider.Refunder); !ok {
+		return
+	}
+
+	t.Run("RefundPartThenTheRest", func(t *testing.T) {
+		h, r := refundHarness(t)
+		l := create(t, h, params)
+		req, err := h.PayRefundable(ctx(t), l)
+		paid := parse(t, h, req, err, l, state(provider.PaymentSuccessful, 0))
+
+		got, err := r.Refund(ctx(t), paid.ID, provider.RefundParams{Amount: provider.Rupiah(15000), Key: "conformance-1", Reason: "one item out of stock"})
+		if err != nil {
+			t.Fatalf("Refund of 15000: %v", err)
+		}
+		if got.ID != paid.ID || got.State() != state(provider.PaymentPartiallyRefunded, 15000) || !got.Amount.Equal(l.Amount) {
+			t.Fatalf("Refund of 15000 answered %s %s of %v", got.ID, got.State(), got.Amount)
+		}
+		req, err = h.RefundCallback(ctx(t), l, provider.PaymentPartiallyRefunded, 15000)
+		parse(t, h, req, err, l, state(provider.PaymentPartiallyRefunded, 15000))
+		listed(t, h, l, paid.ID, state(provider.PaymentPartiallyRefunded, 15000))
+
+		_, err = r.Refund(ctx(t), paid.ID, provider.RefundParams{Amount: provider.Rupiah(1000), Key: "conformance-1"})
+		if !errors.Is(err, provider.CodeConflict) {
+			t.Errorf("Refund with a key used before: %v, want CodeConflict", err)
+		}
+		_, err = r.Refund(ctx(t), paid.ID, provider.RefundParams{Amount: provider.Rupiah(30001), Key: "conformance-2"})
+		if !errors.Is(err, provider.CodeInvalidArgument) {
+			t.Errorf("Refund of more than is left: %v, want CodeInvalidArgument", err)
+		}
+		listed(t, h, l, paid.ID, state(provider.PaymentPartiallyRefunded, 15000))
+
+		got, err = r.Refund(ctx(t), paid.ID, provider.RefundParams{Key: "conformance-3"})
+		if err != nil {
+			t.Fatalf("Refund of the rest: %v", err)
+		}
+		if got.State() != state(provider.PaymentRefunded, 45000) {
+			t.Fatalf("Refund of the rest answered %s", got.State())
+		}
+		req, err = h.RefundCallback(ctx(t), l, provider.PaymentRefunded, 45000)
+		parse(t, h, req, err, l, state(provider.PaymentRefunded, 45000))
+		listed(t, h, l, paid.ID, state(provider.PaymentRefunded, 45000))
+
+		_, err = r.Refund(ctx(t), paid.ID, provider.RefundParams{Key: "conformance-4"})
+		if !errors.Is(err, provider.CodeFailedPrecondition) {
+			t.Errorf("Refund of a refunded payment: %v, want CodeFailedPrecondition", err)
+		}
+	})
+
+	t.Run("RefundOfAnUnpaidPaymentIsRefused", func(t *testing.T) {
+		h, r := refundHarness(t)
+		l := create(t, h, params)
+		req, err := h.Settle(ctx(t), l, provider.PaymentCancelled)
+		cancelled := parse(t, h, req, err, l, state(provider.PaymentCancelled, 0))
+		_, err = r.Refund(ctx(t), cancelled.ID, provider.RefundParams{Key: "conformance-1"})
+		if !errors.Is(err, provider.CodeFailedPrecondition) {
+			t.Errorf("Refund of a cancelled payment: %v, want CodeFailedPrecondition", err)
+		}
+	})
+
+	t.Run("ChargeBackPartThenTheRest", func(t *testing.T) {
+		h, _ := refundHarness(t)
+		l := create(t, h, params)
+		req, err := h.PayRefundable(ctx(t), l)
+		paid := parse(t, h, req, err, l, state(provider.PaymentSuccessful, 0))
+		req, err = h.ChargeBack(ctx(t), l, 5000)
+		parse(t, h, req, err, l, state(provider.PaymentPartiallyChargedBack, 5000))
+		listed(t, h, l, paid.ID, state(provider.PaymentPartiallyChargedBack, 5000))
+		req, err = h.ChargeBack(ctx(t), l, 0)
+		parse(t, h, req, err, l, state(provider.PaymentChargedBack, 45000))
+		listed(t, h, l, paid.ID, state(provider.PaymentChargedBack, 45000))
 	})
 }
 

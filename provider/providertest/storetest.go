@@ -33,6 +33,13 @@ const storeDeadline = 30 * time.Second
 //   - Apply is all or nothing: a refused write (ErrWriteConflict) leaves
 //     no callback, payment, status change, claim or hook run behind, and
 //     of concurrent writes claiming one key exactly one succeeds;
+//   - a payment's RefundedAmount, and a status change's Refunded, come
+//     back as written; claims keep an EventKey's Refunded (a partial
+//     refund of another cumulative amount is another key) and hold the
+//     longest key, a flagged partial chargeback of the largest amount;
+//   - of concurrent writes decided on one read of a payment, with
+//     distinct claims, exactly one succeeds: Apply's precondition covers
+//     the refunded amount as well as the status;
 //   - Apply called with the ctx of InTx joins that transaction;
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
@@ -63,6 +70,10 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"ApplyRefusesAChangedPayment", storeTestApplyPaymentConflict},
 		{"ApplyConcurrentClaimsOneWins", storeTestApplyConcurrent},
 		{"FlaggedClaimsAreTheirOwnKeys", storeTestFlaggedClaims},
+		{"RefundedAmountRoundTrips", storeTestRefundedAmountRoundTrips},
+		{"ClaimsAreKeyedByTheRefundedAmount", storeTestClaimsKeyedByRefundedAmount},
+		{"ApplyRefusesAChangedRefundedAmount", storeTestApplyRefusesAChangedRefundedAmount},
+		{"ConcurrentPartialRefundsOneWins", storeTestConcurrentPartialRefundsOneWins},
 		{"PaymentsListedOldestFirst", storeTestPaymentOrder},
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},

@@ -64,6 +64,10 @@
 // Options.RetryDelays between tries (default Midtrans's 2, 10, 30, 90 and
 // 210 minutes); 307 and 308 are followed up to five times. No
 // notification is sent when only a Snap page expires.
+// A refund is notified twice, as at Midtrans: at once, then with its
+// refunds[] entry's bank_confirmed_at set; refund and chargeback
+// notifications and status answers carry the cumulative refund_amount
+// and every refund and chargeback in refunds[].
 // [Server.SetNotificationMode] duplicates or holds notifications;
 // [Server.Release] sends held ones in order or reversed;
 // [Server.SendNotification] sends any status of an order (a stale

@@ -117,6 +117,9 @@ type refund struct {
 	At     string `json:"created_at"`
 	Reason string `json:"reason,omitempty"`
 	Key    string `json:"refund_key,omitempty"`
+	// BankConfirmed is bank_confirmed_at, set once the bank confirmed
+	// the refund (the second of its two notifications).
+	BankConfirmed string `json:"bank_confirmed_at,omitempty"`
 }
 
 // NewServer starts a fake on a random local port.

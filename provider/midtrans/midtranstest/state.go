@@ -242,8 +242,9 @@ func (s *Server) move(o *order, to, fraud string) {
 	s.enqueue(o)
 }
 
-// refund applies a refund of amount (0: the rest); the caller holds s.mu.
-// It returns Midtrans's code and message.
+// refund applies a refund of amount (0: the rest) and sends its two
+// notifications, without then with bank_confirmed_at; the caller holds
+// s.mu. It returns Midtrans's code and message.
 func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 	tx := o.tx
 	if tx.status != "settlement" && tx.status != "partial_refund" && !(tx.status == "capture" && tx.fraud == "accept") {
@@ -273,6 +274,10 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 		status = "refund"
 	}
 	s.move(o, status, "")
+	// Midtrans notifies a refund twice: at once, then with
+	// bank_confirmed_at once the bank has confirmed it.
+	tx.refunds[len(tx.refunds)-1].BankConfirmed = s.now().In(wib).Format(timeLayout)
+	s.enqueue(o)
 	return 200, ""
 }
 

@@ -1,0 +1,279 @@
+package gormstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/midtrans"
+	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+)
+
+const e2eKey = "SB-Mid-server-refund-e2e"
+
+// notifications collects the notifications the fake Midtrans sends, so a
+// test delivers them to the Service when and in the order it chooses.
+type notifications struct {
+	mu   sync.Mutex
+	got  [][]byte
+	more chan struct{}
+}
+
+func (n *notifications) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	n.mu.Lock()
+	n.got = append(n.got, b)
+	n.mu.Unlock()
+	select {
+	case n.more <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for, removes and returns the first notification of order
+// with the given transaction status whose body also holds field.
+func (n *notifications) take(t *testing.T, order, status, field string) []byte {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		n.mu.Lock()
+		for i, b := range n.got {
+			if bytes.Contains(b, []byte(`"order_id":"`+order+`"`)) && bytes.Contains(b, []byte(`"transaction_status":"`+status+`"`)) &&
+				bytes.Contains(b, []byte(field)) {
+				n.got = slices.Delete(n.got, i, i+1)
+				n.mu.Unlock()
+				return b
+			}
+		}
+		n.mu.Unlock()
+		select {
+		case <-n.more:
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no %s notification of %s with %s", status, order, field)
+		}
+	}
+}
+
+// hookCalls records the refund, chargeback and success hooks' calls.
+type hookCalls struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (h *hookCalls) record(name string) func(context.Context, *provider.HookEvent) error {
+	return func(_ context.Context, ev *provider.HookEvent) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.calls = append(h.calls, fmt.Sprintf("%s %s %d/%d", name, ev.Status, ev.RefundedDelta.Amount, ev.Payment.RefundedAmount.Amount))
+		return nil
+	}
+}
+
+func (h *hookCalls) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.calls)
+}
+
+// Refunds and chargebacks end to end: the fake Midtrans, its signed
+// notifications delivered through the Service, on each database. Each
+// new cumulative amount runs its hook once with what it returned; a
+// repeated notification (Midtrans sends each refund twice) runs nothing;
+// an older partial notification arriving late, and a late settlement,
+// change nothing; a refund asked for through Service.Refund runs its hook
+// once, whether its answer or its notification comes first.
+func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			for _, c := range []struct {
+				kind             string
+				partial, full    string
+				partialSt, fullS provider.PaymentStatus
+				hook             string
+				give             func(ctx context.Context, fake *midtranstest.Server, order string, amount int64) error
+			}{
+				{"Refund", "partial_refund", "refund", provider.PaymentPartiallyRefunded, provider.PaymentRefunded, "refunded",
+					func(ctx context.Context, fake *midtranstest.Server, order string, amount int64) error {
+						_, err := fake.Refund(ctx, order, amount)
+						return err
+					}},
+				{"Chargeback", "partial_chargeback", "chargeback", provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack, "charged_back",
+					func(ctx context.Context, fake *midtranstest.Server, order string, amount int64) error {
+						_, err := fake.Chargeback(ctx, order, amount)
+						return err
+					}},
+			} {
+				t.Run(c.kind, func(t *testing.T) {
+					ctx := t.Context()
+					notes := &notifications{more: make(chan struct{}, 1)}
+					app := httptest.NewServer(notes)
+					t.Cleanup(app.Close)
+					fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
+					t.Cleanup(fake.Close)
+					store := migrated(t, b.open(t))
+					svc, err := provider.NewService(store, provider.ServiceOptions{
+						Providers:  []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
+						HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var hooks hookCalls
+					must := func(err error) {
+						t.Helper()
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+					must(svc.OnSucceeded("paid", provider.SucceededHookFunc(hooks.record("paid"))))
+					must(svc.OnRefunded("refunded", provider.RefundedHookFunc(hooks.record("refunded"))))
+					must(svc.OnChargedBack("charged_back", provider.ChargedBackHookFunc(hooks.record("charged_back"))))
+					must(svc.Start(ctx))
+					t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+
+					l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
+					must(err)
+					deliver := func(body []byte) provider.Outcome {
+						t.Helper()
+						r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
+						r.Header.Set("Content-Type", "application/json")
+						_, out, err := svc.HandleCallback(ctx, "midtrans", r)
+						if err != nil {
+							t.Fatalf("HandleCallback: %v", err)
+						}
+						return out
+					}
+					want := func(what string, out provider.Outcome, v provider.Verdict, st provider.PaymentStatus, refunded int64) {
+						t.Helper()
+						p, err := store.GetPayment(ctx, "midtrans", l.ID)
+						must(err)
+						if out.Verdict != v || p.State() != (provider.PaymentState{Status: st, Refunded: refunded}) {
+							t.Fatalf("%s: verdict %s, payment %s; want %s, %s %d", what, out.Verdict, p.State(), v, st, refunded)
+						}
+					}
+					amount := func(n int64) string { return fmt.Sprintf(`"refund_amount":"%d.00"`, n) }
+
+					_, err = fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}})
+					must(err)
+					deliver(notes.take(t, l.ID, "pending", ""))
+					settlement := notes.take(t, l.ID, "settlement", "")
+					want("settlement", deliver(settlement), provider.VerdictApplied, provider.PaymentSuccessful, 0)
+
+					must(c.give(ctx, fake, l.ID, 3000))
+					first := notes.take(t, l.ID, c.partial, amount(3000))
+					want("3000 returned", deliver(first), provider.VerdictApplied, c.partialSt, 3000)
+					want("the same notification again", deliver(first), provider.VerdictDuplicate, c.partialSt, 3000)
+					if c.kind == "Refund" {
+						confirmed := notes.take(t, l.ID, c.partial, `"bank_confirmed_at"`)
+						want("the bank-confirmed notification", deliver(confirmed), provider.VerdictDuplicate, c.partialSt, 3000)
+					}
+
+					must(c.give(ctx, fake, l.ID, 2000)) // 5000 in all: held back, delivered late
+					held := notes.take(t, l.ID, c.partial, amount(5000))
+					must(c.give(ctx, fake, l.ID, 2000)) // 7000 in all
+					want("7000 returned", deliver(notes.take(t, l.ID, c.partial, amount(7000))), provider.VerdictApplied, c.partialSt, 7000)
+					want("the older 5000 arriving late", deliver(held), provider.VerdictStale, c.partialSt, 7000)
+
+					if c.kind == "Refund" {
+						// The rest, asked for through the Service: its answer
+						// is applied at once, and Midtrans's notification of
+						// the same refund is then a duplicate.
+						out, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Reason: "order cancelled"})
+						must(err)
+						want("Service.Refund of the rest", out, provider.VerdictApplied, c.fullS, 10000)
+						want("its notification", deliver(notes.take(t, l.ID, c.full, amount(10000))), provider.VerdictDuplicate, c.fullS, 10000)
+					} else {
+						must(c.give(ctx, fake, l.ID, 0)) // the rest
+						want("all returned", deliver(notes.take(t, l.ID, c.full, amount(10000))), provider.VerdictApplied, c.fullS, 10000)
+					}
+					// A late settlement notification: the success was
+					// applied, so it is a duplicate, and the payment stays
+					// returned in full.
+					want("a late settlement", deliver(settlement), provider.VerdictDuplicate, c.fullS, 10000)
+
+					wantCalls := []string{
+						"paid SUCCESSFUL 0/0",
+						fmt.Sprintf("%s %s 3000/3000", c.hook, c.partialSt),
+						fmt.Sprintf("%s %s 4000/7000", c.hook, c.partialSt),
+						fmt.Sprintf("%s %s 3000/10000", c.hook, c.fullS),
+					}
+					deadline := time.Now().Add(30 * time.Second)
+					for {
+						runs, err := svc.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
+						must(err)
+						if len(runs) >= len(wantCalls) || time.Now().After(deadline) {
+							break
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					got := hooks.list()
+					slices.Sort(got)
+					slices.Sort(wantCalls)
+					if !slices.Equal(got, wantCalls) {
+						t.Fatalf("hook calls:\n got %q\nwant %q", got, wantCalls)
+					}
+				})
+			}
+		})
+	}
+}
+
+// A refund notification signed with the right key but for a refund
+// Midtrans never made (the status API shows the order settled) changes
+// nothing when the Service verifies by re-fetch: it is recorded as
+// unverified and answered with an error Midtrans retries on.
+func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: "http://127.0.0.1:1/unused"})
+			t.Cleanup(fake.Close)
+			store := migrated(t, b.open(t))
+			svc, err := provider.NewService(store, provider.ServiceOptions{
+				Providers:       []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
+				VerifyByRefetch: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := svc.RefreshLink(ctx, "midtrans", l.ID); err != nil {
+				t.Fatal(err)
+			}
+			for _, forged := range []midtrans.Transaction{
+				{TransactionStatus: midtrans.StatusRefund, RefundAmount: "10000.00"},
+				{TransactionStatus: midtrans.StatusPartialChargeback, RefundAmount: "2500.00"},
+			} {
+				forged.OrderID, forged.StatusCode, forged.GrossAmount = l.ID, "200", "10000.00"
+				r, err := midtrans.NewNotificationRequest(ctx, "http://app.invalid/midtrans", e2eKey, forged)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, out, err := svc.HandleCallback(ctx, "midtrans", r)
+				if !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
+					t.Fatalf("forged %s: verdict %s, err %v; want unverified, CodeUnavailable", forged.TransactionStatus, out.Verdict, err)
+				}
+			}
+			p, err := store.GetPayment(ctx, "midtrans", l.ID)
+			if err != nil || p.State() != (provider.PaymentState{Status: provider.PaymentSuccessful}) {
+				t.Fatalf("after forged refunds: %+v, %v; want SUCCESSFUL, nothing refunded", p, err)
+			}
+		})
+	}
+}
