@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,4 +117,54 @@ func grep(text, name string) string {
 		}
 	}
 	return b.String()
+}
+
+// otlpSink is an OTLP/HTTP receiver that keeps the bodies it is sent, by path.
+type otlpSink struct {
+	mu     sync.Mutex
+	bodies map[string][]byte
+}
+
+func (s *otlpSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.bodies[r.URL.Path] = append(s.bodies[r.URL.Path], body...)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *otlpSink) received(path string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bodies[path]
+}
+
+func TestOTLPExportsPaylinksSpansAndMetrics(t *testing.T) {
+	t.Parallel()
+	sink := &otlpSink{bodies: map[string][]byte{}}
+	collector := httptest.NewServer(sink)
+	defer collector.Close()
+	env := shopEnv(t.TempDir())
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.URL
+	s := startShop(t, env)
+
+	o := s.createOrder(coffee())
+	s.pay(o)
+	s.waitOrder(o.ID, "PAID with one receipt", func(o orderView) bool { return o.Status == OrderPaid && o.ReceiptsSent == 1 })
+	// Shutdown flushes the exporters.
+	if err := s.stop(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	traces, metrics := sink.received("/v1/traces"), sink.received("/v1/metrics")
+	for _, name := range []string{"paylink.callback", "paylink.hook.run", "paylink-shop"} {
+		if !bytes.Contains(traces, []byte(name)) {
+			t.Errorf("the exported traces (%d bytes) have no %q", len(traces), name)
+		}
+	}
+	for _, name := range []string{"paylink.callbacks", "paylink.hook.runs", "paylink.hook.backlog", "http.client.request.duration"} {
+		if !bytes.Contains(metrics, []byte(name)) {
+			t.Errorf("the exported metrics (%d bytes) have no %q", len(metrics), name)
+		}
+	}
 }
