@@ -14,6 +14,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/glebarez/sqlite"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -23,6 +26,7 @@ import (
 	"github.com/paylinkgo/paylink/ginadapter"
 	"github.com/paylinkgo/paylink/gormstore"
 	"github.com/paylinkgo/paylink/provider"
+	"github.com/paylinkgo/paylink/provider/otelpaylink"
 	"github.com/paylinkgo/paylink/provider/providertest"
 )
 
@@ -31,7 +35,8 @@ import (
 // form and compares the token (what any hand-written handler must do).
 // Each iteration is a new payment on a MULTIPLE link, so every callback is
 // applied: lock, claim, upsert, history, one hook run enqueued, commit.
-// The "duplicate" cases repeat one callback. Report ratios to the
+// The "duplicate" cases repeat one callback; the "otel" cases observe the
+// Service with otelpaylink over the OTel SDK. Report ratios to the
 // baseline: see docs/benchmarks.md.
 func BenchmarkCallback(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
@@ -89,17 +94,34 @@ func BenchmarkCallback(b *testing.B) {
 		}},
 	}
 	for _, s := range stores {
-		for _, dup := range []bool{false, true} {
+		for _, c := range []struct{ dup, otel bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
 			name := s.name
-			if dup {
+			if c.otel {
+				name += "/otel"
+			}
+			if c.dup {
 				name += "/duplicate"
 			}
+			dup := c.dup
 			b.Run(name, func(b *testing.B) {
 				store := s.open(b)
 				fake := fliptest.NewServer(fliptest.Options{SecretKey: "bench-secret", CallbackToken: token})
 				b.Cleanup(fake.Close)
 				p := flip.NewProvider(fake.Client(), flip.ProviderOptions{CallbackToken: token})
-				svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{p}})
+				opts := provider.ServiceOptions{Providers: []provider.Provider{p}}
+				if c.otel {
+					// The OTel SDK with a reader that is never collected, and
+					// spans recorded by a sampler that keeps them all.
+					obs, err := otelpaylink.New(otelpaylink.Options{
+						MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+						TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder())),
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					opts.Observer = obs
+				}
+				svc, err := provider.NewService(store, opts)
 				if err != nil {
 					b.Fatal(err)
 				}

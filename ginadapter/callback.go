@@ -128,32 +128,42 @@ func newCallbackHandler(svc *provider.Service, cfg Config) (*callbackHandler, er
 	return h, nil
 }
 
-// serve is the gin handler of the callback route.
+// serve is the gin handler of the callback route. Every callback is
+// observed once (see [provider.Service.ObserveCallback]): refused with its
+// reason, or with the Service's verdict.
 func (h *callbackHandler) serve(c *gin.Context) {
-	ctx := c.Request.Context()
+	ctx, observed := h.svc.ObserveCallback(c.Request.Context(), h.p.Name())
+	if ctx != c.Request.Context() {
+		c.Request = c.Request.WithContext(ctx) // later handlers see the callback's span
+	}
+	refuse := func(status int, reason string, err error) {
+		observed(provider.Outcome{}, err)
+		h.refuse(c, status, reason, err)
+	}
 	if len(h.allowed) > 0 && !h.allowedClient(c.ClientIP()) {
-		h.refuse(c, http.StatusForbidden, "permission denied", provider.Errorf(provider.CodePermissionDenied, "ginadapter", "client address not in AllowedNetworks"))
+		refuse(http.StatusForbidden, "permission denied", provider.Errorf(provider.CodePermissionDenied, "ginadapter", "client address not in AllowedNetworks"))
 		return
 	}
 	if h.mediaType != "" {
 		mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		if err != nil || !strings.EqualFold(mt, h.mediaType) {
-			h.refuse(c, http.StatusUnsupportedMediaType, "unsupported media type", fmt.Errorf("content type %.60q, want %s", c.GetHeader("Content-Type"), h.mediaType))
+			refuse(http.StatusUnsupportedMediaType, "unsupported media type", provider.Errorf(provider.CodeInvalidArgument, "ginadapter", "content type %.60q, want %s", c.GetHeader("Content-Type"), h.mediaType))
 			return
 		}
 	}
 	raw, err := readBody(c, h.maxBytes)
 	if err != nil {
-		h.refuse(c, callbackStatus(err), provider.CodeOf(err).String(), err)
+		refuse(callbackStatus(err), provider.CodeOf(err).String(), err)
 		return
 	}
 	ev, err := h.p.ParseCallback(ctx, c.Request)
 	restoreBody(c.Request, raw)
 	if err != nil {
-		h.refuse(c, callbackStatus(err), provider.CodeOf(err).String(), err)
+		refuse(callbackStatus(err), provider.CodeOf(err).String(), err)
 		return
 	}
 	out, err := h.svc.ApplyEvent(ctx, ev)
+	observed(out, err)
 	if err != nil {
 		h.refuse(c, callbackStatus(err), provider.CodeOf(err).String(), err)
 		return

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/paylinkgo/paylink/provider"
 )
 
@@ -266,4 +268,23 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 		out[i] = hookRunFromRecord(&recs[i])
 	}
 	return out, nil
+}
+
+// HookBacklog counts the runs due at or before now that have not finished,
+// and reads when the oldest came due: two reads of the partial index on
+// (state, next_at) that holds only pending and retrying runs.
+func (s *Store) HookBacklog(ctx context.Context, now time.Time) (provider.HookBacklog, error) {
+	var b provider.HookBacklog
+	due := func() *gorm.DB {
+		return s.conn(ctx).Model(&HookRunRecord{}).Where("(state = 'pending' OR state = 'retrying') AND next_at <= ?", utc(now))
+	}
+	if err := due().Count(&b.Runs).Error; err != nil || b.Runs == 0 {
+		return b, s.wrap("HookBacklog", err)
+	}
+	var oldest struct{ NextAt time.Time }
+	if err := due().Select("next_at").Order("next_at").Limit(1).Take(&oldest).Error; err != nil {
+		return provider.HookBacklog{}, s.wrap("HookBacklog", err)
+	}
+	b.OldestDue = oldest.NextAt.UTC()
+	return b, nil
 }

@@ -42,6 +42,16 @@ const maxApplyConflicts = 8
 // Any other error means nothing was stored; the caller should let the
 // provider retry (ginadapter answers 503 for CodeUnavailable).
 func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
+	if s.obs == nil {
+		return s.applyEvent(ctx, ev)
+	}
+	ctx, end := s.observeApply(ctx, ev)
+	out, err := s.applyEvent(ctx, ev)
+	end(out, err)
+	return out, err
+}
+
+func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	const op = "provider.ApplyEvent"
 	p, err := s.Provider(ev.Provider)
 	if err != nil {
@@ -74,6 +84,9 @@ func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 		}
 		d, err := s.decide(ev, st, s.now())
 		if err != nil {
+			return Outcome{}, err
+		}
+		if err := s.encodeHookEvent(ctx, d); err != nil {
 			return Outcome{}, err
 		}
 		if d.out.Verdict == VerdictApplied && !confirmed {
@@ -197,6 +210,7 @@ func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, e
 type decision struct {
 	write ApplyWrite
 	out   Outcome
+	hev   *HookEvent // the event the HookRuns deliver, encoded by encodeHookEvent
 }
 
 func callbackRecord(ev *Event, v Verdict) *CallbackRecord {
@@ -337,16 +351,29 @@ func (s *Service) flag(d *decision, ev *Event, st *ApplyState, v Verdict, now ti
 
 // queue adds one hook run per name for hev to the write.
 func (d *decision) queue(hev HookEvent, names []string) error {
-	payload, err := json.Marshal(&hev)
-	if err != nil {
-		return Errorf(CodeInternal, "provider.ApplyEvent", "encode hook event: %w", err)
-	}
-	d.write.Event = payload
+	d.hev = &hev
 	d.write.HookRuns = make([]NewHookRun, len(names))
 	for i, name := range names {
 		d.write.HookRuns[i] = NewHookRun{EventID: hev.ID, Hook: name, IdempotencyKey: HookIdempotencyKey(hev.ID, name)}
 	}
 	d.out.HookRuns = len(names)
+	return nil
+}
+
+// encodeHookEvent puts the JSON of the decision's hook event, if any, in
+// its write, with the trace the Observer gives for ctx.
+func (s *Service) encodeHookEvent(ctx context.Context, d *decision) error {
+	if d.hev == nil {
+		return nil
+	}
+	if s.obs != nil {
+		d.hev.Trace = s.obs.EventTrace(ctx)
+	}
+	payload, err := json.Marshal(d.hev)
+	if err != nil {
+		return Errorf(CodeInternal, "provider.ApplyEvent", "encode hook event: %w", err)
+	}
+	d.write.Event = payload
 	return nil
 }
 

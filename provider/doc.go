@@ -40,6 +40,13 @@
 // that does all this lives here, once, over the small [HookQueue] a store
 // implements; it claims only runs of hooks this process has registered.
 //
+// # Observing
+//
+// Set ServiceOptions.Observer to be told about every callback (its
+// verdict, or why it was refused), every hook attempt and every
+// reconciliation pass: see [Observer]. Package provider/otelpaylink
+// implements it with OpenTelemetry; nil, the default, costs nothing.
+//
 // # Errors
 //
 // Every error carries an [ErrorCode]; match it with errors.Is(err,

@@ -25,6 +25,10 @@ type HookEvent struct {
 	Source        Source  `json:"source"`
 	// OccurredAt is when the library applied the transition.
 	OccurredAt time.Time `json:"occurred_at"`
+	// Trace identifies the trace of the request that caused the event (a
+	// W3C traceparent), as the service's [Observer] gave it; empty
+	// without one.
+	Trace string `json:"trace,omitempty"`
 
 	// Set for each call:
 

@@ -30,6 +30,17 @@ type ReconcileReport struct {
 //
 // The returned error joins the per-link errors; the report is valid either way.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	if s.obs == nil {
+		return s.reconcile(ctx)
+	}
+	start := s.now()
+	ctx = s.obs.StartReconcile(ctx)
+	rep, err := s.reconcile(ctx)
+	s.obs.EndReconcile(ctx, rep, s.now().Sub(start))
+	return rep, err
+}
+
+func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
 	since := s.now().Add(-s.lookback)
 	for _, name := range s.names {

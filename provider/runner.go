@@ -365,8 +365,43 @@ func (r *hookRunner) finish(batch []HookResult) {
 	r.mu.Unlock()
 }
 
-// attempt runs one claimed run and decides its outcome.
+// attempt runs one claimed run and decides its outcome, observed by the
+// service's Observer, if any.
 func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
+	if r.s.obs == nil {
+		return r.try(ctx, c, nil)
+	}
+	o := &hookObservation{HookRunObservation: HookRunObservation{
+		Hook: c.Run.Hook, Attempt: c.Run.Attempts, Lag: max(r.s.now().Sub(c.Run.NextAt), 0),
+	}}
+	res := r.try(ctx, c, o)
+	if o.ctx == nil { // failed before the hook could be called
+		o.ctx = r.s.obs.StartHookRun(ctx, o.HookRunObservation)
+	}
+	switch {
+	case res.Release:
+		o.Outcome = HookOutcomeReleased
+	case res.State == HookRunSucceeded:
+		o.Outcome = HookOutcomeSucceeded
+	case res.State == HookRunRetrying:
+		o.Outcome = HookOutcomeRetrying
+	default:
+		o.Outcome = HookOutcomeFailed
+	}
+	r.s.obs.EndHookRun(o.ctx, o.HookRunObservation)
+	return res
+}
+
+// hookObservation is an attempt as the Observer is told about it, and the
+// context StartHookRun returned (nil until it is called).
+type hookObservation struct {
+	HookRunObservation
+	ctx context.Context
+}
+
+// try runs one claimed run and decides its outcome; o, when not nil, is
+// started just before the hook is called, and told how it went.
+func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservation) HookResult {
 	run := c.Run
 	res := HookResult{HookLease: HookLease{ID: run.ID, Token: c.Lease}}
 	// The run's logger is made only when there is something to log.
@@ -399,7 +434,12 @@ func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
 		return res
 	}
 	ev.Hook, ev.IdempotencyKey, ev.Attempt = run.Hook, run.IdempotencyKey, run.Attempts
-	err := r.call(ctx, call, &ev, logger)
+	if o != nil {
+		o.Trace = ev.Trace
+		ctx = r.s.obs.StartHookRun(ctx, o.HookRunObservation)
+		o.ctx = ctx
+	}
+	err := r.call(ctx, call, &ev, logger, o)
 	switch {
 	case err == nil:
 		res.State = HookRunSucceeded
@@ -419,11 +459,19 @@ func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
 }
 
 // call runs one hook under the policy's timeout; a panic becomes an error.
-func (r *hookRunner) call(ctx context.Context, call func(context.Context, *HookEvent) error, ev *HookEvent, logger func() *slog.Logger) (err error) {
+// o, when not nil, is told the hook's duration and whether it panicked.
+func (r *hookRunner) call(ctx context.Context, call func(context.Context, *HookEvent) error, ev *HookEvent, logger func() *slog.Logger, o *hookObservation) (err error) {
 	actx, cancel := context.WithTimeoutCause(ctx, r.policy.Timeout, errHookTimeout)
 	defer cancel()
+	if o != nil {
+		start := r.s.now()
+		defer func() { o.Duration = r.s.now().Sub(start) }()
+	}
 	defer func() {
 		if p := recover(); p != nil {
+			if o != nil {
+				o.Panicked = true
+			}
 			logger().ErrorContext(ctx, "paylink: hook panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = Errorf(CodeInternal, "provider.hook", "hook %q panicked: %v", ev.Hook, p)
 		}

@@ -63,6 +63,10 @@ type ServiceOptions struct {
 	// removes (default DefaultPruneBatch): smaller batches hold their row
 	// locks for less time, larger ones finish sooner.
 	PruneBatch int
+	// Observer, when set, is told about callbacks, hook runs and
+	// reconciliation passes, for metrics and traces (provider/otelpaylink
+	// implements it with OpenTelemetry). Nil observes nothing, at no cost.
+	Observer Observer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -83,6 +87,7 @@ type Service struct {
 	retention time.Duration // Retention
 	pruneMax  int           // PruneBatch
 	now       func() time.Time
+	obs       Observer // nil: nothing is observed
 
 	mu    sync.RWMutex
 	hooks []registeredHook
@@ -129,6 +134,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		retention: opts.Retention,
 		pruneMax:  opts.PruneBatch,
 		now:       opts.Now,
+		obs:       opts.Observer,
 	}
 	for _, p := range opts.Providers {
 		if p == nil || p.Name() == "" {
@@ -165,6 +171,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	if q != nil {
 		s.runner = newHookRunner(s, q, opts)
 	}
+	s.describe(context.Background())
 	return s, nil
 }
 
@@ -285,7 +292,13 @@ func (s *Service) hooksFor(st PaymentStatus, flagged bool) []string {
 // is done: it claims due hook runs from the queue (including those left by
 // a crash or queued by other replicas), only of hooks registered here, and
 // runs them under the HookPolicy. Register hooks before Start.
-func (s *Service) Start(ctx context.Context) error { return s.runner.start(ctx) }
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.runner.start(ctx); err != nil {
+		return err
+	}
+	s.describe(ctx)
+	return nil
+}
 
 // Stop stops running hooks: no new run starts, running ones may finish
 // until ctx is done, when they are cancelled and given back to the queue
@@ -509,6 +522,13 @@ func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Sourc
 // code (CodeUnauthenticated, CodeInvalidArgument, CodeTooLarge) and store
 // nothing.
 func (s *Service) HandleCallback(ctx context.Context, providerName string, r *http.Request) (*Event, Outcome, error) {
+	ctx, end := s.ObserveCallback(ctx, providerName)
+	ev, out, err := s.handleCallback(ctx, providerName, r)
+	end(out, err)
+	return ev, out, err
+}
+
+func (s *Service) handleCallback(ctx context.Context, providerName string, r *http.Request) (*Event, Outcome, error) {
 	p, err := s.Provider(providerName)
 	if err != nil {
 		return nil, Outcome{}, err

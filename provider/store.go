@@ -287,6 +287,19 @@ type HookQueue interface {
 	RetryHookRun(ctx context.Context, id int64) error
 	// ListHookRuns returns hook runs, oldest first.
 	ListHookRuns(ctx context.Context, filter HookRunFilter) ([]HookRun, error)
+	// HookBacklog counts the runs due at or before now that have not
+	// finished (pending or retrying, those running included) and reads
+	// when the oldest of them came due. Metrics call it on every scrape:
+	// a store answers it from an index, without reading the runs.
+	HookBacklog(ctx context.Context, now time.Time) (HookBacklog, error)
+}
+
+// HookBacklog is what [HookQueue.HookBacklog] counted.
+type HookBacklog struct {
+	// Runs is how many runs are due and not finished.
+	Runs int64
+	// OldestDue is when the oldest of them came due; zero when Runs is 0.
+	OldestDue time.Time
 }
 
 // ClaimedHookRun is a run handed out by [HookQueue.ClaimHookRuns].

@@ -73,10 +73,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		}
 	}()
 
+	tel, err := newTelemetry(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() { // after the hooks stop, before the database closes
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if terr := tel.close(tctx); terr != nil {
+			log.Warn("shop: flushing telemetry failed", "err", terr)
+		}
+	}()
+
 	if cfg.midtransOrderPrefix, err = instancePrefix(ctx, db); err != nil {
 		return err
 	}
-	pay, err := newPayments(cfg, localURL+cfg.callbackPath(), log)
+	pay, err := newPayments(cfg, localURL+cfg.callbackPath(), log, tel)
 	if err != nil {
 		return err
 	}
@@ -95,6 +107,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// Confirm every callback that changes a payment with the
 		// provider's API before applying it.
 		VerifyByRefetch: true,
+		// Metrics and traces of callbacks, hooks and reconciliation.
+		Observer: tel.observer,
 	})
 	if err != nil {
 		return fmt.Errorf("shop: %w", err)
@@ -120,6 +134,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := s.routes(router); err != nil {
 		return fmt.Errorf("shop: %w", err)
 	}
+	// Prometheus scrapes paylink's metrics (and the HTTP ones) here, on the
+	// shop's own listener: restrict it at the proxy or firewall in
+	// production (see README.md).
+	router.GET("/metrics", gin.WrapH(tel.metrics))
 
 	// Hooks and the reconciler outlive ctx: they stop in the shutdown
 	// sequence below, after the last callback has been answered.
@@ -134,7 +152,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	wg.Go(func() { _ = svc.RunReconciler(reconcileCtx, reconcileInterval) })
 
 	srv := &http.Server{
-		Handler:           router,
+		Handler:           tel.handler(router),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -25,6 +25,8 @@
 //     the receipt row is keyed by the hook's idempotency key; cancelled and
 //     failed payments never overwrite a PAID order;
 //   - the reconciler, which applies payments whose callback never came;
+//   - metrics and traces through provider/otelpaylink: GET /metrics for
+//     Prometheus, and OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set;
 //   - a graceful shutdown that loses no callback.
 //
 // # Configuration (environment, all optional)
@@ -44,6 +46,8 @@
 //	MIDTRANS_CLIENT_KEY  Midtrans's client key (for Snap.js; needs the server key)
 //	MIDTRANS_ENV         "sandbox" (default) or "production" (needs the server key)
 //	MIDTRANSTEST_SERVER_KEY  offline, the fake Midtrans's server key (random when unset)
+//	OTEL_EXPORTER_OTLP_ENDPOINT  set: also push metrics and traces over OTLP/HTTP
+//	OTEL_SERVICE_NAME    service.name of the telemetry (default "paylink-shop")
 //
 // Only the wiring (config.go, payments.go) knows which provider runs: the
 // handlers and hooks are the same for both.
@@ -58,6 +62,7 @@
 //	GET  /orders/:id/view  the customer's order page (status in #order-status)
 //	POST /flip/callback    Flip's callbacks (ginadapter), with Flip
 //	POST /midtrans/notification  Midtrans's signed notifications (ginadapter), with Midtrans
+//	GET  /metrics          Prometheus metrics (paylink's, HTTP server and client)
 //
 // Invalid input is answered 400 (not JSON, or a field of the wrong JSON
 // type, named in "fields" with the rule "type") or 422 with

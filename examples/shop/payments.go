@@ -31,20 +31,22 @@ type payments struct {
 // newPayments returns the provider cfg selects: Flip or Midtrans, real
 // when its key is configured, otherwise an in-process fake that sends its
 // callbacks to callbackURL.
-func newPayments(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+func newPayments(cfg config, callbackURL string, log *slog.Logger, tel *telemetry) (*payments, error) {
 	if cfg.midtrans() {
-		return newMidtrans(cfg, callbackURL, log)
+		return newMidtrans(cfg, callbackURL, log, tel)
 	}
-	return newFlip(cfg, callbackURL, log)
+	return newFlip(cfg, callbackURL, log, tel)
 }
 
 // newFlip returns Flip: the real Flip when a secret key is configured,
-// otherwise an in-process fake Flip.
-func newFlip(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+// otherwise an in-process fake Flip. Its API requests are measured and
+// traced (tel's HTTP client).
+func newFlip(cfg config, callbackURL string, log *slog.Logger, tel *telemetry) (*payments, error) {
 	if !cfg.offline() {
 		client, err := flip.NewClient(cfg.secretKey, flip.Options{
 			Environment: cfg.flipEnv,
 			BaseURL:     cfg.flipBaseURL,
+			HTTPClient:  tel.httpClient(flip.DefaultTimeout),
 			Logger:      log.With("component", "flip"),
 		})
 		if err != nil {
@@ -86,7 +88,7 @@ func newFlip(cfg config, callbackURL string, log *slog.Logger) (*payments, error
 		fake.Listener = ln
 	}
 	fake.Start()
-	client, err := flip.NewClient(secret, flip.Options{BaseURL: fake.URL, Logger: log.With("component", "flip")})
+	client, err := flip.NewClient(secret, flip.Options{BaseURL: fake.URL, HTTPClient: tel.httpClient(flip.DefaultTimeout), Logger: log.With("component", "flip")})
 	if err != nil {
 		fake.Close()
 		return nil, fmt.Errorf("shop: %w", err)
@@ -111,11 +113,12 @@ const fakeMidtransRetries = 5
 // server key: the provider refuses unsigned or wrongly signed ones, and
 // ginadapter.Mount refuses to mount the route for a provider without a
 // key, so the route never accepts a notification it cannot verify.
-func newMidtrans(cfg config, callbackURL string, log *slog.Logger) (*payments, error) {
+func newMidtrans(cfg config, callbackURL string, log *slog.Logger, tel *telemetry) (*payments, error) {
 	mlog := log.With("component", "midtrans")
 	if !cfg.offline() {
 		client, err := midtrans.NewClient(cfg.midtransServerKey, midtrans.Options{
 			Environment: cfg.midtransEnv,
+			HTTPClient:  tel.httpClient(midtrans.DefaultTimeout),
 			Logger:      mlog,
 		})
 		if err != nil {
@@ -139,7 +142,7 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger) (*payments, e
 		NotificationURL: callbackURL,
 		RetryDelays:     slices.Repeat([]time.Duration{fakeRetryInterval}, fakeMidtransRetries),
 	})
-	client, err := midtrans.NewClient(key, midtrans.Options{BaseURL: fake.URL, Logger: mlog})
+	client, err := midtrans.NewClient(key, midtrans.Options{BaseURL: fake.URL, HTTPClient: tel.httpClient(midtrans.DefaultTimeout), Logger: mlog})
 	if err != nil {
 		fake.Close()
 		return nil, fmt.Errorf("shop: %w", err)

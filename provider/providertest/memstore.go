@@ -325,6 +325,24 @@ func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (
 	return out, nil
 }
 
+// HookBacklog implements provider.HookQueue.
+func (s *MemStore) HookBacklog(ctx context.Context, now time.Time) (b provider.HookBacklog, err error) {
+	if err := ctx.Err(); err != nil {
+		return b, err
+	}
+	s.read(ctx, func(st *memState) {
+		for _, r := range st.runs {
+			if (r.run.State == provider.HookRunPending || r.run.State == provider.HookRunRetrying) && !r.run.NextAt.After(now) {
+				b.Runs++
+				if b.OldestDue.IsZero() || r.run.NextAt.Before(b.OldestDue) {
+					b.OldestDue = r.run.NextAt
+				}
+			}
+		}
+	})
+	return b, nil
+}
+
 // RetryHookRun implements provider.HookQueue.
 func (s *MemStore) RetryHookRun(ctx context.Context, id int64) error {
 	return s.do(ctx, func(tx *memTx) error {

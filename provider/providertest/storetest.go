@@ -111,6 +111,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueExtendedLeaseHolds", queue(queueTestExtend)},
 			test{"QueueRetryHookRun", queue(queueTestRetryHookRun)},
 			test{"QueueRunWithoutEventComesWithoutOne", queue(queueTestNoEvent)},
+			test{"QueueBacklogCountsDueUnfinishedRuns", queue(queueTestBacklog)},
 			test{"PruneRemovesSucceededRunsAndFinishedPayloads", queue(queueTestPrune)},
 			test{"PruneBatchesAreBounded", queue(queueTestPruneBatches)},
 		)

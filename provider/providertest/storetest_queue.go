@@ -279,3 +279,45 @@ func queueTestNoEvent(t *testing.T, s provider.Store, q provider.HookQueue) {
 		t.Fatalf("claim of a run whose event was never stored: %+v, want the run without an event", got)
 	}
 }
+
+func queueTestBacklog(t *testing.T, s provider.Store, q provider.HookQueue) {
+	backlog := func(now time.Time) provider.HookBacklog {
+		t.Helper()
+		b, err := q.HookBacklog(storeCtx(t), now)
+		if err != nil {
+			t.Fatalf("HookBacklog: %v", err)
+		}
+		return b
+	}
+	if b := backlog(time.Now()); b != (provider.HookBacklog{}) {
+		t.Fatalf("backlog of an empty queue = %+v, want none", b)
+	}
+	before := time.Now()
+	queueRuns(t, s, "bl1", "a", "b")
+	queueRuns(t, s, "bl2", "a", "c")
+	now := time.Now().Add(time.Second)
+	if b := backlog(before.Add(-time.Hour)); b.Runs != 0 || !b.OldestDue.IsZero() {
+		t.Errorf("backlog before the runs were due = %+v, want none", b)
+	}
+	b := backlog(now)
+	if b.Runs != 4 || b.OldestDue.Before(before.Add(-time.Millisecond)) || b.OldestDue.After(now) {
+		t.Fatalf("backlog = %+v, want 4 runs, the oldest due between %v and %v", b, before, now)
+	}
+	// A running run still counts; a succeeded one and a retry not yet due do not.
+	claimed := queueClaim(t, q, now, 3, "a", "b")
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %d runs, want 3", len(claimed))
+	}
+	lease := func(i int) provider.HookLease {
+		return provider.HookLease{ID: claimed[i].Run.ID, Token: claimed[i].Lease}
+	}
+	queueFinish(t, q,
+		provider.HookResult{HookLease: lease(0), State: provider.HookRunSucceeded},
+		provider.HookResult{HookLease: lease(1), State: provider.HookRunRetrying, NextAt: now.Add(time.Hour), Error: "boom"})
+	if b := backlog(now); b.Runs != 2 {
+		t.Errorf("backlog after a success and a retry = %+v, want 2 runs (one running, one pending)", b)
+	}
+	if b := backlog(now.Add(2 * time.Hour)); b.Runs != 3 || !b.OldestDue.Before(now) {
+		t.Errorf("backlog once the retry is due = %+v, want 3 runs, the oldest due before %v", b, now)
+	}
+}
