@@ -24,6 +24,9 @@ const (
 	handlerBare        = "bare"
 	handlerHandwritten = "handwritten"
 	handlerPaylink     = "paylink"
+	// handlerPaylinkOTel is paylink with its OpenTelemetry observer on
+	// an SDK that samples every trace (the most it can cost).
+	handlerPaylinkOTel = "paylink-otel"
 
 	dbPostgres = "postgres"
 	dbSQLite   = "sqlite"
@@ -84,7 +87,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.DurationVar(&cfg.cellTime, "cell-time", 15*time.Second, "upper bound on the measured part of one cell: it stops at -n callbacks or this long, whichever comes first")
 	concFlag := fs.String("c", "1,16,64", "closed-loop concurrencies, comma-separated")
 	dbFlag := fs.String("db", "postgres,sqlite", "databases, comma-separated: postgres, sqlite")
-	handlerFlag := fs.String("handlers", "bare,handwritten,paylink", "handlers, comma-separated: bare, handwritten, paylink")
+	handlerFlag := fs.String("handlers", "bare,handwritten,paylink", "handlers, comma-separated: bare, handwritten, paylink, paylink-otel (paylink with its OpenTelemetry observer, every trace sampled)")
 	fs.StringVar(&cfg.dsn, "dsn", cmp.Or(getenv("PAYLINK_TEST_POSTGRES_DSN"), defaultDSN), "PostgreSQL DSN (URL form); each server gets a fresh schema in it, dropped at the end (default $PAYLINK_TEST_POSTGRES_DSN)")
 	fs.IntVar(&cfg.links, "links", 1000, "MULTIPLE open-amount links the callbacks are spread over")
 	fs.IntVar(&cfg.pool, "pool", 20, "PostgreSQL connections per server (the same for handwritten and paylink)")
@@ -106,7 +109,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if cfg.dbs, err = parseNames(*dbFlag, dbPostgres, dbSQLite); err != nil {
 		return cfg, fmt.Errorf("-db: %w", err)
 	}
-	if cfg.handlers, err = parseNames(*handlerFlag, handlerBare, handlerHandwritten, handlerPaylink); err != nil {
+	if cfg.handlers, err = parseNames(*handlerFlag, handlerBare, handlerHandwritten, handlerPaylink, handlerPaylinkOTel); err != nil {
 		return cfg, fmt.Errorf("-handlers: %w", err)
 	}
 	switch {
@@ -160,4 +163,10 @@ func parseNames(s string, known ...string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// isPaylink reports whether handler is paylink's route (with hooks to wait
+// for and lags to read), instrumented or not.
+func isPaylink(handler string) bool {
+	return handler == handlerPaylink || handler == handlerPaylinkOTel
 }

@@ -46,7 +46,7 @@ func TestSmallRun(t *testing.T) {
 	}
 	plot := filepath.Join(t.TempDir(), "throughput.png")
 	args := []string{"-n", strconv.Itoa(n), "-warmup", "10", "-c", conc, "-db", strings.Join(dbs, ","),
-		"-links", "10", "-cell-time", "2m", "-drain", "2m", "-sustain", "1s", "-rate", "20", "-timeout", "8m", "-png", plot}
+		"-handlers", "bare,handwritten,paylink,paylink-otel", "-links", "10", "-cell-time", "2m", "-drain", "2m", "-sustain", "1s", "-rate", "20", "-timeout", "8m", "-png", plot}
 	var out bytes.Buffer
 	progress := &runtest.Buffer{}
 	if err := run(t.Context(), args, exe, os.Getenv, &out, progress); err != nil {
@@ -56,11 +56,11 @@ func TestSmallRun(t *testing.T) {
 	tables := parseReport(t, out.String())
 
 	closed := tables["Closed loop"]
-	if want := len(dbs) * 3 * 2; len(closed) != want {
+	if want := len(dbs) * 4 * 2; len(closed) != want {
 		t.Errorf("closed-loop table has %d rows, want %d", len(closed), want)
 	}
 	for _, db := range dbs {
-		for _, h := range []string{handlerBare, handlerHandwritten, handlerPaylink} {
+		for _, h := range []string{handlerBare, handlerHandwritten, handlerPaylink, handlerPaylinkOTel} {
 			for _, c := range []string{"1", "4"} {
 				row := findRow(closed, map[string]string{"handler": h, "db": db, "c": c})
 				if row == nil {
@@ -72,8 +72,9 @@ func TestSmallRun(t *testing.T) {
 		}
 		for _, c := range []string{"1", "4"} {
 			row := findRow(tables["Ratios"], map[string]string{"db": db, "c": c})
-			if row == nil || row["paylink/handwritten callbacks/s"] == "-" || row["handwritten/bare callbacks/s"] == "-" {
-				t.Errorf("ratios for %s at c=%s = %v, want both ratios", db, c, row)
+			if row == nil || row["paylink/handwritten callbacks/s"] == "-" || row["handwritten/bare callbacks/s"] == "-" ||
+				row["paylink-otel/paylink callbacks/s"] == "-" {
+				t.Errorf("ratios for %s at c=%s = %v, want every ratio", db, c, row)
 			}
 		}
 		row := findRow(tables["Open loop"], map[string]string{"db": db})
@@ -100,7 +101,7 @@ func TestSmallRun(t *testing.T) {
 func checkRow(t *testing.T, row map[string]string, n int) {
 	t.Helper()
 	want := map[string]string{"callbacks": strconv.Itoa(n), "errors": "0"}
-	if row["handler"] == handlerPaylink {
+	if isPaylink(row["handler"]) {
 		want["hooks"] = strconv.Itoa(n)
 		want["after drain"] = "0"
 	}

@@ -40,17 +40,21 @@ func writeReport(w io.Writer, results []cellResult, cfg config) error {
 		t.flush()
 
 		fmt.Fprintf(&b, "\n## Ratios (same run, same database, same c)\n\n")
-		t = newTable(&b, "db", "c", "paylink/handwritten callbacks/s", "handwritten/bare callbacks/s", "paylink/handwritten allocs/cb")
+		t = newTable(&b, "db", "c", "paylink/handwritten callbacks/s", "handwritten/bare callbacks/s", "paylink/handwritten allocs/cb",
+			"paylink-otel/paylink callbacks/s", "paylink-otel - paylink allocs/cb")
 		for _, db := range cfg.dbs {
 			for _, c := range cfg.conc {
 				bare, hw, pl := find(closed, handlerBare, db, c), find(closed, handlerHandwritten, db, c), find(closed, handlerPaylink, db, c)
-				if bare == nil && hw == nil && pl == nil {
+				po := find(closed, handlerPaylinkOTel, db, c)
+				if bare == nil && hw == nil && pl == nil && po == nil {
 					continue
 				}
 				t.row(db, strconv.Itoa(c),
 					ratio(pl, hw, func(r *cellResult) float64 { return r.load.rate() }),
 					ratio(hw, bare, func(r *cellResult) float64 { return r.load.rate() }),
-					ratio(pl, hw, func(r *cellResult) float64 { return r.allocs }))
+					ratio(pl, hw, func(r *cellResult) float64 { return r.allocs }),
+					ratio(po, pl, func(r *cellResult) float64 { return r.load.rate() }),
+					difference(po, pl, func(r *cellResult) float64 { return r.allocs }))
 			}
 		}
 		t.flush()
@@ -78,7 +82,7 @@ func (r cellResult) columns() []string {
 	cols := []string{strconv.Itoa(l.sent), fmt.Sprintf("%.0f", l.rate()),
 		msCell(ms(percentile(l.lat, 0.50))), msCell(ms(percentile(l.lat, 0.99))), msCell(ms(percentile(l.lat, 1))),
 		strconv.Itoa(l.errors), fmt.Sprintf("%.0f", r.allocs)}
-	if r.handler != handlerPaylink {
+	if !isPaylink(r.handler) {
 		return append(cols, "-", "-", "-", "-", "-", "-")
 	}
 	return append(cols, msCell(r.lagP50), msCell(r.lagP99), strconv.FormatInt(r.hooks, 10),
@@ -151,3 +155,11 @@ func newTable(w io.Writer, header ...string) *table {
 func (t *table) row(cells ...string) { fmt.Fprintf(t.tw, "| %s\t|\n", strings.Join(cells, "\t| ")) }
 
 func (t *table) flush() { _ = t.tw.Flush() }
+
+// difference formats f(a)-f(b), or "-" when either is missing.
+func difference(a, b *cellResult, f func(*cellResult) float64) string {
+	if a == nil || b == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%+.0f", f(a)-f(b))
+}

@@ -219,7 +219,7 @@ func (d *driver) warmUp(ctx context.Context, s *server, c int) error {
 	if w.errors > 0 {
 		d.logf("%s %s c=%d warm-up: %d errors, first: %v", s.db, s.handler, c, w.errors, w.firstErr)
 	}
-	if s.handler != handlerPaylink {
+	if !isPaylink(s.handler) {
 		return ctx.Err()
 	}
 	left, err := d.drain(ctx, s)
@@ -248,7 +248,7 @@ func (d *driver) finish(ctx context.Context, s *server, r *cellResult, s0 server
 	if r.load.errors > 0 {
 		d.logf("%s: first error: %v", label, r.load.firstErr)
 	}
-	if s.handler != handlerPaylink {
+	if !isPaylink(s.handler) {
 		return nil
 	}
 	r.hookRate = float64(s1.Hooks-s0.Hooks) / r.load.elapsed.Seconds()
@@ -377,7 +377,7 @@ func (d *driver) startServer(ctx context.Context, db, handler, name string) (*se
 	srv := &server{handler: handler, db: db, url: baseURL, cmd: cmd, stdin: stdin, cleanup: cleanup}
 	hc := newHTTPClient(max(openLoopWorkers, slices.Max(d.cfg.conc)))
 	srv.client = &loadClient{http: hc, url: srv.url + callbackPath, token: d.token}
-	if handler == handlerPaylink {
+	if isPaylink(handler) {
 		srv.client.verdict = "applied"
 	}
 	if err := srv.getJSON(ctx, linksPath, &srv.client.links); err != nil {

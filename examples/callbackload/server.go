@@ -147,7 +147,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdin
 	case handlerHandwritten:
 		t, err = newHandwritten(ctx, db, token, cfg.links)
 	case handlerPaylink:
-		t, err = newPaylink(ctx, db, token, cfg.links)
+		t, err = newPaylink(ctx, db, token, cfg.links, nil)
+	case handlerPaylinkOTel:
+		t, err = newPaylinkOTel(ctx, db, token, cfg.links)
 	default:
 		err = fmt.Errorf("unknown handler %q", cfg.handler)
 	}

@@ -54,7 +54,7 @@ const hookName = "callbackload.noop"
 // newPaylink is paylink's own callback route, wired as an app would wire
 // it: gormstore after Migrate, the flip provider (against the in-process
 // fake Flip, where the links are created), a success hook, hooks running.
-func newPaylink(ctx context.Context, db *gorm.DB, token string, links int) (*target, error) {
+func newPaylink(ctx context.Context, db *gorm.DB, token string, links int, obs provider.Observer) (*target, error) {
 	if err := gormstore.Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("migrating: %w", err)
 	}
@@ -64,7 +64,7 @@ func newPaylink(ctx context.Context, db *gorm.DB, token string, links int) (*tar
 	}
 	fake := fliptest.NewServer(fliptest.Options{SecretKey: rand.Text(), CallbackToken: token, LongIDs: true})
 	p := flip.NewProvider(fake.Client(), flip.ProviderOptions{CallbackToken: token})
-	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{p}})
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{p}, Observer: obs})
 	if err != nil {
 		fake.Close()
 		return nil, err
