@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paylinkgo/paylink/provider"
 )
@@ -247,6 +248,14 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 	q := s.conn(ctx).Order("id")
 	if f.EventID != "" {
 		q = q.Where("event_id = ?", f.EventID)
+	}
+	if f.ID != 0 {
+		q = q.Where("id = ?", f.ID)
+	}
+	if f.EventIDPrefix != "" {
+		// substr counts characters on both databases; "=" compares exactly
+		// where LIKE would fold case (SQLite) and read wildcards.
+		q = q.Where("substr(event_id, 1, ?) = ?", utf8.RuneCountInString(f.EventIDPrefix), f.EventIDPrefix)
 	}
 	if f.Hook != "" {
 		q = q.Where("hook = ?", f.Hook)

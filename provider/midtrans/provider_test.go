@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -224,5 +226,43 @@ func TestNoServerKeyFailsClosed(t *testing.T) {
 	}
 	if h.p.CallbackMediaType() != "application/json" {
 		t.Fatal("media type")
+	}
+}
+
+// A recorded notification decodes to the event ParseCallback made of it,
+// with no signature check; redaction hides signature_key and keeps the rest.
+func TestDecodeAndRedactCallback(t *testing.T) {
+	h := newHarness(t)
+	l, err := h.p.CreateLink(t.Context(), orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.Settle(t.Context(), l, provider.PaymentSuccessful)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := h.p.ParseCallback(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := h.p.DecodeCallback(t.Context(), parsed.Raw)
+	if err != nil {
+		t.Fatalf("DecodeCallback: %v", err)
+	}
+	decoded.ReceivedAt = parsed.ReceivedAt
+	if !reflect.DeepEqual(decoded, parsed) {
+		t.Errorf("DecodeCallback:\n got %+v\nwant %+v", decoded, parsed)
+	}
+	if _, err := h.p.DecodeCallback(t.Context(), []byte(`{"order_id":""}`)); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("DecodeCallback of a body that is no notification: %v, want CodeInvalidArgument", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(parsed.Raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := m["signature_key"].(string)
+	red := string(h.p.RedactCallback(parsed.Raw))
+	if sig == "" || strings.Contains(red, sig) || !strings.Contains(red, `"signature_key": "[redacted]"`) || !strings.Contains(red, l.ID) {
+		t.Errorf("RedactCallback = %s; want signature_key hidden and the order id kept", red)
 	}
 }
