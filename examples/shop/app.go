@@ -92,6 +92,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// Confirm every callback that changes a payment with the
 		// provider's API before applying it.
 		VerifyByRefetch: true,
+		HookPolicy:      provider.HookPolicy{MaxAttempts: cfg.hookAttempts},
 	})
 	if err != nil {
 		return fmt.Errorf("shop: %w", err)
@@ -116,6 +117,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	if err := s.routes(router); err != nil {
 		return fmt.Errorf("shop: %w", err)
+	}
+	if err := mountConsole(router, svc, cfg, log); err != nil {
+		return fmt.Errorf("shop: mounting the console: %w", err)
 	}
 
 	// Hooks and the reconciler outlive ctx: they stop in the shutdown

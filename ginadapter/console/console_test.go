@@ -285,6 +285,11 @@ func TestEveryPageNeedsAnOperator(t *testing.T) {
 		}
 	}
 	w := h.do(t, request{path: "/ops/", user: "ana"})
+	// Under no-referrer a browser posts the console's own forms with
+	// "Origin: null", which the forgery check refuses.
+	if rp := w.Header().Get("Referrer-Policy"); rp != "same-origin" {
+		t.Errorf("Referrer-Policy %q, want same-origin", rp)
+	}
 	for _, hdr := range []string{"Content-Security-Policy", "X-Frame-Options", "Cache-Control"} {
 		if w.Header().Get(hdr) == "" {
 			t.Errorf("pages lack %s", hdr)
