@@ -45,7 +45,11 @@
 //
 // Operations not every gateway has are optional interfaces found by type
 // assertion ([LinkEditor], [LinkDeactivator], [PaymentLister],
-// [LinkFinder], [CallbackChecker]); the helpers [EditLink],
+// [LinkFinder], [CallbackChecker], [CallbackMediaTyper], [CallbackDecoder],
+// [CallbackRedactor]); the helpers [EditLink],
 // [DeactivateLink], [ListPayments] and [FindLinks] return an error
-// matching errors.ErrUnsupported when the provider lacks them.
+// matching errors.ErrUnsupported when the provider lacks them. A store may
+// likewise be an [ActionLog], the audit trail of the operator actions
+// [Service.Act] does (reprocess a callback, re-fetch a payment, reconcile
+// a link, retry a hook run).
 package provider
