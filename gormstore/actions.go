@@ -49,10 +49,12 @@ func (s *Store) RecordAction(ctx context.Context, a *provider.OperatorAction) er
 // ListActions implements provider.ActionLog: newest first.
 func (s *Store) ListActions(ctx context.Context, f provider.ActionFilter) ([]provider.OperatorAction, error) {
 	q := s.conn(ctx).Order("at DESC").Order("id DESC")
-	for col, v := range map[string]string{"kind": string(f.Kind), "actor": f.Actor, "provider": f.Provider,
-		"payment_id": f.PaymentID, "link_id": f.LinkID} {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
+	for _, w := range []struct{ col, v string }{
+		{"kind", string(f.Kind)}, {"actor", f.Actor}, {"provider", f.Provider},
+		{"payment_id", f.PaymentID}, {"link_id", f.LinkID},
+	} {
+		if w.v != "" {
+			q = q.Where(w.col+" = ?", w.v)
 		}
 	}
 	if f.CallbackID != 0 {

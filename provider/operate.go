@@ -350,9 +350,10 @@ func (s *Service) retryRun(ctx context.Context, rec *OperatorAction) error {
 }
 
 // PaymentOfEvent returns the provider and payment an event id (see
-// [EventKey.String]) names, or two empty strings when it names none.
+// [EventKey.String]) names, or two empty strings when it names none. A
+// provider name must not contain ':' for its events to be read back.
 func PaymentOfEvent(eventID string) (providerName, paymentID string) {
-	if i := strings.LastIndexByte(eventID, '!'); i >= 0 {
+	if i := strings.LastIndexByte(eventID, '!'); i >= 0 && Verdict(eventID[i+1:]).Flagged() {
 		eventID = eventID[:i]
 	}
 	name, rest, ok := strings.Cut(eventID, ":")
