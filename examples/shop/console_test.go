@@ -192,9 +192,12 @@ func TestBrowserOperatesTheConsole(t *testing.T) {
 	}
 
 	// The inbox, flagged only: A's callback.
+	// The unfiltered page lists A's flagged row too: wait for the page the
+	// form loads, whose checkbox the server rendered checked.
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`input[name="flagged"]`)),
 		chromedp.Click(chromedp.ID("filter")),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="flagged"][checked]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr.flag`)),
 	)
 	if err != nil {
