@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paylinkgo/paylink/provider"
 )
@@ -252,10 +251,9 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 	if f.ID != 0 {
 		q = q.Where("id = ?", f.ID)
 	}
-	if f.EventIDPrefix != "" {
-		// substr counts characters on both databases; "=" compares exactly
-		// where LIKE would fold case (SQLite) and read wildcards.
-		q = q.Where("substr(event_id, 1, ?) = ?", utf8.RuneCountInString(f.EventIDPrefix), f.EventIDPrefix)
+	if f.PaymentID != "" {
+		// Through the claims: both lookups use unique indexes.
+		q = q.Where("event_id IN (SELECT e.event_id FROM paylink_events e WHERE e.provider = ? AND e.payment_id = ?)", f.Provider, f.PaymentID)
 	}
 	if f.Hook != "" {
 		q = q.Where("hook = ?", f.Hook)

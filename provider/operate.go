@@ -367,12 +367,6 @@ func PaymentOfEvent(eventID string) (providerName, paymentID string) {
 	return name, rest[:i]
 }
 
-// EventIDPrefix returns the prefix of the event ids of one payment's
-// events, for [HookRunFilter.EventIDPrefix].
-func EventIDPrefix(providerName, paymentID string) string {
-	return providerName + ":" + paymentID + ":"
-}
-
 // truncateText cuts s to at most n bytes at a rune boundary.
 func truncateText(s string, n int) string {
 	if len(s) <= n {

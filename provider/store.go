@@ -359,13 +359,13 @@ type HookRunFilter struct {
 	// ID selects the one run with this ID.
 	ID      int64
 	EventID string
-	// EventIDPrefix selects the runs whose EventID starts with it
-	// (compared byte for byte): "flip:PGPWF1:" selects the runs of every
-	// event of that payment (see [EventKey.String]).
-	EventIDPrefix string
-	Hook          string
-	State         HookRunState
-	Limit         int
+	// Provider and PaymentID, set together, select the runs of the events
+	// claimed for that payment (applied and flagged ones; see [EventKey]).
+	Provider  string
+	PaymentID string
+	Hook      string
+	State     HookRunState
+	Limit     int
 }
 
 // HookPolicy says how often and how patiently hook runs are attempted.

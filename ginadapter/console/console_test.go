@@ -201,7 +201,7 @@ func (h *harness) waitRun(t *testing.T, paymentID string, want provider.HookRunS
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		runs, err := h.svc.ListHookRuns(t.Context(), provider.HookRunFilter{EventIDPrefix: provider.EventIDPrefix("mem", paymentID)})
+		runs, err := h.svc.ListHookRuns(t.Context(), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -267,15 +267,8 @@ func (con *console) paymentRuns(c *gin.Context, name, id string) ([]provider.Hoo
 	if con.svc.HookQueue() == nil {
 		return nil, true, nil
 	}
-	runs, err := con.svc.ListHookRuns(c, provider.HookRunFilter{EventIDPrefix: provider.EventIDPrefix(name, id), Limit: MaxPageSize})
-	if err != nil {
-		return nil, false, err
-	}
-	// The prefix of payment "A" also matches the events of payment "A:B".
-	return slices.DeleteFunc(runs, func(r provider.HookRun) bool {
-		pn, pid := provider.PaymentOfEvent(r.EventID)
-		return pn != name || pid != id
-	}), false, nil
+	runs, err := con.svc.ListHookRuns(c, provider.HookRunFilter{Provider: name, PaymentID: id, Limit: MaxPageSize})
+	return runs, false, err
 }
 
 type linkPage struct {

@@ -348,7 +348,9 @@ func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (
 		for _, r := range st.runs {
 			if (f.EventID == "" || r.run.EventID == f.EventID) && (f.Hook == "" || r.run.Hook == f.Hook) &&
 				(f.State == "" || r.run.State == f.State) && (f.ID == 0 || r.run.ID == f.ID) &&
-				strings.HasPrefix(r.run.EventID, f.EventIDPrefix) {
+				(f.PaymentID == "" || slices.ContainsFunc(st.claims[key(f.Provider, f.PaymentID)], func(k provider.EventKey) bool {
+					return k.String() == r.run.EventID
+				})) {
 				out = append(out, r.run)
 				if f.Limit > 0 && len(out) == f.Limit {
 					return

@@ -109,7 +109,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueRunWithoutEventComesWithoutOne", queue(queueTestNoEvent)},
 			test{"PruneRemovesSucceededRunsAndFinishedPayloads", queue(queueTestPrune)},
 			test{"PruneBatchesAreBounded", queue(queueTestPruneBatches)},
-			test{"QueueListsByIDAndEventPrefix", queue(queueTestListFilters)},
+			test{"QueueListsByIDAndByPayment", queue(queueTestListFilters)},
 		)
 	}
 	if _, ok := newStore(t).(provider.ActionLog); ok {

@@ -109,23 +109,31 @@ func queueTestListFilters(t *testing.T, s provider.Store, q provider.HookQueue) 
 	if err != nil || len(none) != 0 {
 		t.Errorf("ID filter of an unknown run: got %+v, %v; want nothing", none, err)
 	}
-	prefix := provider.EventIDPrefix("test", "lf1")
-	if !strings.HasPrefix(ev1, prefix) {
-		t.Fatalf("event id %q does not start with %q", ev1, prefix)
-	}
-	runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventIDPrefix: prefix})
+	// A flagged event of the same payment has runs of its own.
+	flagged := storeKey("lf1", provider.PaymentSuccessful)
+	flagged.Flag = provider.VerdictAmountMismatch
+	storeApply(t, s, &provider.ApplyWrite{Claim: &flagged, Event: []byte(`{}`), HookRuns: []provider.NewHookRun{
+		{EventID: flagged.String(), Hook: "alert", IdempotencyKey: provider.HookIdempotencyKey(flagged.String(), "alert")}}})
+	runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{Provider: "test", PaymentID: "lf1"})
 	if err != nil {
-		t.Fatalf("ListHookRuns by prefix: %v", err)
+		t.Fatalf("ListHookRuns of a payment: %v", err)
 	}
-	if len(runs) != 2 || runs[0].EventID != ev1 || runs[1].EventID != ev1 {
-		t.Errorf("EventIDPrefix %q: got %+v, want the two runs of %s only", prefix, runs, ev1)
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.EventID+"/"+r.Hook)
 	}
-	// The prefix is compared byte for byte: other case, no match; LIKE
-	// wildcards are literal.
-	for _, p := range []string{"TEST:lf1:", "test:lf_:", "test:lf%"} {
-		if got, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventIDPrefix: p}); err != nil || len(got) != 0 {
-			t.Errorf("EventIDPrefix %q: got %d runs, %v; want none", p, len(got), err)
+	if want := []string{ev1 + "/a", ev1 + "/b", flagged.String() + "/alert"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("runs of payment lf1: got %v, want %v (not lf10's)", got, want)
+	}
+	for _, f := range []provider.HookRunFilter{
+		{Provider: "other", PaymentID: "lf1"}, {Provider: "test", PaymentID: "LF1"}, {Provider: "test", PaymentID: "lf"},
+	} {
+		if got, err := q.ListHookRuns(ctx, f); err != nil || len(got) != 0 {
+			t.Errorf("ListHookRuns(%+v): got %d runs, %v; want none", f, len(got), err)
 		}
+	}
+	if got, err := q.ListHookRuns(ctx, provider.HookRunFilter{Provider: "test", PaymentID: "lf1", Hook: "b"}); err != nil || len(got) != 1 {
+		t.Errorf("runs of payment lf1 of hook b: got %d, %v; want 1", len(got), err)
 	}
 }
 
@@ -263,7 +271,7 @@ func (f *actFixture) run(t *testing.T, paymentID string, want provider.HookRunSt
 	t.Helper()
 	deadline := time.Now().Add(storeDeadline)
 	for {
-		runs, err := f.svc.ListHookRuns(storeCtx(t), provider.HookRunFilter{EventIDPrefix: provider.EventIDPrefix("mem", paymentID)})
+		runs, err := f.svc.ListHookRuns(storeCtx(t), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
 		if err != nil {
 			t.Fatalf("ListHookRuns: %v", err)
 		}
