@@ -55,12 +55,14 @@ type Provider struct {
 
 // Compile-time checks of the capabilities Provider offers.
 var (
-	_ provider.Provider        = (*Provider)(nil)
-	_ provider.LinkEditor      = (*Provider)(nil)
-	_ provider.LinkDeactivator = (*Provider)(nil)
-	_ provider.PaymentLister   = (*Provider)(nil)
-	_ provider.LinkFinder      = (*Provider)(nil)
-	_ provider.CallbackChecker = (*Provider)(nil)
+	_ provider.Provider         = (*Provider)(nil)
+	_ provider.LinkEditor       = (*Provider)(nil)
+	_ provider.LinkDeactivator  = (*Provider)(nil)
+	_ provider.PaymentLister    = (*Provider)(nil)
+	_ provider.LinkFinder       = (*Provider)(nil)
+	_ provider.CallbackChecker  = (*Provider)(nil)
+	_ provider.CallbackDecoder  = (*Provider)(nil)
+	_ provider.CallbackRedactor = (*Provider)(nil)
 )
 
 // maxPages stops a server that never runs out of pages.
@@ -412,6 +414,36 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 		p.log.LogAttrs(ctx, slog.LevelInfo, "flip: callback token matched",
 			slog.String("provider", p.name), slog.String("token", string(cb.MatchedToken)), slog.String("payment_id", cb.ID))
 	}
+	return p.event(ctx, cb, RedactToken(body)), nil
+}
+
+// DecodeCallback implements provider.CallbackDecoder: it decodes the body
+// of a callback verified earlier, as ParseCallback returned it in
+// Event.Raw (the token already removed), without checking a token. A body
+// without a data field, or whose data is not a callback, is
+// CodeInvalidArgument.
+func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.Event, error) {
+	form, err := parseBody(body)
+	if err != nil {
+		return nil, err
+	}
+	data := form.Get("data")
+	if strings.TrimSpace(data) == "" {
+		return nil, fmt.Errorf("%w: no data field", ErrMalformedCallback)
+	}
+	cb, err := decodeCallback([]byte(data))
+	if err != nil {
+		return nil, err
+	}
+	return p.event(ctx, cb, RedactToken(body)), nil
+}
+
+// RedactCallback implements provider.CallbackRedactor: the token field
+// goes (see [RedactToken]); data holds no secret.
+func (p *Provider) RedactCallback(body []byte) []byte { return RedactToken(body) }
+
+// event turns a decoded callback into an event whose Raw is body.
+func (p *Provider) event(ctx context.Context, cb *Callback, body []byte) *provider.Event {
 	if len(cb.Problems) > 0 {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "flip: callback has fields that could not be read",
 			slog.String("payment_id", cb.ID), slog.String("problems", problemsText(cb.Problems)))
@@ -425,7 +457,7 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 	return &provider.Event{
 		Provider:   p.name,
 		Source:     provider.SourceCallback,
-		Raw:        RedactToken(body),
+		Raw:        body,
 		ReceivedAt: time.Now(),
 		Payment: provider.Payment{
 			ID:        cb.ID,
@@ -439,7 +471,7 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 			CreatedAt: cb.CreatedAt,
 			Raw:       cb.Raw,
 		},
-	}, nil
+	}
 }
 
 // link converts a bill.

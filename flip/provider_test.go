@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -616,5 +617,36 @@ func TestListPaymentsEndDateCoversTheLastDay(t *testing.T) {
 	}
 	if _, err := p.ListPayments(t.Context(), provider.ListPaymentsParams{From: to, To: from}); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("To before From: %v, want CodeInvalidArgument", err)
+	}
+}
+
+// A stored callback body (its token already removed) decodes to the event
+// ParseCallback made of the request, without a token; redaction removes a
+// token that is still there.
+func TestProviderDecodeAndRedactCallback(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	p := flip.NewProvider(c, flip.ProviderOptions{Name: "flip-test", CallbackToken: testToken})
+	body := url.Values{"data": {string(readTestdata(t, "callback/seed_cancelled.json"))}, "token": {testToken}}.Encode()
+	parsed, err := p.ParseCallback(t.Context(), callbackRequest(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := p.DecodeCallback(t.Context(), parsed.Raw)
+	if err != nil {
+		t.Fatalf("DecodeCallback of the stored body: %v", err)
+	}
+	decoded.ReceivedAt = parsed.ReceivedAt
+	if !reflect.DeepEqual(decoded, parsed) {
+		t.Errorf("DecodeCallback:\n got %+v\nwant %+v", decoded, parsed)
+	}
+	for _, bad := range []string{"", "token=x", "data=%7B", "data=" + url.QueryEscape(`{"id":1}`)} {
+		if _, err := p.DecodeCallback(t.Context(), []byte(bad)); !errors.Is(err, provider.CodeInvalidArgument) {
+			t.Errorf("DecodeCallback(%q): %v, want CodeInvalidArgument", bad, err)
+		}
+	}
+	red := string(p.RedactCallback([]byte(body)))
+	if strings.Contains(red, testToken) || !strings.Contains(red, "data=") {
+		t.Errorf("RedactCallback kept the token or lost data: %q", red)
 	}
 }

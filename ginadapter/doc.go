@@ -89,4 +89,11 @@
 // the payment) and answers 303 to Config.ReturnRedirect's URL (default: the
 // JSON status route). When the provider cannot be reached it logs that and
 // redirects with the stored state; an unknown link is answered 404.
+//
+// # The console
+//
+// The sub-package console mounts an operations console (HTML pages of
+// callbacks, payments and hook runs, and recorded operator actions) on
+// any gin.IRouter, behind an authorization middleware the host app must
+// supply.
 package ginadapter

@@ -20,7 +20,7 @@
 //
 // The tables are the exported models ([LinkRecord], [PaymentRecord],
 // [CallbackRecord], [EventRecord], [StatusChangeRecord], [HookRunRecord],
-// [LinkIntentRecord]),
+// [LinkIntentRecord], [ActionRecord]),
 // all named paylink_*. Ids from providers are strings, money is an int64
 // amount plus a currency, times are UTC. [EventRecord] is the heart of
 // exactly-once: its unique (provider, payment_id, status) row is the dedupe
@@ -31,7 +31,9 @@
 // that hook has run. [LinkIntentRecord] is the intent to create a link
 // with an idempotency key, unique per key, stored before the provider is
 // asked and completed in the transaction that stores the link (see
-// provider.LinkIntent).
+// provider.LinkIntent). [ActionRecord] is one operator action, the audit
+// trail of provider.Service.Act ([Store] is a provider.ActionLog); Prune
+// never removes it.
 //
 // [Migrate] creates the tables and, on PostgreSQL, the function
 // paylink_write_conflict(). It is explicit ([New] never migrates),

@@ -196,6 +196,6 @@ func Models() []any {
 	return []any{
 		&LinkRecord{}, &PaymentRecord{}, &CallbackRecord{},
 		&EventRecord{}, &StatusChangeRecord{}, &HookRunRecord{},
-		&LinkIntentRecord{},
+		&LinkIntentRecord{}, &ActionRecord{},
 	}
 }

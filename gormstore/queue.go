@@ -250,6 +250,13 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 	if f.EventID != "" {
 		q = q.Where("event_id = ?", f.EventID)
 	}
+	if f.ID != 0 {
+		q = q.Where("id = ?", f.ID)
+	}
+	if f.PaymentID != "" {
+		// Through the claims: both lookups use unique indexes.
+		q = q.Where("event_id IN (SELECT e.event_id FROM paylink_events e WHERE e.provider = ? AND e.payment_id = ?)", f.Provider, f.PaymentID)
+	}
 	if f.Hook != "" {
 		q = q.Where("hook = ?", f.Hook)
 	}

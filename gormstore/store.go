@@ -42,6 +42,7 @@ type Store struct {
 var (
 	_ provider.Store     = (*Store)(nil)
 	_ provider.HookQueue = (*Store)(nil)
+	_ provider.ActionLog = (*Store)(nil)
 	_ provider.Tx        = (*storeTx)(nil)
 )
 
@@ -308,6 +309,15 @@ func (s *Store) ListCallbacks(ctx context.Context, f provider.CallbackFilter) ([
 	if f.Flagged {
 		q = q.Where("verdict IN ?", flaggedVerdicts())
 	}
+	if f.Verdict != "" {
+		q = q.Where("verdict = ?", string(f.Verdict))
+	}
+	if f.BeforeID != 0 {
+		// After the cursor in (received_at DESC, id DESC) order; nothing
+		// when the cursor is not stored (the subqueries are NULL).
+		const at = "(SELECT c.received_at FROM paylink_callbacks c WHERE c.id = ?)"
+		q = q.Where("(received_at < "+at+" OR (received_at = "+at+" AND id < ?))", f.BeforeID, f.BeforeID, f.BeforeID)
+	}
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -316,15 +326,33 @@ func (s *Store) ListCallbacks(ctx context.Context, f provider.CallbackFilter) ([
 		return nil, s.wrap("ListCallbacks", err)
 	}
 	out := make([]provider.CallbackRecord, len(recs))
-	for i, r := range recs {
-		out[i] = provider.CallbackRecord{
-			ID: r.ID, Provider: r.Provider, PaymentID: r.PaymentID, LinkID: r.LinkID,
-			Status: provider.PaymentStatus(r.Status),
-			Amount: provider.Money{Amount: r.Amount, Currency: provider.Currency(r.Currency)},
-			Body:   r.Body, Verdict: provider.Verdict(r.Verdict), ReceivedAt: r.ReceivedAt.UTC(),
-		}
+	for i := range recs {
+		out[i] = callbackFromRecord(&recs[i])
 	}
 	return out, nil
+}
+
+// GetCallback reads one recorded callback by its ID.
+func (s *Store) GetCallback(ctx context.Context, id int64) (*provider.CallbackRecord, error) {
+	var rec CallbackRecord
+	res := s.conn(ctx).Where("id = ?", id).Limit(1).Find(&rec)
+	if res.Error != nil {
+		return nil, s.wrap("GetCallback", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, notFound("GetCallback", "callback")
+	}
+	c := callbackFromRecord(&rec)
+	return &c, nil
+}
+
+func callbackFromRecord(r *CallbackRecord) provider.CallbackRecord {
+	return provider.CallbackRecord{
+		ID: r.ID, Provider: r.Provider, PaymentID: r.PaymentID, LinkID: r.LinkID,
+		Status: provider.PaymentStatus(r.Status),
+		Amount: provider.Money{Amount: r.Amount, Currency: provider.Currency(r.Currency)},
+		Body:   r.Body, Verdict: provider.Verdict(r.Verdict), ReceivedAt: r.ReceivedAt.UTC(),
+	}
 }
 
 // flaggedVerdicts lists the verdicts for which Verdict.Flagged is true.

@@ -57,9 +57,13 @@
 //
 // Operations not every gateway has are optional interfaces found by type
 // assertion ([LinkEditor], [LinkDeactivator], [PaymentLister],
-// [LinkFinder], [Refunder], [CallbackChecker]); the helpers [EditLink],
+// [LinkFinder], [Refunder], [CallbackChecker], [CallbackMediaTyper],
+// [CallbackDecoder], [CallbackRedactor]); the helpers [EditLink],
 // [DeactivateLink], [ListPayments], [FindLinks] and [Refund] return an
 // error matching errors.ErrUnsupported when the provider lacks them.
 // [Service.Refund] refunds a stored payment and applies the provider's
-// answer through the same rules as a callback.
+// answer through the same rules as a callback. A store may likewise be an
+// [ActionLog], the audit trail of the operator actions [Service.Act] does
+// (reprocess a callback, re-fetch a payment, reconcile a link, retry a
+// hook run).
 package provider

@@ -56,8 +56,11 @@ type Store interface {
 	ListLinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error)
 	// ListStatusChanges returns a payment's status history, oldest first.
 	ListStatusChanges(ctx context.Context, providerName, paymentID string) ([]StatusChange, error)
-	// ListCallbacks returns recorded callbacks, newest first.
+	// ListCallbacks returns recorded callbacks, newest first (by
+	// ReceivedAt, then by ID).
 	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
+	// GetCallback reads one recorded callback by its ID.
+	GetCallback(ctx context.Context, id int64) (*CallbackRecord, error)
 
 	// PutLinkIntent stores in, the intent to create a link with the
 	// idempotency key in.Key, unless an intent with that key is stored
@@ -242,9 +245,16 @@ type CallbackFilter struct {
 	Provider  string
 	PaymentID string
 	LinkID    string
+	// Verdict selects only callbacks with this verdict.
+	Verdict Verdict
 	// Flagged selects only callbacks whose verdict is Flagged.
 	Flagged bool
-	Limit   int
+	// BeforeID, when set, selects only the callbacks listed after the
+	// callback with this ID (newest first: received earlier, or at the
+	// same time with a lower ID), for the next page of a list that ended
+	// with it. A BeforeID the store does not hold selects nothing.
+	BeforeID int64
+	Limit    int
 }
 
 // StatusChange is one step in a payment's history.
@@ -370,10 +380,16 @@ type HookRun struct {
 
 // HookRunFilter selects hook runs; zero fields match everything.
 type HookRunFilter struct {
+	// ID selects the one run with this ID.
+	ID      int64
 	EventID string
-	Hook    string
-	State   HookRunState
-	Limit   int
+	// Provider and PaymentID, set together, select the runs of the events
+	// claimed for that payment (applied and flagged ones; see [EventKey]).
+	Provider  string
+	PaymentID string
+	Hook      string
+	State     HookRunState
+	Limit     int
 }
 
 // HookPolicy says how often and how patiently hook runs are attempted.

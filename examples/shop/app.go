@@ -108,7 +108,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// provider's API before applying it.
 		VerifyByRefetch: true,
 		// Metrics and traces of callbacks, hooks and reconciliation.
-		Observer: tel.observer,
+		Observer:   tel.observer,
+		HookPolicy: provider.HookPolicy{MaxAttempts: cfg.hookAttempts},
 	})
 	if err != nil {
 		return fmt.Errorf("shop: %w", err)
@@ -138,6 +139,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// shop's own listener: restrict it at the proxy or firewall in
 	// production (see README.md).
 	router.GET("/metrics", gin.WrapH(tel.metrics))
+	if err := mountConsole(router, svc, cfg, log); err != nil {
+		return fmt.Errorf("shop: mounting the console: %w", err)
+	}
 
 	// Hooks and the reconciler outlive ctx: they stop in the shutdown
 	// sequence below, after the last callback has been answered.

@@ -76,41 +76,9 @@ func TestBrowserPaysAnOrderOnMidtrans(t *testing.T) {
 // saves a screenshot named shot.
 func payInBrowser(t *testing.T, env map[string]string, shot string, pay func(ctx context.Context, text func(sel string) string)) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("PAYLINK_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("PAYLINK_REQUIRE_BROWSER=1 but Chromium is not installed at %s: %v (apt-get install chromium)", chromiumPath, err)
-		}
-		t.Skipf("Chromium is not installed at %s: browser test not run (apt-get install chromium, or run .ci/browser)", chromiumPath)
-	}
-	shotDir := os.Getenv("PAYLINK_SCREENSHOT_DIR")
-	if shotDir == "" {
-		shotDir = t.TempDir()
-	} else if err := os.MkdirAll(shotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	profile := t.TempDir()
+	ctx, shotDir := startBrowser(t)
 	s := startShop(t, env)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1100, 900),
-	)
-	defer cancelAlloc() // kills the browser and waits for it, before the profile is removed
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, browserTimeout)
-	defer cancel()
 	text := func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -181,4 +149,63 @@ func payInBrowser(t *testing.T, env map[string]string, shot string, pay func(ctx
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of the paid order: %s", path)
+}
+
+// startBrowser starts a headless Chromium for the test and returns its
+// tab's context (bounded by browserTimeout) and the directory where
+// screenshots go: $PAYLINK_SCREENSHOT_DIR, or the test's temporary
+// directory. Without Chromium at /usr/bin/chromium the test is skipped,
+// unless PAYLINK_REQUIRE_BROWSER=1 (CI's .ci/browser), where it fails.
+func startBrowser(t *testing.T) (context.Context, string) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("PAYLINK_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("PAYLINK_REQUIRE_BROWSER=1 but Chromium is not installed at %s: %v (apt-get install chromium)", chromiumPath, err)
+		}
+		t.Skipf("Chromium is not installed at %s: browser test not run (apt-get install chromium, or run .ci/browser)", chromiumPath)
+	}
+	shotDir := os.Getenv("PAYLINK_SCREENSHOT_DIR")
+	if shotDir == "" {
+		shotDir = t.TempDir()
+	} else if err := os.MkdirAll(shotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	profile := t.TempDir()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1100, 900),
+	)
+	// Cleanups run last-in first-out: the tab, then the browser (killed and
+	// waited for), before the profile directory is removed.
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, browserTimeout)
+	t.Cleanup(cancel)
+	return ctx, shotDir
+}
+
+// screenshot saves a full-page screenshot of the tab as dir/name.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/paylinkgo/paylink/flip"
@@ -71,7 +72,20 @@ type config struct {
 	// database's own (see Instance), so that a reset database's order 1
 	// is not refused as an order id the account has seen.
 	midtransOrderPrefix string
+
+	// consoleUser and consolePassword sign an operator in to paylink's
+	// operations console at /ops/ (PAYLINK_CONSOLE_USER,
+	// PAYLINK_CONSOLE_PASSWORD). Both set: the console is mounted behind
+	// basic auth; neither: it is not mounted; one alone is an error.
+	consoleUser, consolePassword string
+	// hookAttempts is how often a failing hook is attempted before its run
+	// is FAILED and waits for an operator's retry (SHOP_HOOK_MAX_ATTEMPTS,
+	// default provider.DefaultHookPolicy's 10).
+	hookAttempts int
 }
+
+// console reports whether the operations console is mounted.
+func (c config) console() bool { return c.consoleUser != "" && c.consolePassword != "" }
 
 // midtrans reports whether the shop takes payments through Midtrans.
 func (c config) midtrans() bool { return c.paymentProvider == providerMidtrans }
@@ -113,7 +127,11 @@ func (c config) String() string {
 	default:
 		mode = "Flip " + string(c.flipEnv)
 	}
-	return fmt.Sprintf("addr=%s db=%s provider=%s payments=%q", c.addr, db, c.paymentProvider, mode)
+	ops := "off"
+	if c.console() {
+		ops = "/ops/ as " + c.consoleUser
+	}
+	return fmt.Sprintf("addr=%s db=%s provider=%s payments=%q console=%q", c.addr, db, c.paymentProvider, mode, ops)
 }
 
 // errNoCallbackToken is returned when a real Flip key comes without the
@@ -154,8 +172,24 @@ func loadConfig(getenv func(string) string) (config, error) {
 		midtransClientKey:     get("MIDTRANS_CLIENT_KEY"),
 		midtransEnv:           midtrans.Environment(cmp.Or(get("MIDTRANS_ENV"), string(midtrans.Sandbox))),
 		midtransFakeKey:       get("MIDTRANSTEST_SERVER_KEY"),
+		consoleUser:           get("PAYLINK_CONSOLE_USER"),
+		// A password is taken as it is, spaces included.
+		consolePassword: getenv("PAYLINK_CONSOLE_PASSWORD"),
 	}
 	var errs []error
+	if (c.consoleUser == "") != (strings.TrimSpace(c.consolePassword) == "") {
+		errs = append(errs, errors.New("set both PAYLINK_CONSOLE_USER and PAYLINK_CONSOLE_PASSWORD to mount the operations console, or neither"))
+	}
+	if strings.ContainsRune(c.consoleUser, ':') {
+		errs = append(errs, errors.New("PAYLINK_CONSOLE_USER must not contain a colon (basic auth separates user and password with one)"))
+	}
+	if v := get("SHOP_HOOK_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, errors.New("SHOP_HOOK_MAX_ATTEMPTS must be a number from 1 to 1000"))
+		}
+		c.hookAttempts = n
+	}
 	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
 		errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL (leave it empty for the embedded SQLite file)"))
 	}

@@ -95,6 +95,8 @@ var (
 	_ provider.Refunder           = (*Provider)(nil)
 	_ provider.CallbackChecker    = (*Provider)(nil)
 	_ provider.CallbackMediaTyper = (*Provider)(nil)
+	_ provider.CallbackDecoder    = (*Provider)(nil)
+	_ provider.CallbackRedactor   = (*Provider)(nil)
 )
 
 // NewProvider returns a Provider calling Midtrans through c, verifying
@@ -556,4 +558,34 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 		Raw:        body,
 		ReceivedAt: p.now(),
 	}, nil
+}
+
+// DecodeCallback implements provider.CallbackDecoder: it decodes the body
+// of a notification verified earlier, as ParseCallback returned it in
+// Event.Raw, without checking its signature again. With
+// ConfirmWithStatus the payment is the one the status API reports now.
+func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.Event, error) {
+	const op = "midtrans.DecodeCallback"
+	t, err := DecodeNotification(body)
+	if err != nil {
+		return nil, err
+	}
+	if p.confirmWithStatus {
+		fresh, err := p.c.GetStatus(ctx, t.OrderID)
+		if err != nil {
+			return nil, &provider.Error{Op: op, Message: "confirming the notification with the status API", Err: err}
+		}
+		t = fresh
+	}
+	pay, err := p.payment(ctx, op, t)
+	if err != nil {
+		return nil, err
+	}
+	return &provider.Event{Provider: p.name, Payment: pay, Source: provider.SourceCallback, Raw: body, ReceivedAt: p.now()}, nil
+}
+
+// RedactCallback implements provider.CallbackRedactor: signature_key is
+// only a hash, but a hash of the server key, so a person is not shown it.
+func (p *Provider) RedactCallback(body []byte) []byte {
+	return provider.RedactFields(body, func(name string) bool { return name == "signature_key" })
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -333,5 +334,43 @@ func TestOrderIDPrefixKeepsOrderIDsOfOneAccountApart(t *testing.T) {
 		if _, err := q.CreateLink(ctx, orderParams); !errors.Is(err, provider.CodeFailedPrecondition) {
 			t.Errorf("prefix %q: %v, want failed precondition", bad, err)
 		}
+	}
+}
+
+// A recorded notification decodes to the event ParseCallback made of it,
+// with no signature check; redaction hides signature_key and keeps the rest.
+func TestDecodeAndRedactCallback(t *testing.T) {
+	h := newHarness(t)
+	l, err := h.p.CreateLink(t.Context(), orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.Settle(t.Context(), l, provider.PaymentSuccessful)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := h.p.ParseCallback(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := h.p.DecodeCallback(t.Context(), parsed.Raw)
+	if err != nil {
+		t.Fatalf("DecodeCallback: %v", err)
+	}
+	decoded.ReceivedAt = parsed.ReceivedAt
+	if !reflect.DeepEqual(decoded, parsed) {
+		t.Errorf("DecodeCallback:\n got %+v\nwant %+v", decoded, parsed)
+	}
+	if _, err := h.p.DecodeCallback(t.Context(), []byte(`{"order_id":""}`)); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Errorf("DecodeCallback of a body that is no notification: %v, want CodeInvalidArgument", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(parsed.Raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := m["signature_key"].(string)
+	red := string(h.p.RedactCallback(parsed.Raw))
+	if sig == "" || strings.Contains(red, sig) || !strings.Contains(red, `"signature_key": "[redacted]"`) || !strings.Contains(red, l.ID) {
+		t.Errorf("RedactCallback = %s; want signature_key hidden and the order id kept", red)
 	}
 }

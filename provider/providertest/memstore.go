@@ -35,6 +35,7 @@ type memState struct {
 	runs      []memRun
 	reconAt   map[string]time.Time
 	intents   map[string]provider.LinkIntent // key: idempotency key
+	actions   []provider.OperatorAction
 	nextID    int64
 }
 
@@ -58,6 +59,7 @@ func NewMemStore() *MemStore {
 var (
 	_ provider.Store     = (*MemStore)(nil)
 	_ provider.HookQueue = (*MemStore)(nil)
+	_ provider.ActionLog = (*MemStore)(nil)
 )
 
 func key(providerName, id string) string { return providerName + "\x00" + id }
@@ -295,10 +297,20 @@ func (s *MemStore) ListStatusChanges(ctx context.Context, providerName, paymentI
 // ListCallbacks implements provider.Store.
 func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter) (out []provider.CallbackRecord, err error) {
 	s.read(ctx, func(st *memState) {
-		for i := len(st.callbacks) - 1; i >= 0; i-- {
-			c := st.callbacks[i]
+		cbs := slices.Clone(st.callbacks)
+		slices.SortStableFunc(cbs, newestCallbackFirst)
+		var cursor *provider.CallbackRecord
+		if f.BeforeID != 0 {
+			i := slices.IndexFunc(cbs, func(c provider.CallbackRecord) bool { return c.ID == f.BeforeID })
+			if i < 0 {
+				return
+			}
+			cursor = &cbs[i]
+		}
+		for _, c := range cbs {
 			if (f.Provider == "" || c.Provider == f.Provider) && (f.PaymentID == "" || c.PaymentID == f.PaymentID) &&
-				(f.LinkID == "" || c.LinkID == f.LinkID) && (!f.Flagged || c.Verdict.Flagged()) {
+				(f.LinkID == "" || c.LinkID == f.LinkID) && (!f.Flagged || c.Verdict.Flagged()) &&
+				(f.Verdict == "" || c.Verdict == f.Verdict) && (cursor == nil || newestCallbackFirst(*cursor, c) < 0) {
 				out = append(out, c)
 				if f.Limit > 0 && len(out) == f.Limit {
 					return
@@ -309,12 +321,36 @@ func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter)
 	return out, nil
 }
 
+// newestCallbackFirst orders callbacks as ListCallbacks lists them.
+func newestCallbackFirst(a, b provider.CallbackRecord) int {
+	return cmp.Or(b.ReceivedAt.Compare(a.ReceivedAt), cmp.Compare(b.ID, a.ID))
+}
+
+// GetCallback implements provider.Store.
+func (s *MemStore) GetCallback(ctx context.Context, id int64) (out *provider.CallbackRecord, err error) {
+	s.read(ctx, func(st *memState) {
+		for _, c := range st.callbacks {
+			if c.ID == id {
+				out = &c
+				return
+			}
+		}
+	})
+	if out == nil {
+		return nil, notFound("callback", strconv.FormatInt(id, 10))
+	}
+	return out, nil
+}
+
 // ListHookRuns implements provider.HookQueue.
 func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (out []provider.HookRun, err error) {
 	s.read(ctx, func(st *memState) {
 		for _, r := range st.runs {
 			if (f.EventID == "" || r.run.EventID == f.EventID) && (f.Hook == "" || r.run.Hook == f.Hook) &&
-				(f.State == "" || r.run.State == f.State) {
+				(f.State == "" || r.run.State == f.State) && (f.ID == 0 || r.run.ID == f.ID) &&
+				(f.PaymentID == "" || slices.ContainsFunc(st.claims[key(f.Provider, f.PaymentID)], func(k provider.EventKey) bool {
+					return k.String() == r.run.EventID
+				})) {
 				out = append(out, r.run)
 				if f.Limit > 0 && len(out) == f.Limit {
 					return

@@ -49,6 +49,11 @@ const storeDeadline = 30 * time.Second
 //     oldest first;
 //   - a link intent comes back from PutLinkIntent field for field, and
 //     intent calls made with the ctx of InTx join its transaction;
+//   - ListCallbacks orders by ReceivedAt, then ID, newest first, and
+//     BeforeID pages in that order;
+//   - when the store is a provider.ActionLog: actions come back field for
+//     field, newest first, Prune keeps them, and provider.Service.Act over
+//     a MemProvider records each action with its actor and outcome;
 //   - through provider.Service over a MemProvider, a link asked for with
 //     an idempotency key is made once: also when the process dies between
 //     the provider's answer and the store, and when calls race.
@@ -78,6 +83,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
 		{"FlaggedFilterKnowsEveryFlaggedVerdict", storeTestFlaggedFilter},
+		{"GetCallbackAndNotFound", storeTestGetCallback},
+		{"CallbacksByVerdictAndPages", storeTestCallbackPages},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
 		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
@@ -114,6 +121,18 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueBacklogCountsDueUnfinishedRuns", queue(queueTestBacklog)},
 			test{"PruneRemovesSucceededRunsAndFinishedPayloads", queue(queueTestPrune)},
 			test{"PruneBatchesAreBounded", queue(queueTestPruneBatches)},
+			test{"QueueListsByIDAndByPayment", queue(queueTestListFilters)},
+		)
+	}
+	if _, ok := newStore(t).(provider.ActionLog); ok {
+		actions := func(fn func(*testing.T, provider.Store, provider.ActionLog)) func(*testing.T, provider.Store) {
+			return func(t *testing.T, s provider.Store) { fn(t, s, s.(provider.ActionLog)) }
+		}
+		tests = append(tests,
+			test{"ActionsRecordedAndFiltered", actions(actionTestRecordAndList)},
+			test{"PruneKeepsTheActionLog", actions(actionTestPruneKeepsActions)},
+			test{"ActRecordsEveryActionWithItsActor", actions(actTestRecorded)},
+			test{"ReprocessAppliesACallbackWhoseLinkArrivedLater", actions(actTestReprocessUnknownLink)},
 		)
 	}
 	for _, tt := range tests {
