@@ -540,24 +540,7 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 	if err != nil {
 		return nil, err
 	}
-	if p.confirmWithStatus {
-		fresh, err := p.c.GetStatus(ctx, t.OrderID)
-		if err != nil {
-			return nil, &provider.Error{Op: op, Message: "confirming the notification with the status API", Err: err}
-		}
-		t = fresh
-	}
-	pay, err := p.payment(ctx, op, t)
-	if err != nil {
-		return nil, err
-	}
-	return &provider.Event{
-		Provider:   p.name,
-		Payment:    pay,
-		Source:     provider.SourceCallback,
-		Raw:        body,
-		ReceivedAt: p.now(),
-	}, nil
+	return p.event(ctx, op, t, body)
 }
 
 // DecodeCallback implements provider.CallbackDecoder: it decodes the body
@@ -570,6 +553,12 @@ func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.E
 	if err != nil {
 		return nil, err
 	}
+	return p.event(ctx, op, t, body)
+}
+
+// event makes the event of a notification t whose body was body: with
+// ConfirmWithStatus, of what the status API reports now instead.
+func (p *Provider) event(ctx context.Context, op string, t *Transaction, body []byte) (*provider.Event, error) {
 	if p.confirmWithStatus {
 		fresh, err := p.c.GetStatus(ctx, t.OrderID)
 		if err != nil {
