@@ -520,3 +520,20 @@ func TestInboxPagesNewestFirst(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A payment some of which went back to the customer shows how much, and
+// its history shows the amount returned at each step.
+func TestThePaymentPageShowsWhatWasReturned(t *testing.T) {
+	h := newHarness(t)
+	s := h.scenario(t)
+	ctx := t.Context()
+	if _, err := h.svc.Refund(ctx, "mem", s.paid.ID, provider.RefundParams{Amount: provider.Rupiah(12000)}); err != nil {
+		t.Fatalf("Refund: %v", err)
+	}
+	body := h.get(t, "/ops/payment?provider=mem&id="+s.paid.ID, "ana", http.StatusOK)
+	for _, want := range []string{`id="status">PARTIALLY_REFUNDED`, `id="refunded">IDR 12000`, "<td>SUCCESSFUL</td><td>PARTIALLY_REFUNDED</td><td>12000</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the payment page lacks %q:\n%s", want, body)
+		}
+	}
+}
