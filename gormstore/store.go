@@ -200,9 +200,31 @@ func (s *Store) GetLinkByIdempotencyKey(ctx context.Context, key string) (*provi
 // or after since: links never reconciled first (oldest created first), then
 // the least recently reconciled. A limit <= 0 means no limit.
 func (s *Store) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]provider.Link, error) {
-	q := s.conn(ctx).
-		Where("provider = ? AND status = ?", providerName, string(provider.LinkActive)).
-		Order("CASE WHEN last_reconciled_at IS NULL THEN 0 ELSE 1 END").
+	q := s.conn(ctx).Where("provider = ? AND status = ?", providerName, string(provider.LinkActive))
+	return s.linksToReconcile(q, "ListOpenLinks", since, limit)
+}
+
+// ListLinksWithPayments returns up to limit links of a provider, created at
+// or after since, with a payment in one of statuses, never-reconciled
+// first, then the least recently reconciled. The links are selected through
+// paylink_links_created_at; each is checked on paylink_payments_link.
+func (s *Store) ListLinksWithPayments(ctx context.Context, providerName string, statuses []provider.PaymentStatus, since time.Time, limit int) ([]provider.Link, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(statuses))
+	for i, st := range statuses {
+		names[i] = string(st)
+	}
+	q := s.conn(ctx).Where("provider = ?", providerName).
+		Where("EXISTS (SELECT 1 FROM paylink_payments p WHERE p.provider = paylink_links.provider AND p.link_id = paylink_links.link_id AND p.status IN ?)", names)
+	return s.linksToReconcile(q, "ListLinksWithPayments", since, limit)
+}
+
+// linksToReconcile reads the links q selects that were created at or after
+// since, in the reconciler's order, at most limit of them.
+func (s *Store) linksToReconcile(q *gorm.DB, op string, since time.Time, limit int) ([]provider.Link, error) {
+	q = q.Order("CASE WHEN last_reconciled_at IS NULL THEN 0 ELSE 1 END").
 		Order("last_reconciled_at").Order("created_at").Order("id")
 	if !since.IsZero() {
 		q = q.Where("created_at >= ?", since.UTC())
@@ -212,7 +234,7 @@ func (s *Store) ListOpenLinks(ctx context.Context, providerName string, since ti
 	}
 	var recs []LinkRecord
 	if err := q.Find(&recs).Error; err != nil {
-		return nil, s.wrap("ListOpenLinks", err)
+		return nil, s.wrap(op, err)
 	}
 	links := make([]provider.Link, len(recs))
 	for i := range recs {

@@ -9,8 +9,12 @@ import (
 
 // ReconcileReport says what one reconciliation pass found.
 type ReconcileReport struct {
-	// Links is how many open links were visited.
+	// Links is how many links were visited, PaidLinks included.
 	Links int
+	// PaidLinks is how many of them were visited because they hold a paid
+	// payment a refund or chargeback may still move (see
+	// ServiceOptions.ReconcilePaid).
+	PaidLinks int
 	// Payments is how many payments the providers reported for them.
 	Payments int
 	// Applied is how many of those changed a stored payment: each one is
@@ -25,7 +29,9 @@ type ReconcileReport struct {
 // ReconcileLookback, least recently reconciled first, ReconcileBatch per
 // provider), asks the provider for their payments and applies whatever it
 // finds through [Service.ApplyEvent]. A callback lost for longer than the
-// provider's retry window is applied this way. Safe to run concurrently
+// provider's retry window is applied this way. With ReconcilePaid it then
+// visits, likewise, the links created within it that hold a payment a
+// refund or chargeback may still move (SUCCESSFUL or partly returned). Safe to run concurrently
 // with callbacks and on several replicas: every event is claimed once.
 //
 // The returned error joins the per-link errors; the report is valid either way.
@@ -42,31 +48,36 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 
 func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
-	since := s.now().Add(-s.lookback)
+	now := s.now()
 	for _, name := range s.names {
 		p := s.providers[name]
-		links, err := s.store.ListOpenLinks(ctx, name, since, s.batch)
+		links, err := s.store.ListOpenLinks(ctx, name, now.Add(-s.lookback), s.batch)
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Errorf("listing open links of %s: %w", name, err))
 			continue
 		}
+		visited := make(map[string]bool, len(links))
 		for _, l := range links {
-			if err := ctx.Err(); err != nil {
-				rep.Errors = append(rep.Errors, err)
+			if !s.visit(ctx, p, l.ID, &rep) {
 				return rep, errors.Join(rep.Errors...)
 			}
-			rep.Links++
-			seen, applied, err := s.pull(ctx, p, l.ID, SourceReconcile)
-			rep.Payments += seen
-			rep.Applied += applied
-			if err != nil {
-				rep.Errors = append(rep.Errors, fmt.Errorf("reconciling %s link %s: %w", name, l.ID, err))
+			visited[l.ID] = true
+		}
+		if s.paidFor <= 0 {
+			continue
+		}
+		paid, err := s.store.ListLinksWithPayments(ctx, name, mayStillBeReturned(), now.Add(-s.paidFor), s.batch)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Errorf("listing paid links of %s: %w", name, err))
+			continue
+		}
+		for _, l := range paid {
+			if visited[l.ID] { // an open MULTIPLE link with paid payments
+				continue
 			}
-			// Mark the visit even when it failed, so the link goes to the back
-			// of the queue: a link that keeps failing must not hold the head
-			// of every pass and starve the links behind it.
-			if err := s.store.MarkReconciled(ctx, name, l.ID, s.now()); err != nil {
-				rep.Errors = append(rep.Errors, err)
+			rep.PaidLinks++
+			if !s.visit(ctx, p, l.ID, &rep) {
+				return rep, errors.Join(rep.Errors...)
 			}
 		}
 	}
@@ -74,6 +85,41 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 		s.log.WarnContext(ctx, "paylink: reconciliation applied events that no callback had delivered", "applied", rep.Applied)
 	}
 	return rep, errors.Join(rep.Errors...)
+}
+
+// visit reconciles one link into rep. It reports false, having recorded
+// why, when ctx is done and the pass must stop.
+func (s *Service) visit(ctx context.Context, p Provider, linkID string, rep *ReconcileReport) bool {
+	if err := ctx.Err(); err != nil {
+		rep.Errors = append(rep.Errors, err)
+		return false
+	}
+	rep.Links++
+	seen, applied, err := s.pull(ctx, p, linkID, SourceReconcile)
+	rep.Payments += seen
+	rep.Applied += applied
+	if err != nil {
+		rep.Errors = append(rep.Errors, fmt.Errorf("reconciling %s link %s: %w", p.Name(), linkID, err))
+	}
+	// Mark the visit even when it failed, so the link goes to the back of
+	// the queue: a link that keeps failing must not hold the head of every
+	// pass and starve the links behind it.
+	if err := s.store.MarkReconciled(ctx, p.Name(), linkID, s.now()); err != nil {
+		rep.Errors = append(rep.Errors, err)
+	}
+	return true
+}
+
+// mayStillBeReturned lists the statuses of a paid payment that a refund or
+// chargeback may still move: SUCCESSFUL and the partial ones.
+func mayStillBeReturned() []PaymentStatus {
+	var out []PaymentStatus
+	for _, st := range PaymentStatuses() {
+		if st == PaymentSuccessful || st.Partial() {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // RunReconciler calls Reconcile every interval until ctx is done, logging

@@ -48,6 +48,16 @@ type ServiceOptions struct {
 	// ReconcileBatch is how many links one Reconcile pass visits per
 	// provider. Default 200.
 	ReconcileBatch int
+	// ReconcilePaid, when positive, makes the reconciler also visit links
+	// created within it that hold a payment which may still be refunded
+	// or charged back (SUCCESSFUL, or partly returned), so that a refund
+	// or chargeback whose callback was lost is applied too: a paid SINGLE
+	// link is INACTIVE, and the reconciler otherwise visits ACTIVE links
+	// only. Each visit costs a provider request; set it for providers
+	// with refunds or chargebacks (Midtrans), to how long after a payment
+	// they may come (e.g. 120 days). Zero, the default, visits open links
+	// only. ReconcileBatch bounds these visits too, per provider and pass.
+	ReconcilePaid time.Duration
 	// LinkIntentWindow is how long a CreateLink with an IdempotencyKey may
 	// still be running (default DefaultLinkIntentWindow). Its call to the
 	// provider is given at most half of it. A retry within the window that
@@ -82,6 +92,7 @@ type Service struct {
 	runner    *hookRunner
 	verify    bool
 	lookback  time.Duration
+	paidFor   time.Duration
 	batch     int
 	window    time.Duration // LinkIntentWindow
 	retention time.Duration // Retention
@@ -129,6 +140,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		log:       opts.Logger,
 		verify:    opts.VerifyByRefetch,
 		lookback:  opts.ReconcileLookback,
+		paidFor:   opts.ReconcilePaid,
 		batch:     opts.ReconcileBatch,
 		window:    opts.LinkIntentWindow,
 		retention: opts.Retention,

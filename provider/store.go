@@ -47,6 +47,11 @@ type Store interface {
 	// ListOpenLinks returns up to limit ACTIVE links of a provider, created
 	// at or after since, oldest reconciliation first.
 	ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]Link, error)
+	// ListLinksWithPayments returns up to limit links of a provider,
+	// created at or after since, whatever their status, that hold at least
+	// one payment in one of statuses; never-reconciled links first (oldest
+	// created first), then the least recently reconciled, as ListOpenLinks.
+	ListLinksWithPayments(ctx context.Context, providerName string, statuses []PaymentStatus, since time.Time, limit int) ([]Link, error)
 	// MarkReconciled records that linkID was reconciled at at.
 	MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error
 

@@ -107,6 +107,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		// Confirm every callback that changes a payment with the
 		// provider's API before applying it.
 		VerifyByRefetch: true,
+		// Keep looking for refunds and chargebacks of paid orders whose
+		// notification was lost (Midtrans only; Flip has none).
+		ReconcilePaid: pay.reconcilePaid,
 		// Metrics and traces of callbacks, hooks and reconciliation.
 		Observer:   tel.observer,
 		HookPolicy: provider.HookPolicy{MaxAttempts: cfg.hookAttempts},

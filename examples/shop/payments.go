@@ -26,7 +26,15 @@ type payments struct {
 	describe func(callbackURL string) string
 	// close stops the offline fake, if any.
 	close func()
+	// reconcilePaid is how long the reconciler keeps visiting paid links
+	// for refunds and chargebacks whose notification was lost (see
+	// provider.ServiceOptions.ReconcilePaid): Midtrans has them, Flip not.
+	reconcilePaid time.Duration
 }
+
+// midtransReturnWindow is how long after a payment the shop looks for a
+// Midtrans refund or chargeback whose notification was lost.
+const midtransReturnWindow = 120 * 24 * time.Hour
 
 // newPayments returns the provider cfg selects: Flip or Midtrans, real
 // when its key is configured, otherwise an in-process fake that sends its
@@ -125,7 +133,8 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger, tel *telemetr
 			return nil, fmt.Errorf("shop: %w", err)
 		}
 		return &payments{
-			provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
+			provider:      midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
+			reconcilePaid: midtransReturnWindow,
 			describe: func(callbackURL string) string {
 				return fmt.Sprintf("Midtrans %s; set the Payment Notification URL in Midtrans's dashboard to %s", cfg.midtransEnv, callbackURL)
 			},
@@ -148,8 +157,9 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger, tel *telemetr
 		return nil, fmt.Errorf("shop: %w", err)
 	}
 	return &payments{
-		provider: midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
-		describe: func(string) string { return "offline: fake Midtrans at " + fake.URL },
-		close:    fake.Close,
+		provider:      midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
+		reconcilePaid: midtransReturnWindow,
+		describe:      func(string) string { return "offline: fake Midtrans at " + fake.URL },
+		close:         fake.Close,
 	}, nil
 }

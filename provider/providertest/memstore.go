@@ -232,15 +232,43 @@ func (s *MemStore) ListOpenLinks(ctx context.Context, providerName string, since
 				out = append(out, l)
 			}
 		}
-		slices.SortFunc(out, func(a, b provider.Link) int {
-			ra, rb := st.reconAt[key(a.Provider, a.ID)], st.reconAt[key(b.Provider, b.ID)]
-			return cmp.Or(ra.Compare(rb), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-		})
+		sortForReconciling(st, out)
 	})
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// ListLinksWithPayments implements provider.Store.
+func (s *MemStore) ListLinksWithPayments(ctx context.Context, providerName string, statuses []provider.PaymentStatus, since time.Time, limit int) (out []provider.Link, err error) {
+	s.read(ctx, func(st *memState) {
+		with := map[string]bool{}
+		for _, p := range st.payments {
+			if p.Provider == providerName && slices.Contains(statuses, p.Status) {
+				with[p.LinkID] = true
+			}
+		}
+		for _, l := range st.links {
+			if l.Provider == providerName && with[l.ID] && !l.CreatedAt.Before(since) {
+				out = append(out, l)
+			}
+		}
+		sortForReconciling(st, out)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// sortForReconciling orders links never reconciled first (oldest created
+// first), then by their last reconciliation.
+func sortForReconciling(st *memState, links []provider.Link) {
+	slices.SortFunc(links, func(a, b provider.Link) int {
+		ra, rb := st.reconAt[key(a.Provider, a.ID)], st.reconAt[key(b.Provider, b.ID)]
+		return cmp.Or(ra.Compare(rb), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // MarkReconciled implements provider.Store.

@@ -28,8 +28,8 @@ const storeDeadline = 30 * time.Second
 //   - times come back equal (time.Time.Equal) at microsecond precision;
 //   - PutLink replaces the stored link, IdempotencyKey included;
 //   - ListLinkPayments orders by the payment's CreatedAt;
-//   - ListOpenLinks lists never-reconciled links first, oldest created
-//     first, then the least recently reconciled;
+//   - ListOpenLinks and ListLinksWithPayments list never-reconciled links
+//     first, oldest created first, then the least recently reconciled;
 //   - Apply is all or nothing: a refused write (ErrWriteConflict) leaves
 //     no callback, payment, status change, claim or hook run behind, and
 //     of concurrent writes claiming one key exactly one succeeds;
@@ -68,6 +68,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"IdempotencyKeyLookupAndConflict", storeTestIdempotencyKey},
 		{"PutLinkUpdates", storeTestPutLinkUpdates},
 		{"ListOpenLinksAndMarkReconciled", storeTestListOpenLinks},
+		{"ListLinksWithPaymentsInTheirStatuses", storeTestListLinksWithPayments},
 		{"LoadApplyOfNothing", storeTestLoadApplyEmpty},
 		{"ApplyWritesEverythingOnce", storeTestApplyRoundTrip},
 		{"ApplyUpdatesPaymentAndLink", storeTestApplyUpdate},
@@ -402,4 +403,66 @@ func storeTestListOpenLinks(t *testing.T, s provider.Store) {
 	}
 	err := s.MarkReconciled(ctx, "test", "missing", storeBase)
 	storeWantCode(t, "MarkReconciled of a missing link", err, provider.CodeNotFound)
+}
+
+func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
+	ctx := storeCtx(t)
+	mk := func(id string, created time.Duration, status provider.LinkStatus, prov string) provider.Link {
+		l := storeLink(id)
+		l.CreatedAt, l.Status, l.Provider = storeBase.Add(created), status, prov
+		return l
+	}
+	storePutLinks(t, s,
+		mk("paid", 2*time.Hour, provider.LinkInactive, "test"),
+		mk("partly", 1*time.Hour, provider.LinkInactive, "test"),
+		mk("multi", 3*time.Hour, provider.LinkActive, "test"), // open, with a paid payment
+		mk("refunded", 1*time.Hour, provider.LinkInactive, "test"),
+		mk("pending", 1*time.Hour, provider.LinkActive, "test"),
+		mk("none", 1*time.Hour, provider.LinkActive, "test"),
+		mk("old", -48*time.Hour, provider.LinkInactive, "test"), // before since
+	)
+	pay := func(id, linkID string, st provider.PaymentStatus, refunded int64) {
+		p := storePayment(id, linkID)
+		p.Status, p.RawStatus, p.RefundedAmount = st, string(st), provider.Rupiah(refunded)
+		storeApply(t, s, storeWrite(p))
+	}
+	pay("P-paid", "paid", provider.PaymentSuccessful, 0)
+	pay("P-partly", "partly", provider.PaymentPartiallyRefunded, 5000)
+	pay("P-multi-1", "multi", provider.PaymentFailed, 0)
+	pay("P-multi-2", "multi", provider.PaymentSuccessful, 0)
+	pay("P-refunded", "refunded", provider.PaymentRefunded, 45000)
+	pay("P-pending", "pending", provider.PaymentPending, 0)
+	pay("P-old", "old", provider.PaymentSuccessful, 0)
+	statuses := []provider.PaymentStatus{provider.PaymentSuccessful, provider.PaymentPartiallyRefunded, provider.PaymentPartiallyChargedBack}
+
+	list := func(prov string, limit int) []string {
+		t.Helper()
+		links, err := s.ListLinksWithPayments(ctx, prov, statuses, storeBase, limit)
+		if err != nil {
+			t.Fatalf("ListLinksWithPayments: %v", err)
+		}
+		return storeLinkIDs(links)
+	}
+	if got, want := list("test", 10), []string{"partly", "paid", "multi"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("never reconciled: got %v, want %v (links with a payment in the statuses, created since, oldest first)", got, want)
+	}
+	if got, want := list("test", 2), []string{"partly", "paid"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("limit 2: got %v, want %v", got, want)
+	}
+	if got := list("other", 10); len(got) != 0 {
+		t.Fatalf("another provider's: got %v, want none", got)
+	}
+	if err := s.MarkReconciled(ctx, "test", "partly", storeBase.Add(10*time.Hour)); err != nil {
+		t.Fatalf("MarkReconciled: %v", err)
+	}
+	if got, want := list("test", 10), []string{"paid", "multi", "partly"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("after reconciling partly: got %v, want %v", got, want)
+	}
+	links, err := s.ListLinksWithPayments(ctx, "test", statuses, time.Time{}, 0)
+	if err != nil || len(links) != 4 {
+		t.Fatalf("without since or limit: %v, %v; want the 4 links, old included", storeLinkIDs(links), err)
+	}
+	if links, err := s.ListLinksWithPayments(ctx, "test", nil, time.Time{}, 0); err != nil || len(links) != 0 {
+		t.Fatalf("no statuses: %v, %v; want none", storeLinkIDs(links), err)
+	}
 }
