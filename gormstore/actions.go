@@ -60,6 +60,12 @@ func (s *Store) ListActions(ctx context.Context, f provider.ActionFilter) ([]pro
 	if f.CallbackID != 0 {
 		q = q.Where("callback_id = ?", f.CallbackID)
 	}
+	if len(f.CallbackIDs) > provider.MaxActionFilterIDs {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, "gormstore.ListActions", "more than %d callback ids", provider.MaxActionFilterIDs)
+	}
+	if len(f.CallbackIDs) > 0 {
+		q = q.Where("callback_id IN ?", f.CallbackIDs)
+	}
 	if f.HookRunID != 0 {
 		q = q.Where("hook_run_id = ?", f.HookRunID)
 	}

@@ -125,11 +125,18 @@ type ActionFilter struct {
 	Actor      string
 	Provider   string
 	CallbackID int64
-	PaymentID  string
-	LinkID     string
-	HookRunID  int64
-	Limit      int
+	// CallbackIDs, when not empty, selects the actions on any of these
+	// callbacks (the console's inbox reads a page's in one call). At most
+	// MaxActionFilterIDs.
+	CallbackIDs []int64
+	PaymentID   string
+	LinkID      string
+	HookRunID   int64
+	Limit       int
 }
+
+// MaxActionFilterIDs bounds ActionFilter.CallbackIDs.
+const MaxActionFilterIDs = 500
 
 // Field limits of an action, so every store keeps one whole.
 const (

@@ -537,3 +537,28 @@ func TestThePaymentPageShowsWhatWasReturned(t *testing.T) {
 		}
 	}
 }
+
+// The inbox keeps a flagged callback as it was received; once an operator
+// reprocessed it, its row says what became of it, and who did it.
+func TestTheInboxShowsWhatBecameOfAReprocessedCallback(t *testing.T) {
+	h := newHarness(t)
+	s := h.scenario(t)
+	row := func() string {
+		t.Helper()
+		page := h.get(t, "/ops/?flagged=1", "ana", http.StatusOK)
+		m := regexp.MustCompile(`(?s)data-callback="` + itoa(s.flagged.ID) + `">.*?</tr>`).FindString(page)
+		if m == "" {
+			t.Fatalf("the flagged inbox has no row for callback %d:\n%s", s.flagged.ID, page)
+		}
+		return m
+	}
+	if r := row(); strings.Contains(r, "by ") {
+		t.Fatalf("before any action the row says it was reprocessed:\n%s", r)
+	}
+	if w := h.post(t, "/ops/callbacks/"+itoa(s.flagged.ID)+"/reprocess", "budi", nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("reprocess: %d\n%s", w.Code, w.Body.String())
+	}
+	if r := row(); !strings.Contains(r, `<span class="ok">applied, payment SUCCESSFUL</span>`) || !strings.Contains(r, "by budi") {
+		t.Fatalf("after reprocessing, the row does not show the outcome and the operator:\n%s", r)
+	}
+}

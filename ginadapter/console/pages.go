@@ -114,8 +114,42 @@ type inboxPage struct {
 	Verdicts  []provider.Verdict
 	Providers []string
 	Callbacks []provider.CallbackRecord
+	// Reprocessed holds, for the flagged callbacks shown that an operator
+	// reprocessed, the latest such action: the inbox keeps a callback as it
+	// was received, and this says what became of it.
+	Reprocessed map[int64]*provider.OperatorAction
 	// Next is the URL of the next page, "" on the last.
 	Next template.URL
+}
+
+// reprocessActionsRead bounds the actions the inbox reads for one page.
+const reprocessActionsRead = 1000
+
+// reprocessed returns the latest reprocess action of each flagged callback
+// in cbs that has one.
+func (con *console) reprocessed(c *gin.Context, cbs []provider.CallbackRecord) (map[int64]*provider.OperatorAction, error) {
+	var ids []int64
+	for _, cb := range cbs {
+		if cb.Verdict.Flagged() {
+			ids = append(ids, cb.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	acts, err := con.log.ListActions(c, provider.ActionFilter{
+		Kind: provider.ActionReprocessCallback, CallbackIDs: ids, Limit: reprocessActionsRead,
+	})
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[int64]*provider.OperatorAction, len(acts))
+	for i, a := range acts { // newest first
+		if _, seen := latest[a.CallbackID]; !seen {
+			latest[a.CallbackID] = &acts[i]
+		}
+	}
+	return latest, nil
 }
 
 func (con *console) inbox(c *gin.Context) {
@@ -140,6 +174,10 @@ func (con *console) inbox(c *gin.Context) {
 		return
 	}
 	p := inboxPage{Filter: f, Limit: f.Limit, Verdicts: provider.Verdicts(), Providers: con.svc.ProviderNames(), Callbacks: cbs}
+	if p.Reprocessed, err = con.reprocessed(c, cbs); err != nil {
+		con.answer(c, err)
+		return
+	}
 	if len(cbs) == f.Limit {
 		next := url.Values{}
 		for k, v := range map[string]string{"provider": f.Provider, "payment": f.PaymentID, "link": f.LinkID, "verdict": string(f.Verdict)} {

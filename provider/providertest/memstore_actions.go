@@ -22,6 +22,9 @@ func (s *MemStore) RecordAction(ctx context.Context, a *provider.OperatorAction)
 
 // ListActions implements provider.ActionLog.
 func (s *MemStore) ListActions(ctx context.Context, f provider.ActionFilter) (out []provider.OperatorAction, err error) {
+	if len(f.CallbackIDs) > provider.MaxActionFilterIDs {
+		return nil, provider.Errorf(provider.CodeInvalidArgument, "providertest.ListActions", "more than %d callback ids", provider.MaxActionFilterIDs)
+	}
 	s.read(ctx, func(st *memState) {
 		all := slices.Clone(st.actions)
 		slices.SortStableFunc(all, func(a, b provider.OperatorAction) int {
@@ -31,7 +34,8 @@ func (s *MemStore) ListActions(ctx context.Context, f provider.ActionFilter) (ou
 			if (f.Kind == "" || a.Kind == f.Kind) && (f.Actor == "" || a.Actor == f.Actor) &&
 				(f.Provider == "" || a.Provider == f.Provider) && (f.CallbackID == 0 || a.CallbackID == f.CallbackID) &&
 				(f.PaymentID == "" || a.PaymentID == f.PaymentID) && (f.LinkID == "" || a.LinkID == f.LinkID) &&
-				(f.HookRunID == 0 || a.HookRunID == f.HookRunID) {
+				(f.HookRunID == 0 || a.HookRunID == f.HookRunID) &&
+				(len(f.CallbackIDs) == 0 || slices.Contains(f.CallbackIDs, a.CallbackID)) {
 				out = append(out, a)
 				if f.Limit > 0 && len(out) == f.Limit {
 					return

@@ -193,6 +193,9 @@ func actionTestRecordAndList(t *testing.T, s provider.Store, l provider.ActionLo
 		{provider.ActionFilter{PaymentID: "a1", Provider: "other"}, []int64{}},
 		{provider.ActionFilter{LinkID: "bl"}, []int64{acts[2].ID}},
 		{provider.ActionFilter{CallbackID: 7}, []int64{acts[0].ID}},
+		{provider.ActionFilter{CallbackIDs: []int64{9, 7}}, []int64{acts[0].ID}},
+		{provider.ActionFilter{CallbackIDs: []int64{9}}, []int64{}},
+		{provider.ActionFilter{CallbackIDs: []int64{7}, Actor: "budi"}, []int64{}},
 		{provider.ActionFilter{HookRunID: 3}, []int64{acts[1].ID}},
 		{provider.ActionFilter{Kind: provider.ActionReconcileLink}, []int64{acts[2].ID}},
 		{provider.ActionFilter{Limit: 1}, []int64{acts[2].ID}},
@@ -201,6 +204,8 @@ func actionTestRecordAndList(t *testing.T, s provider.Store, l provider.ActionLo
 			t.Errorf("ListActions(%+v): got %v, want %v", c.f, got, c.want)
 		}
 	}
+	_, err := l.ListActions(ctx, provider.ActionFilter{CallbackIDs: make([]int64, provider.MaxActionFilterIDs+1)})
+	storeWantCode(t, "ListActions of too many callbacks", err, provider.CodeInvalidArgument)
 	for _, bad := range []provider.OperatorAction{
 		{Kind: provider.ActionRetryHookRun, At: storeBase},
 		{Actor: "ana", At: storeBase},
