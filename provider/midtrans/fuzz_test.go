@@ -19,12 +19,12 @@ import (
 
 const fuzzKey = "SB-Mid-server-fuzz"
 
-// FuzzParseNotification sends the Provider's ParseCallback notifications built from fuzzed
-// fields, signed or not, and fuzzed raw bodies. Whatever arrives, it never
-// panics; it either refuses with an error carrying a 4xx code and returns
-// no event, or returns an event of a notification whose signature is right,
-// with an amount that is whole rupiah and a refunded amount that is not
-// negative.
+// FuzzParseNotification gives the Provider's ParseCallback notifications
+// built from fuzzed fields, signed or not, and fuzzed raw bodies. Whatever
+// arrives, it never panics and either refuses with an error carrying a 4xx
+// code (never quoting the server key) and no event, or returns the event
+// of a notification whose signature is right, with whole-rupiah amounts
+// that are not negative.
 func FuzzParseNotification(f *testing.F) {
 	f.Add("order-1", "200", "10000.00", "settlement", "", "", true, `{}`)
 	f.Add("order-1", "201", "10000.00", "pending", "", "", true, `{"order_id":"x"}`)
