@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -13,10 +15,12 @@ const Redacted = "[redacted]"
 // RedactFields returns a callback body with the values of the fields that
 // secret selects replaced by [Redacted]; other fields are kept. A JSON
 // object is redacted at every depth (and comes back re-encoded, indented,
-// keys sorted, numbers as written); a form body (name=value&...) keeps
-// every byte of the fields it keeps. A body that is neither comes back
-// unchanged. Providers use it for [CallbackRedactor]; SecretField is a
-// conservative choice of secret for bodies of providers that have none.
+// keys sorted, numbers as written); one that looks like JSON but does not
+// decode (cut short, say) keeps every byte but the values of its secret
+// members; a form body (name=value&...) keeps every byte of the fields it
+// keeps. A body that is none of these comes back unchanged. Providers use
+// it for [CallbackRedactor]; SecretField is a conservative choice of
+// secret for bodies of providers that have none.
 func RedactFields(body []byte, secret func(name string) bool) []byte {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
@@ -29,9 +33,31 @@ func RedactFields(body []byte, secret func(name string) bool) []byte {
 				return out
 			}
 		}
-		return redactForm(body, secret)
+		return redactBrokenJSON(body, secret)
 	}
 	return redactForm(body, secret)
+}
+
+// jsonMember matches a JSON member name and its value as far as it can be
+// told in a body that does not decode: a string (possibly cut short) or
+// anything up to the next delimiter.
+var jsonMember = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,{}\[\]"\s]*)`)
+
+// redactBrokenJSON replaces the values of secret members of a body that
+// looks like JSON but does not decode (cut short, say), keeping the rest
+// as it is.
+func redactBrokenJSON(body []byte, secret func(string) bool) []byte {
+	return jsonMember.ReplaceAllFunc(body, func(m []byte) []byte {
+		sub := jsonMember.FindSubmatch(m)
+		name, err := strconv.Unquote(`"` + string(sub[1]) + `"`)
+		if err != nil {
+			name = string(sub[1])
+		}
+		if !secret(name) {
+			return m
+		}
+		return append(append(append([]byte(`"`), sub[1]...), append([]byte(`"`), sub[2]...)...), `"`+Redacted+`"`...)
+	})
 }
 
 func redactValue(v any, secret func(string) bool) any {
