@@ -28,6 +28,10 @@ const (
 	AttrResult        = attribute.Key("paylink.result")
 	AttrAttempt       = attribute.Key("paylink.hook.attempt")
 	AttrHookRuns      = attribute.Key("paylink.hook_runs")
+	// AttrLinkKind says why the reconciler visited a link: "open" (ACTIVE)
+	// or "paid" (a paid payment a refund or chargeback may still move; see
+	// provider.ServiceOptions.ReconcilePaid).
+	AttrLinkKind = attribute.Key("paylink.link.kind")
 )
 
 // VerdictRefused is the paylink.verdict of a callback refused before a
@@ -137,7 +141,7 @@ func New(opts Options) (*Observer, error) {
 		metric.WithDescription("How long reconciliation passes took."), metric.WithExplicitBucketBoundaries(passBuckets...))
 	check(err)
 	o.passLinks, err = m.Int64Counter("paylink.reconcile.links", metric.WithUnit("{link}"),
-		metric.WithDescription("Open links visited by reconciliation passes."))
+		metric.WithDescription("Links visited by reconciliation passes, by why: open, or paid and still refundable."))
 	check(err)
 	o.passPayments, err = m.Int64Counter("paylink.reconcile.payments", metric.WithUnit("{payment}"),
 		metric.WithDescription("Payments the providers reported to reconciliation, by result: applied (a callback had not arrived) or unchanged."))
@@ -175,6 +179,8 @@ func (o *Observer) set(k setKey) metric.MeasurementOption {
 		kvs = []attribute.KeyValue{AttrOutcome.String(k.a)}
 	case "payments":
 		kvs = []attribute.KeyValue{AttrResult.String(k.a)}
+	case "links":
+		kvs = []attribute.KeyValue{AttrLinkKind.String(k.a)}
 	}
 	opt = metric.WithAttributeSet(attribute.NewSet(kvs...))
 	o.mu.Lock()
@@ -213,7 +219,9 @@ func (o *Observer) Describe(ctx context.Context, d provider.ServiceDescription) 
 	for _, res := range []string{"applied", "unchanged"} {
 		o.passPayments.Add(ctx, 0, o.set(setKey{kind: "payments", a: res}))
 	}
-	o.passLinks.Add(ctx, 0)
+	for _, kind := range []string{"open", "paid"} {
+		o.passLinks.Add(ctx, 0, o.set(setKey{kind: "links", a: kind}))
+	}
 	o.passErrors.Add(ctx, 0)
 	if d.HookQueue != nil {
 		o.observeBacklog(d.HookQueue, d.Now)
@@ -347,12 +355,14 @@ func (o *Observer) EndReconcile(ctx context.Context, rep provider.ReconcileRepor
 	}
 	o.passes.Add(ctx, 1, o.set(setKey{kind: "pass", a: outcome}))
 	o.passTime.Record(ctx, d.Seconds())
-	o.passLinks.Add(ctx, int64(rep.Links))
+	o.passLinks.Add(ctx, int64(rep.Links-rep.PaidLinks), o.set(setKey{kind: "links", a: "open"}))
+	o.passLinks.Add(ctx, int64(rep.PaidLinks), o.set(setKey{kind: "links", a: "paid"}))
 	o.passPayments.Add(ctx, int64(rep.Applied), o.set(setKey{kind: "payments", a: "applied"}))
 	o.passPayments.Add(ctx, int64(rep.Payments-rep.Applied), o.set(setKey{kind: "payments", a: "unchanged"}))
 	o.passErrors.Add(ctx, int64(len(rep.Errors)))
 	span := trace.SpanFromContext(ctx)
 	span.SetAttributes(attribute.Int("paylink.reconcile.links", rep.Links),
+		attribute.Int("paylink.reconcile.paid_links", rep.PaidLinks),
 		attribute.Int("paylink.reconcile.payments", rep.Payments),
 		attribute.Int("paylink.reconcile.applied", rep.Applied),
 		attribute.Int("paylink.reconcile.errors", len(rep.Errors)))

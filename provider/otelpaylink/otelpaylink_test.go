@@ -232,6 +232,9 @@ func TestAScriptedRunIsCountedAndTraced(t *testing.T) {
 		wantSum(t, rm, "paylink.hook.panics", 0, "paylink.hook", h)
 	}
 	wantSum(t, rm, "paylink.reconcile.passes", 0, "paylink.outcome", "error")
+	for _, kind := range []string{"open", "paid"} {
+		wantSum(t, rm, "paylink.reconcile.links", 0, "paylink.link.kind", kind)
+	}
 	if got := gauge(t, rm, "paylink.hook.backlog"); got != 0 {
 		t.Errorf("backlog before any event = %v, want 0", got)
 	}
@@ -315,7 +318,8 @@ func TestAScriptedRunIsCountedAndTraced(t *testing.T) {
 	}
 	rm = s.collect(t)
 	wantSum(t, rm, "paylink.reconcile.passes", 1, "paylink.outcome", "ok")
-	wantSum(t, rm, "paylink.reconcile.links", 1)
+	wantSum(t, rm, "paylink.reconcile.links", 1, "paylink.link.kind", "open")
+	wantSum(t, rm, "paylink.reconcile.links", 0, "paylink.link.kind", "paid")
 	wantSum(t, rm, "paylink.reconcile.payments", 0, "paylink.result", "applied")
 
 	// Spans: three callbacks under their HTTP spans; five hook attempts,
