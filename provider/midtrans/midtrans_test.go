@@ -235,3 +235,23 @@ func TestClientErrorsAndRetries(t *testing.T) {
 		t.Errorf("empty key: %v", err)
 	}
 }
+
+// A refund the bank denies is answered "202" with the transaction still
+// settled: Refund reports it as an error, never as a refund.
+func TestARefundTheBankDeniedIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status_code":"202","status_message":"Refund denied by the bank","order_id":"order-1",` +
+			`"transaction_status":"settlement","gross_amount":"10000.00","payment_type":"gopay"}`))
+	}))
+	defer srv.Close()
+	c, err := midtrans.NewClient("SB-Mid-server-abc123cde456", midtrans.Options{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := midtrans.NewProvider(c, midtrans.ProviderOptions{})
+	pay, err := p.Refund(t.Context(), "order-1", provider.RefundParams{Amount: provider.Rupiah(5000), Key: "r1"})
+	if pay != nil || !errors.Is(err, provider.CodeFailedPrecondition) || !strings.Contains(err.Error(), "Refund denied by the bank") {
+		t.Fatalf("Refund denied by the bank = %+v, %v; want no payment and a failed-precondition error quoting Midtrans", pay, err)
+	}
+}

@@ -510,6 +510,13 @@ func (p *Provider) Refund(ctx context.Context, paymentID string, params provider
 	if err != nil {
 		return nil, err
 	}
+	if !pay.Status.Refund() {
+		// A refund the bank denied is answered "202" and leaves the
+		// transaction as it was: nothing went back.
+		return nil, &provider.Error{Code: provider.CodeFailedPrecondition, Op: op,
+			Message: fmt.Sprintf("Midtrans did not refund (status_code %.8q, %.120q); the transaction is %s",
+				t.StatusCode, t.StatusMessage, RawStatus(t.TransactionStatus, t.FraudStatus))}
+	}
 	return &pay, nil
 }
 
