@@ -277,3 +277,83 @@ func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Midtrans reports a bank's reversal of a settled payment as deny. The
+// ladder never goes back, so the payment stays SUCCESSFUL, but the deny
+// is flagged failed_after_paid and the flagged hook runs once, however
+// often Midtrans repeats it: a person looks at money that may have gone
+// back, instead of it passing as a stale callback.
+func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			notes := &notifications{more: make(chan struct{}, 1)}
+			app := httptest.NewServer(notes)
+			t.Cleanup(app.Close)
+			fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
+			t.Cleanup(fake.Close)
+			store := migrated(t, b.open(t))
+			svc, err := provider.NewService(store, provider.ServiceOptions{
+				Providers:  []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
+				HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hooks hookCalls
+			if err := svc.OnFlagged("look", provider.FlaggedHookFunc(hooks.record("look"))); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+			l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deliver := func(body []byte) provider.Verdict {
+				t.Helper()
+				r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				_, out, err := svc.HandleCallback(ctx, "midtrans", r)
+				if err != nil {
+					t.Fatalf("HandleCallback: %v", err)
+				}
+				return out.Verdict
+			}
+			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range []string{"pending", "settlement"} {
+				if v := deliver(notes.take(t, l.ID, st, "")); v != provider.VerdictApplied {
+					t.Fatalf("%s: verdict %s, want applied", st, v)
+				}
+			}
+			if _, err := fake.Deny(ctx, l.ID); err != nil {
+				t.Fatalf("the reversal: %v", err)
+			}
+			deny := notes.take(t, l.ID, "deny", "")
+			for i := range 2 {
+				if v := deliver(deny); v != provider.VerdictFailedAfterPaid {
+					t.Fatalf("deny after settlement, delivery %d: verdict %s, want failed_after_paid", i+1, v)
+				}
+			}
+			if p, err := store.GetPayment(ctx, "midtrans", l.ID); err != nil || p.Status != provider.PaymentSuccessful {
+				t.Fatalf("payment after the reversal: %+v, %v; want it still SUCCESSFUL", p, err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for len(hooks.list()) == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // a second run, if one were queued, would be due by now
+			if got := hooks.list(); !slices.Equal(got, []string{"look FAILED 0/0"}) {
+				t.Fatalf("flagged hook calls = %v, want one for the FAILED report", got)
+			}
+			flagged, err := store.ListCallbacks(ctx, provider.CallbackFilter{Flagged: true})
+			if err != nil || len(flagged) != 2 || flagged[0].Verdict != provider.VerdictFailedAfterPaid {
+				t.Fatalf("flagged callbacks = %+v, %v; want both deliveries of the deny", flagged, err)
+			}
+		})
+	}
+}

@@ -81,8 +81,8 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 				}{
 					{provider.PaymentSuccessful, provider.VerdictApplied},
 					{provider.PaymentPending, provider.VerdictStale},
-					{provider.PaymentCancelled, provider.VerdictStale},
-					{provider.PaymentFailed, provider.VerdictStale},
+					{provider.PaymentCancelled, provider.VerdictFailedAfterPaid},
+					{provider.PaymentFailed, provider.VerdictFailedAfterPaid},
 				} {
 					if got := apply(t, svc, l.ID, "P1", step.st, 45000); got != step.want {
 						t.Errorf("%s: verdict %s, want %s", step.st, got, step.want)

@@ -257,6 +257,10 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	}
 	d.write.Claim = &key
 	if cur != nil && !cur.State().CanTransition(ev.Payment.State()) {
+		if cur.Status.Paid() && (ev.Payment.Status == PaymentCancelled || ev.Payment.Status == PaymentFailed) {
+			d.write.Claim = nil
+			return d, s.flag(d, ev, st, VerdictFailedAfterPaid, now, verdict)
+		}
 		verdict(VerdictStale)
 		return d, nil
 	}

@@ -47,7 +47,8 @@ func (h *hookLog) snapshot() []string {
 
 // Every pair of states of the ladder, through the Service: the second
 // event is applied exactly when the ladder allows the move, a repeat is a
-// duplicate, and anything else is stale and changes nothing.
+// duplicate, a cancellation or failure of a paid payment is flagged, and
+// anything else is stale; neither of the last two changes anything.
 func TestApplyEventWalksTheLadderForEveryPairOfStates(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	for i, from := range ladder {
@@ -64,6 +65,8 @@ func TestApplyEventWalksTheLadderForEveryPairOfStates(t *testing.T) {
 				want = provider.VerdictDuplicate
 			case from.CanTransition(to):
 				want, after = provider.VerdictApplied, to
+			case from.Status.Paid() && (to.Status == provider.PaymentCancelled || to.Status == provider.PaymentFailed):
+				want = provider.VerdictFailedAfterPaid // changes nothing, but a human should look
 			}
 			p, err := f.store.GetPayment(t.Context(), "mem", id)
 			must(t, err)

@@ -122,13 +122,13 @@ func TestApplyEventMovesAPaymentForwardOnly(t *testing.T) {
 			{provider.PaymentPending, provider.VerdictApplied, provider.PaymentPending},
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
 		}},
-		{"a late CANCELLED never undoes SUCCESSFUL", []step{
+		{"a late CANCELLED never undoes SUCCESSFUL, and is flagged", []step{
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
-			{provider.PaymentCancelled, provider.VerdictStale, provider.PaymentSuccessful},
+			{provider.PaymentCancelled, provider.VerdictFailedAfterPaid, provider.PaymentSuccessful},
 		}},
-		{"a late FAILED never undoes SUCCESSFUL", []step{
+		{"a late FAILED never undoes SUCCESSFUL, and is flagged", []step{
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
-			{provider.PaymentFailed, provider.VerdictStale, provider.PaymentSuccessful},
+			{provider.PaymentFailed, provider.VerdictFailedAfterPaid, provider.PaymentSuccessful},
 		}},
 		{"a late PENDING changes nothing", []step{
 			{provider.PaymentCancelled, provider.VerdictApplied, provider.PaymentCancelled},

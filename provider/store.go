@@ -207,12 +207,18 @@ const (
 	// does not know. Recorded and flagged, never applied; the raw status is
 	// in the callback's body.
 	VerdictUnknownStatus Verdict = "unknown_status"
+	// VerdictFailedAfterPaid: the provider reported a paid payment (SUCCESSFUL,
+	// or partly or fully returned since) CANCELLED or FAILED. The ladder
+	// never goes back, so nothing changes, but money may have: Midtrans
+	// reports a bank's reversal of a settled card payment as deny. Recorded
+	// and flagged for a human, never applied.
+	VerdictFailedAfterPaid Verdict = "failed_after_paid"
 )
 
 // Flagged reports whether the verdict needs a human to look.
 func (v Verdict) Flagged() bool {
 	switch v {
-	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus:
+	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid:
 		return true
 	}
 	return false
@@ -221,7 +227,7 @@ func (v Verdict) Flagged() bool {
 // Verdicts lists every verdict.
 func Verdicts() []Verdict {
 	return []Verdict{VerdictApplied, VerdictDuplicate, VerdictStale, VerdictUnknownLink,
-		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus}
+		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid}
 }
 
 // HookIdempotencyKey is the idempotency key of the run of hook for the
