@@ -255,15 +255,15 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 		verdict(VerdictDuplicate)
 		return d, nil
 	}
-	d.write.Claim = &key
 	if cur != nil && !cur.State().CanTransition(ev.Payment.State()) {
 		if cur.Status.Paid() && (ev.Payment.Status == PaymentCancelled || ev.Payment.Status == PaymentFailed) {
-			d.write.Claim = nil
 			return d, s.flag(d, ev, st, VerdictFailedAfterPaid, now, verdict)
 		}
+		d.write.Claim = &key // claimed: a repeat of stale news is a duplicate
 		verdict(VerdictStale)
 		return d, nil
 	}
+	d.write.Claim = &key
 
 	next := mergePayment(cur, ev.Payment, now)
 	d.write.Payment = next
