@@ -231,30 +231,39 @@ func storeTestApplyConcurrent(t *testing.T, s provider.Store) {
 	storePutLinks(t, s, storeLink("race"))
 	p := storePayment("race-p", "race")
 	p.Status = provider.PaymentSuccessful
-	const n = 16
-	var (
-		wg              sync.WaitGroup
-		mu              sync.Mutex
-		won, lost       int
-		errs            []error
-		release         = make(chan struct{})
-		ctx             = storeCtx(t)
-		writes          = make([]*provider.ApplyWrite, n)
-		wantCallbackIDs = map[int64]bool{}
-	)
-	for i := range n {
+	writes := make([]*provider.ApplyWrite, 16)
+	for i := range writes {
 		writes[i] = storeWrite(p, "h")
 	}
-	for i := range n {
+	storeRace(t, s, "Applies of one key", writes)
+	if cbs, changes, runs := storeCounts(t, s, "race-p"); cbs != 1 || changes != 1 || (runs != 1 && runs != 0) {
+		t.Fatalf("after the race: %d callbacks, %d changes, %d runs; want exactly one of each", cbs, changes, runs)
+	}
+}
+
+// storeRace applies writes all at once, each from its own goroutine, and
+// returns the one that was written: exactly one must be, and every other
+// must be refused with ErrWriteConflict.
+func storeRace(t *testing.T, s provider.Store, what string, writes []*provider.ApplyWrite) *provider.ApplyWrite {
+	t.Helper()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		winners []*provider.ApplyWrite
+		lost    int
+		errs    []error
+		release = make(chan struct{})
+		ctx     = storeCtx(t)
+	)
+	for _, w := range writes {
 		wg.Go(func() {
 			<-release
-			err := s.Apply(ctx, writes[i])
+			err := s.Apply(ctx, w)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
-				won++
-				wantCallbackIDs[writes[i].Callback.ID] = true
+				winners = append(winners, w)
 			case errors.Is(err, provider.ErrWriteConflict):
 				lost++
 			default:
@@ -264,15 +273,14 @@ func storeTestApplyConcurrent(t *testing.T, s provider.Store) {
 	}
 	close(release)
 	wg.Wait()
+	n := len(writes)
 	if len(errs) > 0 {
 		t.Fatalf("%d of %d concurrent Applies failed, first: %v", len(errs), n, errs[0])
 	}
-	if won != 1 || lost != n-1 {
-		t.Fatalf("%d concurrent Applies of one key: %d won, %d refused; want 1 and %d", n, won, lost, n-1)
+	if len(winners) != 1 || lost != n-1 {
+		t.Fatalf("%d concurrent %s: %d won, %d refused; want 1 and %d", n, what, len(winners), lost, n-1)
 	}
-	if cbs, changes, runs := storeCounts(t, s, "race-p"); cbs != 1 || changes != 1 || (runs != 1 && runs != 0) {
-		t.Fatalf("after the race: %d callbacks, %d changes, %d runs; want exactly one of each", cbs, changes, runs)
-	}
+	return winners[0]
 }
 
 func storeTestFlaggedClaims(t *testing.T, s provider.Store) {

@@ -1,9 +1,7 @@
 package providertest
 
 import (
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -138,42 +136,12 @@ func storeTestConcurrentPartialRefundsOneWins(t *testing.T, s provider.Store) {
 	p := refundPaid(t, s, "rr-p", "rr")
 	first := withRefund(p, provider.PaymentPartiallyRefunded, 1000)
 	storeApply(t, s, refundWrite(first, p.State()))
-	const n = 12
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		won, lost int
-		winner    int64
-		errs      []error
-		release   = make(chan struct{})
-		ctx       = storeCtx(t)
-	)
-	for i := range n {
-		w := refundWrite(withRefund(p, provider.PaymentPartiallyRefunded, int64(2000+i*500)), first.State(), "h")
-		wg.Go(func() {
-			<-release
-			err := s.Apply(ctx, w)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				won++
-				winner = w.Payment.RefundedAmount.Amount
-			case errors.Is(err, provider.ErrWriteConflict):
-				lost++
-			default:
-				errs = append(errs, err)
-			}
-		})
+	writes := make([]*provider.ApplyWrite, 12)
+	for i := range writes {
+		writes[i] = refundWrite(withRefund(p, provider.PaymentPartiallyRefunded, int64(2000+i*500)), first.State(), "h")
 	}
-	close(release)
-	wg.Wait()
-	if len(errs) > 0 {
-		t.Fatalf("%d of %d concurrent Applies failed, first: %v", len(errs), n, errs[0])
-	}
-	if won != 1 || lost != n-1 {
-		t.Fatalf("%d concurrent partial refunds on one read: %d won, %d refused; want 1 and %d", n, won, lost, n-1)
-	}
+	winner := storeRace(t, s, "partial refunds on one read", writes).Payment.RefundedAmount.Amount
+	ctx := storeCtx(t)
 	st := storeLoad(t, s, "rr", "rr-p")
 	if st.Payment.RefundedAmount.Amount != winner || len(st.Claimed) != 3 {
 		t.Fatalf("after the race: refunded %v, claims %+v; want %d and 3 claims", st.Payment.RefundedAmount, st.Claimed, winner)
