@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylinkgo/paylink/gormstore"
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
 	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
@@ -85,6 +86,60 @@ func (h *hookCalls) list() []string {
 	return slices.Clone(h.calls)
 }
 
+// midtransE2E is a Service over a fresh store of one database and the fake
+// Midtrans, with one order of 10,000 created; the fake's notifications
+// are collected for the test to deliver when and in the order it chooses.
+type midtransE2E struct {
+	fake  *midtranstest.Server
+	notes *notifications
+	store *gormstore.Store
+	svc   *provider.Service
+	link  *provider.Link
+}
+
+// newMidtransE2E builds it on b, registers hooks through register, and
+// starts the Service until the test ends.
+func newMidtransE2E(t *testing.T, b backend, register func(*provider.Service) error) *midtransE2E {
+	t.Helper()
+	e := &midtransE2E{notes: &notifications{more: make(chan struct{}, 1)}}
+	app := httptest.NewServer(e.notes)
+	t.Cleanup(app.Close)
+	e.fake = midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
+	t.Cleanup(e.fake.Close)
+	e.store = migrated(t, b.open(t))
+	svc, err := provider.NewService(e.store, provider.ServiceOptions{
+		Providers:  []provider.Provider{midtrans.NewProvider(e.fake.Client(), midtrans.ProviderOptions{})},
+		HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := register(svc); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	e.svc = svc
+	if e.link, err = svc.CreateLink(t.Context(), "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// deliver hands a notification body to the Service as Midtrans would.
+func (e *midtransE2E) deliver(t *testing.T, body []byte) provider.Outcome {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	_, out, err := e.svc.HandleCallback(t.Context(), "midtrans", r)
+	if err != nil {
+		t.Fatalf("HandleCallback: %v", err)
+	}
+	return out
+}
+
 // Refunds and chargebacks end to end: the fake Midtrans, its signed
 // notifications delivered through the Service, on each database. Each
 // new cumulative amount runs its hook once with what it returned; a
@@ -115,43 +170,23 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 			} {
 				t.Run(c.kind, func(t *testing.T) {
 					ctx := t.Context()
-					notes := &notifications{more: make(chan struct{}, 1)}
-					app := httptest.NewServer(notes)
-					t.Cleanup(app.Close)
-					fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
-					t.Cleanup(fake.Close)
-					store := migrated(t, b.open(t))
-					svc, err := provider.NewService(store, provider.ServiceOptions{
-						Providers:  []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
-						HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
-					})
-					if err != nil {
-						t.Fatal(err)
-					}
 					var hooks hookCalls
+					e := newMidtransE2E(t, b, func(svc *provider.Service) error {
+						return errors.Join(
+							svc.OnSucceeded("paid", provider.SucceededHookFunc(hooks.record("paid"))),
+							svc.OnRefunded("refunded", provider.RefundedHookFunc(hooks.record("refunded"))),
+							svc.OnChargedBack("charged_back", provider.ChargedBackHookFunc(hooks.record("charged_back"))))
+					})
+					fake, notes, store, svc, l := e.fake, e.notes, e.store, e.svc, e.link
 					must := func(err error) {
 						t.Helper()
 						if err != nil {
 							t.Fatal(err)
 						}
 					}
-					must(svc.OnSucceeded("paid", provider.SucceededHookFunc(hooks.record("paid"))))
-					must(svc.OnRefunded("refunded", provider.RefundedHookFunc(hooks.record("refunded"))))
-					must(svc.OnChargedBack("charged_back", provider.ChargedBackHookFunc(hooks.record("charged_back"))))
-					must(svc.Start(ctx))
-					t.Cleanup(func() { _ = svc.Stop(context.Background()) })
-
-					l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
-					must(err)
 					deliver := func(body []byte) provider.Outcome {
 						t.Helper()
-						r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
-						r.Header.Set("Content-Type", "application/json")
-						_, out, err := svc.HandleCallback(ctx, "midtrans", r)
-						if err != nil {
-							t.Fatalf("HandleCallback: %v", err)
-						}
-						return out
+						return e.deliver(t, body)
 					}
 					want := func(what string, out provider.Outcome, v provider.Verdict, st provider.PaymentStatus, refunded int64) {
 						t.Helper()
@@ -163,7 +198,7 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 					}
 					amount := func(n int64) string { return fmt.Sprintf(`"refund_amount":"%d.00"`, n) }
 
-					_, err = fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}})
+					_, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}})
 					must(err)
 					deliver(notes.take(t, l.ID, "pending", ""))
 					settlement := notes.take(t, l.ID, "settlement", "")
@@ -287,40 +322,14 @@ func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
-			notes := &notifications{more: make(chan struct{}, 1)}
-			app := httptest.NewServer(notes)
-			t.Cleanup(app.Close)
-			fake := midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
-			t.Cleanup(fake.Close)
-			store := migrated(t, b.open(t))
-			svc, err := provider.NewService(store, provider.ServiceOptions{
-				Providers:  []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
-				HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			var hooks hookCalls
-			if err := svc.OnFlagged("look", provider.FlaggedHookFunc(hooks.record("look"))); err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = svc.Stop(context.Background()) })
-			l, err := svc.CreateLink(ctx, "midtrans", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(10000)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := newMidtransE2E(t, b, func(svc *provider.Service) error {
+				return svc.OnFlagged("look", provider.FlaggedHookFunc(hooks.record("look")))
+			})
+			fake, notes, store, l := e.fake, e.notes, e.store, e.link
 			deliver := func(body []byte) provider.Verdict {
 				t.Helper()
-				r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
-				r.Header.Set("Content-Type", "application/json")
-				_, out, err := svc.HandleCallback(ctx, "midtrans", r)
-				if err != nil {
-					t.Fatalf("HandleCallback: %v", err)
-				}
-				return out.Verdict
+				return e.deliver(t, body).Verdict
 			}
 			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
 				t.Fatal(err)
