@@ -51,20 +51,29 @@ func TestReconcileFindsAChargebackWhoseCallbackWasLost(t *testing.T) {
 	reconcile(provider.ReconcileReport{}) // fully charged back: nothing can move it, never visited again
 }
 
+// paidThenChargedBackUnseen makes a SINGLE link whose payment the
+// reconciler applies as SUCCESSFUL, then charges it back at the provider
+// with no callback, and returns the payment's id.
+func paidThenChargedBackUnseen(t *testing.T, f *fixture) string {
+	t.Helper()
+	l := f.link(t, 45000, provider.LinkSingle)
+	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
+	must(t, err)
+	_, err = f.svc.Reconcile(t.Context())
+	must(t, err)
+	_, err = f.mem.ChargeBack(pay.ID, 0)
+	must(t, err)
+	return pay.ID
+}
+
 func TestReconcilePaidIsOffByDefaultAndBoundedByItsWindow(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		f := newFixture(t, provider.ServiceOptions{})
-		l := f.link(t, 45000, provider.LinkSingle)
-		pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
-		must(t, err)
-		_, err = f.svc.Reconcile(t.Context())
-		must(t, err)
-		_, err = f.mem.ChargeBack(pay.ID, 0)
-		must(t, err)
+		id := paidThenChargedBackUnseen(t, f)
 		rep, err := f.svc.Reconcile(t.Context())
 		must(t, err)
-		if rep.Links != 0 || f.status(t, pay.ID) != provider.PaymentSuccessful {
-			t.Fatalf("without ReconcilePaid: %+v, payment %s; want no visit, SUCCESSFUL", rep, f.status(t, pay.ID))
+		if rep.Links != 0 || f.status(t, id) != provider.PaymentSuccessful {
+			t.Fatalf("without ReconcilePaid: %+v, payment %s; want no visit, SUCCESSFUL", rep, f.status(t, id))
 		}
 	})
 	t.Run("window", func(t *testing.T) {
@@ -73,17 +82,11 @@ func TestReconcilePaidIsOffByDefaultAndBoundedByItsWindow(t *testing.T) {
 			ReconcilePaid: 7 * 24 * time.Hour,
 			Now:           func() time.Time { return time.Now().Add(time.Duration(later.Load())) },
 		})
-		l := f.link(t, 45000, provider.LinkSingle)
-		pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
-		must(t, err)
-		_, err = f.svc.Reconcile(t.Context())
-		must(t, err)
-		_, err = f.mem.ChargeBack(pay.ID, 0)
-		must(t, err)
+		id := paidThenChargedBackUnseen(t, f)
 		later.Store(int64(8 * 24 * time.Hour))
 		rep, err := f.svc.Reconcile(t.Context())
 		must(t, err)
-		if rep.PaidLinks != 0 || f.status(t, pay.ID) != provider.PaymentSuccessful {
+		if rep.PaidLinks != 0 || f.status(t, id) != provider.PaymentSuccessful {
 			t.Fatalf("a link created 8 days ago with ReconcilePaid 7 days: %+v; want it left alone", rep)
 		}
 	})
