@@ -2,15 +2,12 @@ package ginadapter_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,6 +25,7 @@ import (
 	"github.com/paylinkgo/paylink/flip/fliptest"
 	"github.com/paylinkgo/paylink/ginadapter"
 	"github.com/paylinkgo/paylink/gormstore"
+	"github.com/paylinkgo/paylink/gormstore/gormstoretest"
 	"github.com/paylinkgo/paylink/provider"
 )
 
@@ -71,40 +69,10 @@ func openSQLiteDB(t *testing.T) *gorm.DB {
 // variable the test is skipped, with the reason.
 func openPostgresDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		t.Skipf("%s is not set: the PostgreSQL run was not made (the SQLite run was)", postgresEnv)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL", postgresEnv)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "paylink_ginadapter_" + hex.EncodeToString(b[:])
-	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
+	dsn := gormstoretest.PostgresSchema(t, "paylink_ginadapter")
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
 	if err != nil {
-		t.Fatalf("opening %s: %v", postgresEnv, err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("creating schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := admin.WithContext(ctx).Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := gorm.Open(postgres.Open(u.String()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("opening schema %s: %v", schema, err)
+		t.Fatalf("opening the test's schema: %v", err)
 	}
 	closeOnCleanup(t, db)
 	return db

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,6 +23,7 @@ import (
 	"github.com/paylinkgo/paylink/flip/fliptest"
 	"github.com/paylinkgo/paylink/ginadapter"
 	"github.com/paylinkgo/paylink/gormstore"
+	"github.com/paylinkgo/paylink/gormstore/gormstoretest"
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/otelpaylink"
 	"github.com/paylinkgo/paylink/provider/providertest"
@@ -68,25 +67,8 @@ func BenchmarkCallback(b *testing.B) {
 			return migratedStore(b, db)
 		}},
 		{"postgres", func(b *testing.B) provider.Store {
-			dsn := os.Getenv("PAYLINK_TEST_POSTGRES_DSN")
-			if dsn == "" {
-				b.Skip("PAYLINK_TEST_POSTGRES_DSN not set")
-			}
-			schema := fmt.Sprintf("paylink_bench_%d", os.Getpid())
-			admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
-			if err != nil {
-				b.Fatal(err)
-			}
-			admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
-			if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-			u, _ := url.Parse(dsn)
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			db, err := gorm.Open(postgres.Open(u.String()), &gorm.Config{Logger: logger.Discard})
+			dsn := gormstoretest.PostgresSchema(b, "paylink_bench")
+			db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
 			if err != nil {
 				b.Fatal(err)
 			}

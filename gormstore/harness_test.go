@@ -2,13 +2,9 @@ package gormstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,11 +14,8 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/paylinkgo/paylink/gormstore"
+	"github.com/paylinkgo/paylink/gormstore/gormstoretest"
 )
-
-// postgresEnv names the variable that turns on the PostgreSQL tests, e.g.
-// postgres://root@127.0.0.1:5432/test?sslmode=disable
-const postgresEnv = "PAYLINK_TEST_POSTGRES_DSN"
 
 // testLogger discards logs unless PAYLINK_TEST_LOG is set.
 func testLogger() *slog.Logger {
@@ -70,9 +63,9 @@ func closeOnCleanup(t testing.TB, db *gorm.DB) {
 // reason when none is configured.
 func postgresDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(postgresEnv)
+	dsn := os.Getenv(gormstoretest.DSNEnv)
 	if dsn == "" {
-		t.Skipf("%s is not set: PostgreSQL tests not run (SQLite ran)", postgresEnv)
+		t.Skipf("%s is not set: PostgreSQL tests not run (SQLite ran)", gormstoretest.DSNEnv)
 	}
 	return dsn
 }
@@ -81,45 +74,7 @@ func postgresDSN(t testing.TB) string {
 // drops it when the test ends, and returns a DSN whose search_path is it.
 func newSchema(t testing.TB) string {
 	t.Helper()
-	base := postgresDSN(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "paylink_gormstore_" + hex.EncodeToString(b[:])
-
-	admin, err := gorm.Open(postgres.Open(base), gormConfig())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := admin.WithContext(ctx).Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	return withSearchPath(t, base, schema)
-}
-
-// withSearchPath adds search_path to a URL or keyword/value DSN.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("%s is not a valid URL", postgresEnv)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
+	return gormstoretest.PostgresSchema(t, "paylink_gormstore")
 }
 
 // openPostgres opens dsn with a pool small enough to share the server.
