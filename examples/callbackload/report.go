@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -40,8 +41,13 @@ func writeReport(w io.Writer, results []cellResult, cfg config) error {
 		t.flush()
 
 		fmt.Fprintf(&b, "\n## Ratios (same run, same database, same c)\n\n")
-		t = newTable(&b, "db", "c", "paylink/handwritten callbacks/s", "handwritten/bare callbacks/s", "paylink/handwritten allocs/cb",
-			"paylink-otel/paylink callbacks/s", "paylink-otel - paylink allocs/cb")
+		// The observer's columns only when the run measured it.
+		withOTel := slices.Contains(cfg.handlers, handlerPaylinkOTel)
+		cols := []string{"db", "c", "paylink/handwritten callbacks/s", "handwritten/bare callbacks/s", "paylink/handwritten allocs/cb"}
+		if withOTel {
+			cols = append(cols, "paylink-otel/paylink callbacks/s", "paylink-otel - paylink allocs/cb")
+		}
+		t = newTable(&b, cols...)
 		for _, db := range cfg.dbs {
 			for _, c := range cfg.conc {
 				bare, hw, pl := find(closed, handlerBare, db, c), find(closed, handlerHandwritten, db, c), find(closed, handlerPaylink, db, c)
@@ -49,12 +55,15 @@ func writeReport(w io.Writer, results []cellResult, cfg config) error {
 				if bare == nil && hw == nil && pl == nil && po == nil {
 					continue
 				}
-				t.row(db, strconv.Itoa(c),
+				cells := []string{db, strconv.Itoa(c),
 					ratio(pl, hw, func(r *cellResult) float64 { return r.load.rate() }),
 					ratio(hw, bare, func(r *cellResult) float64 { return r.load.rate() }),
-					ratio(pl, hw, func(r *cellResult) float64 { return r.allocs }),
-					ratio(po, pl, func(r *cellResult) float64 { return r.load.rate() }),
-					difference(po, pl, func(r *cellResult) float64 { return r.allocs }))
+					ratio(pl, hw, func(r *cellResult) float64 { return r.allocs })}
+				if withOTel {
+					cells = append(cells, ratio(po, pl, func(r *cellResult) float64 { return r.load.rate() }),
+						difference(po, pl, func(r *cellResult) float64 { return r.allocs }))
+				}
+				t.row(cells...)
 			}
 		}
 		t.flush()
