@@ -276,7 +276,6 @@ func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 			store := migrated(t, b.open(t))
 			svc, err := provider.NewService(store, provider.ServiceOptions{
 				Providers:       []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
-				VerifyByRefetch: true,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -76,7 +76,7 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	if ev.Payment.RefundedAmount.Currency == "" && ev.Payment.RefundedAmount.Amount != 0 {
 		ev.Payment.RefundedAmount.Currency = ev.Payment.Amount.Currency
 	}
-	confirmed := !s.verify || ev.Source != SourceCallback
+	confirmed := ev.Source != SourceCallback || !s.verify && !callbacksUnsigned(p)
 	for conflicts := 0; ; conflicts++ {
 		st, err := s.store.LoadApply(ctx, ev.Provider, ev.Payment.LinkID, ev.Payment.ID)
 		if err != nil {
@@ -427,4 +427,11 @@ func mergePayment(cur *Payment, upd Payment, now time.Time) *Payment {
 	}
 	next.UpdatedAt = now
 	return &next
+}
+
+// callbacksUnsigned reports whether p's callbacks must be confirmed
+// whatever ServiceOptions.InsecureSkipVerify says.
+func callbacksUnsigned(p Provider) bool {
+	u, ok := p.(UnsignedCallbacks)
+	return ok && u.CallbacksUnsigned()
 }

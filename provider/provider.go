@@ -62,6 +62,43 @@ type LinkFinder interface {
 	FindLinks(ctx context.Context, q LinkQuery) ([]Link, error)
 }
 
+// PaymentGetter is a Provider that can read one payment of a link without
+// reading the others. [Service] uses it to confirm a callback; a provider
+// without it has ListLinkPayments read instead. An unknown payment (or
+// link) gives CodeNotFound.
+type PaymentGetter interface {
+	GetPayment(ctx context.Context, linkID, paymentID string) (*Payment, error)
+}
+
+// GetPayment reads one payment of a link: through [PaymentGetter] when p
+// has it, otherwise by listing the link's payments. A payment the
+// provider does not list gives CodeNotFound.
+func GetPayment(ctx context.Context, p Provider, linkID, paymentID string) (*Payment, error) {
+	if g, ok := p.(PaymentGetter); ok {
+		return g.GetPayment(ctx, linkID, paymentID)
+	}
+	pays, err := p.ListLinkPayments(ctx, linkID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range pays {
+		if pays[i].ID == paymentID {
+			return &pays[i], nil
+		}
+	}
+	return nil, Errorf(CodeNotFound, p.Name()+".GetPayment", "link %q has no payment %q", linkID, paymentID)
+}
+
+// UnsignedCallbacks is a Provider whose callback credentials do not cover
+// the payment's status or amount (Midtrans signs order id, status code and
+// gross amount, not transaction_status). [Service] confirms its callbacks
+// with the provider's API even with ServiceOptions.InsecureSkipVerify.
+type UnsignedCallbacks interface {
+	// CallbacksUnsigned reports whether callbacks need confirmation
+	// whatever the service's options say.
+	CallbacksUnsigned() bool
+}
+
 // CallbackChecker is a Provider that can tell, before any request arrives,
 // whether its callback verification is configured. Adapters refuse to mount
 // a callback route when it returns an error.

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -11,12 +10,14 @@ import (
 	"time"
 )
 
-// ServiceOptions configures a [Service]. The zero value of every field is a
-// safe default.
+// ServiceOptions configures a [Service]. The zero value of every field is
+// the safe default; the one field that weakens a money rule is named
+// Insecure.
 type ServiceOptions struct {
 	// Providers are the gateways the service may use, keyed by Name().
 	Providers []Provider
-	// Logger receives structured logs; nil discards them.
+	// Logger receives structured logs; nil logs to slog.Default(). Give
+	// slog.New(slog.DiscardHandler) to discard them.
 	Logger *slog.Logger
 	// HookPolicy says how hook runs are retried; zero fields take
 	// DefaultHookPolicy's values.
@@ -36,12 +37,19 @@ type ServiceOptions struct {
 	// woken for (default DefaultHookPollInterval): runs queued by other
 	// replicas, retries coming due, runs of crashed processes.
 	HookPollInterval time.Duration
-	// VerifyByRefetch, when true, confirms every callback that would change
-	// a payment (any status) with the provider's API (status, and amount
-	// for SUCCESSFUL) before it is applied and its hooks fire. A callback
-	// the provider does not show is recorded with VerdictUnverified and
-	// answered with a CodeUnavailable error, so the provider retries it.
-	VerifyByRefetch bool
+	// InsecureSkipVerify, when true, applies a callback as its body says,
+	// trusting the provider's callback credentials alone (Flip's token is
+	// static and in every callback). By default (false) every callback
+	// that would change a payment, run a hook or record a money fact
+	// (a flagged amount, a reversal) is first confirmed with the
+	// provider's API, and what is stored and handed to hooks is the
+	// provider's answer: a callback the provider does not show is
+	// recorded with VerdictUnverified and answered with a CodeUnavailable
+	// error, so the provider retries it. Providers whose callbacks do not
+	// sign the payment's status ([UnsignedCallbacks], Midtrans) are
+	// confirmed whatever this says. Turning it on saves one provider
+	// request per new status; a leaked callback secret then moves money.
+	InsecureSkipVerify bool
 	// ReconcileLookback bounds which links the reconciler visits: links
 	// created longer ago are left alone. Default 30 days.
 	ReconcileLookback time.Duration
@@ -138,7 +146,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		store:     store,
 		providers: make(map[string]Provider, len(opts.Providers)),
 		log:       opts.Logger,
-		verify:    opts.VerifyByRefetch,
+		verify:    !opts.InsecureSkipVerify,
 		lookback:  opts.ReconcileLookback,
 		paidFor:   opts.ReconcilePaid,
 		batch:     opts.ReconcileBatch,
@@ -159,7 +167,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		s.names = append(s.names, p.Name())
 	}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.Default()
 	}
 	if s.lookback <= 0 {
 		s.lookback = 30 * 24 * time.Hour

@@ -427,7 +427,7 @@ func TestVerifyByRefetchLetsTheProviderRetryWhenItCannotConfirm(t *testing.T) {
 			store := providertest.NewMemStore()
 			mem := providertest.NewMemProvider("mem", "tok")
 			svc, err := provider.NewService(store, provider.ServiceOptions{
-				Providers: []provider.Provider{downProvider{mem, code}}, VerifyByRefetch: true})
+				Providers: []provider.Provider{downProvider{mem, code}}})
 			must(t, err)
 			l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 			must(t, err)

@@ -25,7 +25,7 @@ func newVerifyFixture(t *testing.T) (*fixture, *countingProvider) {
 	t.Helper()
 	f := &fixture{store: providertest.NewMemStore(), mem: providertest.NewMemProvider("mem", "tok")}
 	cp := &countingProvider{MemProvider: f.mem}
-	svc, err := provider.NewService(f.store, provider.ServiceOptions{Providers: []provider.Provider{cp}, VerifyByRefetch: true})
+	svc, err := provider.NewService(f.store, provider.ServiceOptions{Providers: []provider.Provider{cp}})
 	must(t, err)
 	f.svc = svc
 	return f, cp

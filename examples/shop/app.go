@@ -106,7 +106,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Logger:    log,
 		// Confirm every callback that changes a payment with the
 		// provider's API before applying it.
-		VerifyByRefetch: true,
 		// Keep looking for refunds and chargebacks of paid orders whose
 		// notification was lost (Midtrans only; Flip has none).
 		ReconcilePaid: pay.reconcilePaid,
