@@ -4,8 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
+
+// MaxUnverifiedBodyBytes is how much of an unverified callback's body is
+// kept: enough to recognise a genuine one, not a full copy of each padded
+// forgery.
+const MaxUnverifiedBodyBytes = 4 << 10
 
 // maxApplyConflicts bounds how often ApplyEvent reads and decides again
 // when concurrent news about the same payment won the race to the store.
@@ -22,17 +28,28 @@ const maxApplyConflicts = 8
 // write and ApplyEvent reads and decides again.
 //
 // Events for unknown links, with an amount that differs from the link's,
-// or with a status the library does not know, are recorded and flagged,
-// never applied. A late status that would move a payment backwards is
-// recorded as stale and changes nothing. These are not errors: the
-// callback was handled and the provider should stop retrying.
+// with a status the library does not know, naming a payment the store
+// keeps under another link, or paying a SINGLE link that is no longer
+// active are recorded and flagged, never applied; the flagged hooks run
+// once per payment and kind of flag. A late status that would move a
+// payment backwards is recorded as stale and changes nothing. These are
+// not errors: the callback was handled and the provider should stop
+// retrying. A payment paid for the first time runs the success hooks once,
+// whichever paid status it first reaches (a refund reported before the
+// success included).
 //
-// With VerifyByRefetch, a callback that would change a payment is first
-// confirmed with the provider (every status, not only SUCCESSFUL; a
-// duplicate costs no provider call). A callback the provider does not show
-// (yet) is recorded as unverified and answered with a CodeUnavailable
-// error, so the provider delivers it again; the reconciler settles it if
-// the provider's retries run out first.
+// By default (unless ServiceOptions.InsecureSkipVerify, and always for
+// [UnsignedCallbacks] providers), a callback that would change a payment,
+// run a hook or record a flagged money fact is first confirmed with the
+// provider ([PaymentGetter], else ListLinkPayments), and the provider's
+// answer, not the callback's fields, is what is decided on, stored and
+// handed to hooks. A duplicate or stale callback costs no provider call;
+// concurrent confirmations of one payment share one. A callback the
+// provider does not show (yet) is recorded as unverified (its body cut to
+// [MaxUnverifiedBodyBytes]) and answered with a CodeUnavailable error, so
+// the provider delivers it again; the reconciler settles it if the
+// provider's retries run out first. A duplicate's record keeps no second
+// copy of the body.
 //
 // Text a store could not keep is cleaned first (see [CleanText] and
 // [MaxCodeBytes]; the event is changed in place, Raw excepted), and an
@@ -86,18 +103,25 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		if err := s.encodeHookEvent(ctx, d); err != nil {
-			return Outcome{}, err
-		}
-		if d.out.Verdict == VerdictApplied && !confirmed {
-			ok, err := s.confirm(ctx, p, ev.Payment)
+		if !confirmed && d.needsConfirmation() {
+			got, err := s.confirm(ctx, p, ev.Payment)
 			if err != nil {
 				return Outcome{}, &Error{Code: CodeUnavailable, Op: op, Message: "could not confirm the payment with the provider", Err: err}
 			}
-			if !ok {
+			if got == nil {
 				return s.unverified(ctx, ev)
 			}
+			// From here on the provider's answer is the news: what is
+			// stored and handed to hooks is what the provider shows,
+			// never the callback's unsigned fields.
+			ev.Payment = *got
 			confirmed = true
+			if d, err = s.decide(ev, st, s.now()); err != nil {
+				return Outcome{}, err
+			}
+		}
+		if err := s.encodeHookEvent(ctx, d); err != nil {
+			return Outcome{}, err
 		}
 		err = s.store.Apply(ctx, &d.write)
 		if errors.Is(err, ErrWriteConflict) && conflicts < maxApplyConflicts {
@@ -119,6 +143,11 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 func (s *Service) unverified(ctx context.Context, ev *Event) (Outcome, error) {
 	out := Outcome{Verdict: VerdictUnverified}
 	w := ApplyWrite{Callback: callbackRecord(ev, VerdictUnverified)}
+	if w.Callback != nil && len(w.Callback.Body) > MaxUnverifiedBodyBytes {
+		// Anyone holding the callback secret can send these, padded:
+		// keep what identifies them, not a full copy each.
+		w.Callback.Body = w.Callback.Body[:MaxUnverifiedBodyBytes:MaxUnverifiedBodyBytes]
+	}
 	if err := s.store.Apply(ctx, &w); err != nil {
 		return Outcome{}, err
 	}
@@ -168,41 +197,72 @@ func validateEvent(ev *Event) error {
 	return nil
 }
 
-// confirm asks the provider whether the payment really has the reported
-// status and amount. Only a definite answer counts as a no: the provider
-// does not know the link (CodeNotFound, CodeInvalidArgument) or lists the
-// payment differently or not at all. Any other failure (unreachable,
-// maintenance, credentials) is an error.
-func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (bool, error) {
-	pays, err := p.ListLinkPayments(ctx, pay.LinkID)
+// confirm asks the provider for the payment a callback reports and
+// returns the provider's answer when it confirms the callback: the payment
+// exists under the callback's link, at the reported state or further along
+// the ladder (a refund may already have followed the success, a second
+// partial refund the first), and, once paid, for the same amount. It
+// returns nil when the provider says otherwise: it does not know the
+// payment or its link (CodeNotFound, CodeInvalidArgument), or shows it
+// differently. Any other failure (unreachable, maintenance, credentials)
+// is an error. Concurrent confirmations of one payment share one request.
+func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (*Payment, error) {
+	key := p.Name() + "\x00" + pay.LinkID + "\x00" + pay.ID
+	got, err := s.lookups.do(ctx, key, func(ctx context.Context) (*Payment, error) {
+		return GetPayment(ctx, p, pay.LinkID, pay.ID)
+	})
 	if err != nil {
 		switch CodeOf(err) {
 		case CodeNotFound, CodeInvalidArgument:
-			s.log.WarnContext(ctx, "paylink: provider does not know the link of a payment", "provider", p.Name(), "payment", pay.ID, "link", pay.LinkID, "err", err)
-			return false, nil
+			s.log.WarnContext(ctx, "paylink: provider does not show the payment of a callback", "provider", p.Name(), "payment", pay.ID, "link", pay.LinkID, "err", err)
+			return nil, nil
 		}
-		return false, err
+		return nil, err
 	}
-	for _, q := range pays {
-		if q.ID != pay.ID {
-			continue
-		}
-		if !pay.Status.Paid() {
-			// A cancellation of an unpaid open-amount link may say 0.
-			return q.Status == pay.Status, nil
-		}
-		// Money moved: the provider must show the payment paid, for the
-		// same amount, at the reported state or further along the
-		// ladder (a refund may already have followed the success, a
-		// second partial refund the first).
-		normalizeReturned(&q, &pay)
-		if !q.Status.Paid() || q.Amount.Amount != pay.Amount.Amount {
-			return false, nil
-		}
-		want, got := pay.State(), q.State()
-		return got == want || want.CanTransition(got), nil
+	q := *got // the answer is shared: copy before changing it
+	if q.ID != pay.ID || q.LinkID != "" && q.LinkID != pay.LinkID {
+		return nil, nil
 	}
-	return false, nil
+	q.LinkID, q.Provider = pay.LinkID, p.Name()
+	if !pay.Status.Valid() {
+		// A status this library does not know: the provider's own view,
+		// whatever it is, is the news.
+		return &q, nil
+	}
+	if !pay.Status.Paid() {
+		// Nothing paid is claimed; the provider's status must be the
+		// reported one or later (a cancellation of an unpaid open-amount
+		// link may say 0).
+		if q.Status == pay.Status || pay.Status.CanTransition(q.Status) {
+			return &q, nil
+		}
+		return nil, nil
+	}
+	normalizeReturned(&q, &pay)
+	if !q.Status.Paid() || q.Amount.Amount != pay.Amount.Amount {
+		return nil, nil
+	}
+	want, have := pay.State(), q.State()
+	if have == want || want.CanTransition(have) {
+		return &q, nil
+	}
+	return nil, nil
+}
+
+// needsConfirmation reports whether d changes anything a forged callback
+// must not: a payment, a hook run, or a flagged money fact (an amount, a
+// reversal, a payment on the wrong or a closed link). Duplicates, stale
+// news and flags without hooks about unknown links or statuses only
+// record that the callback came.
+func (d *decision) needsConfirmation() bool {
+	if d.write.Payment != nil || len(d.write.HookRuns) > 0 {
+		return true
+	}
+	switch d.out.Verdict {
+	case VerdictAmountMismatch, VerdictFailedAfterPaid, VerdictLinkMismatch, VerdictLinkInactive:
+		return true
+	}
+	return false
 }
 
 // decision is what one event changes: the write and the outcome to report
@@ -234,14 +294,24 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	}
 	link, cur := st.Link, st.Payment
 	normalizeReturned(&ev.Payment, cur)
+	firstPaid := ev.Payment.Status.Paid() && (cur == nil || !cur.Status.Paid())
 	switch {
 	case !ev.Payment.Status.Valid():
 		return d, s.flag(d, ev, st, VerdictUnknownStatus, now, verdict)
+	case cur != nil && cur.LinkID != ev.Payment.LinkID:
+		// A payment never moves to another link: one that did would pay
+		// the wrong order.
+		return d, s.flag(d, ev, st, VerdictLinkMismatch, now, verdict)
 	case link == nil:
 		return d, s.flag(d, ev, st, VerdictUnknownLink, now, verdict)
 	case ev.Payment.Status.Paid() && !amountMatches(link, ev.Payment.Amount),
 		!refundMatches(ev.Payment):
 		return d, s.flag(d, ev, st, VerdictAmountMismatch, now, verdict)
+	case firstPaid && link.Type == LinkSingle && link.Status != LinkActive:
+		// A SINGLE link takes one payment: it closes when paid (or was
+		// deactivated). Money on it now is a second payment or one after
+		// the order was closed: kept for a human, never applied.
+		return d, s.flag(d, ev, st, VerdictLinkInactive, now, verdict)
 	}
 
 	key := ev.Key()
@@ -253,6 +323,11 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	}
 	if st.HasClaimed(key) {
 		verdict(VerdictDuplicate)
+		// The first copy is stored with the claim's callback: a repeat
+		// (perhaps padded) records that it came, not its body again.
+		if d.write.Callback != nil {
+			d.write.Callback.Body = nil
+		}
 		return d, nil
 	}
 	if cur != nil && !cur.State().CanTransition(ev.Payment.State()) {
@@ -280,7 +355,18 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 		d.write.LinkStatus, d.write.LinkUpdatedAt = LinkInactive, now
 	}
 	verdict(VerdictApplied)
-	if names := s.hooksFor(next.Status, false); len(names) > 0 {
+	names := s.hooksFor(next.Status, false)
+	if firstPaid && next.Status != PaymentSuccessful {
+		// A payment first seen past SUCCESSFUL (its success notification
+		// was lost, then a refund came) was paid all the same: the
+		// success hooks run once, with this event.
+		for _, n := range s.hooksFor(PaymentSuccessful, false) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) > 0 {
 		hev := HookEvent{
 			ID: key.String(), Status: next.Status, Previous: d.out.Previous,
 			Payment: *next, Link: hookLink, Source: ev.Source, OccurredAt: now,
@@ -332,16 +418,18 @@ func refundMatches(p Payment) bool {
 	return r.Amount == p.Amount.Amount
 }
 
-// flag records a flagged event and, once per payment, status and verdict,
-// queues the flagged hooks. Nothing else changes.
+// flag records a flagged event and, once per payment and verdict, queues
+// the flagged hooks. Nothing else changes.
 func (s *Service) flag(d *decision, ev *Event, st *ApplyState, v Verdict, now time.Time, verdict func(Verdict)) error {
 	verdict(v)
 	names := s.hooksFor(ev.Payment.Status, true)
 	if len(names) == 0 {
 		return nil
 	}
-	key := ev.Key()
-	key.Flag = v
+	// One claim per payment and kind of flag, whatever the status or
+	// amount reported: flagged hooks run once per payment and kind,
+	// however many amounts a sender tries.
+	key := EventKey{Provider: ev.Provider, PaymentID: ev.Payment.ID, Flag: v}
 	if st.HasClaimed(key) {
 		return nil
 	}

@@ -14,7 +14,7 @@ import (
 // such as Flip's token already removed), without verifying it again.
 // [Service.Act] uses it to reprocess a recorded callback: only verified
 // callbacks are ever recorded, so the body is the provider's word; with
-// ServiceOptions.VerifyByRefetch the reprocessed event is still confirmed
+// verification on (the default) the reprocessed event is still confirmed
 // with the provider's API before it changes a payment.
 type CallbackDecoder interface {
 	// DecodeCallback returns the event body describes, with Source
@@ -163,7 +163,7 @@ func (s *Service) ActionLog() ActionLog {
 //     [Service.ApplyEvent] as a callback: it is recorded again with its
 //     new verdict (the original record stays as it was), a repeat of an
 //     applied status is a duplicate, hooks run once per event whatever
-//     the number of reprocessings, and with VerifyByRefetch the event is
+//     the number of reprocessings, and (unless InsecureSkipVerify) the event is
 //     confirmed with the provider first.
 //   - ActionRefetchPayment and ActionReconcileLink ask the provider for
 //     the link's payments and apply each that changed, as

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 )
 
@@ -13,8 +15,9 @@ import (
 // applied first (the later one is a duplicate).
 //
 // params.Amount zero refunds all that is left. Without params.Key, the
-// key is derived from the payment's cumulative refunded amount before and
-// after ("paylink-3000-7000"): a retry of a call whose answer was lost
+// key is derived from the payment (provider and id) and its cumulative
+// refunded amount before and after ("paylink-<payment hash>-3000-7000"),
+// so two payments of equal amount never share one: a retry of a call whose answer was lost
 // reuses it, and the provider refuses it (CodeConflict) instead of
 // refunding twice; read the payment again with [Service.RefreshLink].
 //
@@ -66,7 +69,7 @@ func (s *Service) Refund(ctx context.Context, providerName, paymentID string, pa
 		if amount.Amount > 0 {
 			after = pay.RefundedAmount.Amount + amount.Amount
 		}
-		params.Key = "paylink-" + strconv.FormatInt(pay.RefundedAmount.Amount, 10) + "-" + strconv.FormatInt(after, 10)
+		params.Key = refundKey(p.Name(), pay.ID, pay.RefundedAmount.Amount, after)
 	}
 	got, err := Refund(ctx, p, pay.ID, params)
 	if err != nil {
@@ -80,4 +83,12 @@ func (s *Service) Refund(ctx context.Context, providerName, paymentID string, pa
 		got.LinkID = pay.LinkID
 	}
 	return s.ApplyEvent(ctx, &Event{Provider: p.Name(), Payment: *got, Source: SourceRefresh, ReceivedAt: s.now()})
+}
+
+// refundKey is the key of a refund without one: the payment (a hash of
+// provider and id, so the key stays within 100 characters whatever the id)
+// and the amount returned before and after.
+func refundKey(providerName, paymentID string, before, after int64) string {
+	sum := sha256.Sum256([]byte(providerName + "\x00" + paymentID))
+	return "paylink-" + hex.EncodeToString(sum[:8]) + "-" + strconv.FormatInt(before, 10) + "-" + strconv.FormatInt(after, 10)
 }

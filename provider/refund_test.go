@@ -142,7 +142,8 @@ func TestRefundAndChargebackHooksRunOncePerNewAmount(t *testing.T) {
 		returned(l.ID, "PAY", provider.PaymentRefunded, 10000),
 		returned(l.ID, "PAY", provider.PaymentChargedBack, 10000), // stale: REFUNDED is absorbing
 		// A payment whose success was never reported, refunded in full:
-		// the refund hooks run, the success hook does not.
+		// it was paid all the same, so the success hook runs once with
+		// the refund hooks, on the same event.
 		returned(l.ID, "MISSED", provider.PaymentRefunded, 10000),
 	} {
 		f.apply(t, ev)
@@ -152,7 +153,7 @@ func TestRefundAndChargebackHooksRunOncePerNewAmount(t *testing.T) {
 		"refund PARTIALLY_REFUNDED 3000/3000", "audit PARTIALLY_REFUNDED 3000/3000",
 		"chargeback PARTIALLY_CHARGED_BACK 4000/7000", "audit PARTIALLY_CHARGED_BACK 4000/7000",
 		"refund REFUNDED 3000/10000", "audit REFUNDED 3000/10000",
-		"refund REFUNDED 10000/10000", "audit REFUNDED 10000/10000",
+		"refund REFUNDED 10000/10000", "audit REFUNDED 10000/10000", "paid REFUNDED 10000/10000",
 	}
 	waitFor(t, "every hook run", func() bool { return len(log.snapshot()) >= len(want) })
 	waitFor(t, "runs to settle", func() bool {

@@ -107,6 +107,7 @@ type Service struct {
 	pruneMax  int           // PruneBatch
 	now       func() time.Time
 	obs       Observer // nil: nothing is observed
+	lookups   lookupGroup // confirmations in flight
 
 	mu    sync.RWMutex
 	hooks []registeredHook

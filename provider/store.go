@@ -213,12 +213,23 @@ const (
 	// reports a bank's reversal of a settled card payment as deny. Recorded
 	// and flagged for a human, never applied.
 	VerdictFailedAfterPaid Verdict = "failed_after_paid"
+	// VerdictLinkMismatch: the event names a payment this store keeps
+	// under another link. A payment never moves between links (it would
+	// pay the wrong order): recorded and flagged, never applied.
+	VerdictLinkMismatch Verdict = "link_mismatch"
+	// VerdictLinkInactive: a payment was paid on a SINGLE link that is no
+	// longer active: paid already by another payment, or deactivated.
+	// Money arrived all the same: recorded and flagged for a human (a
+	// refund, or delivering the order), never applied, so the success
+	// hooks do not run twice for one order.
+	VerdictLinkInactive Verdict = "link_inactive"
 )
 
 // Flagged reports whether the verdict needs a human to look.
 func (v Verdict) Flagged() bool {
 	switch v {
-	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid:
+	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid,
+		VerdictLinkMismatch, VerdictLinkInactive:
 		return true
 	}
 	return false
@@ -227,7 +238,8 @@ func (v Verdict) Flagged() bool {
 // Verdicts lists every verdict.
 func Verdicts() []Verdict {
 	return []Verdict{VerdictApplied, VerdictDuplicate, VerdictStale, VerdictUnknownLink,
-		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid}
+		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid,
+		VerdictLinkMismatch, VerdictLinkInactive}
 }
 
 // HookIdempotencyKey is the idempotency key of the run of hook for the
