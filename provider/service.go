@@ -106,7 +106,7 @@ type Service struct {
 	retention time.Duration // Retention
 	pruneMax  int           // PruneBatch
 	now       func() time.Time
-	obs       Observer // nil: nothing is observed
+	obs       Observer    // nil: nothing is observed
 	lookups   lookupGroup // confirmations in flight
 
 	mu    sync.RWMutex
