@@ -219,7 +219,7 @@ func TestConcurrentPartialRefundsEndAtTheLargestAmount(t *testing.T) {
 	}
 }
 
-func TestVerifyByRefetchConfirmsRefundsAndChargebacks(t *testing.T) {
+func TestVerificationConfirmsRefundsAndChargebacks(t *testing.T) {
 	f, _ := newVerifyFixture(t)
 	l := f.link(t, 10000, provider.LinkMultiple)
 	paid, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)

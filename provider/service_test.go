@@ -424,7 +424,7 @@ func (d downProvider) ListLinkPayments(ctx context.Context, linkID string) ([]pr
 	return nil, provider.Errorf(d.code, "down.ListLinkPayments", "the provider cannot answer")
 }
 
-func TestVerifyByRefetchLetsTheProviderRetryWhenItCannotConfirm(t *testing.T) {
+func TestVerificationLetsTheProviderRetryWhenItCannotConfirm(t *testing.T) {
 	for _, code := range []provider.ErrorCode{provider.CodeUnavailable, provider.CodeUnauthenticated, provider.CodeUnknown} {
 		t.Run(code.String(), func(t *testing.T) {
 			store := providertest.NewMemStore()

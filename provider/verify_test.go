@@ -33,7 +33,7 @@ func newVerifyFixture(t *testing.T) (*fixture, *countingProvider) {
 
 // A callback the provider does not show is recorded for operators and
 // answered with an error the provider retries on; it changes nothing.
-func TestVerifyByRefetchConfirmsEveryStatus(t *testing.T) {
+func TestVerificationConfirmsEveryStatus(t *testing.T) {
 	for _, st := range []provider.PaymentStatus{provider.PaymentSuccessful, provider.PaymentCancelled, provider.PaymentFailed} {
 		t.Run(string(st), func(t *testing.T) {
 			f, _ := newVerifyFixture(t)
@@ -61,7 +61,7 @@ func TestVerifyByRefetchConfirmsEveryStatus(t *testing.T) {
 	}
 }
 
-func TestVerifyByRefetchAppliesOnceTheProviderShowsIt(t *testing.T) {
+func TestVerificationAppliesOnceTheProviderShowsIt(t *testing.T) {
 	f, _ := newVerifyFixture(t)
 	l := f.link(t, 45000, provider.LinkSingle)
 	// The callback outruns the provider's own API: not visible yet.
@@ -76,7 +76,7 @@ func TestVerifyByRefetchAppliesOnceTheProviderShowsIt(t *testing.T) {
 	}
 }
 
-func TestVerifyByRefetchMakesNoProviderCallForADuplicate(t *testing.T) {
+func TestVerificationMakesNoProviderCallForADuplicate(t *testing.T) {
 	f, cp := newVerifyFixture(t)
 	l := f.link(t, 45000, provider.LinkSingle)
 	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
