@@ -158,8 +158,11 @@ func (s *Service) unverified(ctx context.Context, ev *Event) (Outcome, error) {
 
 func (s *Service) logOutcome(ctx context.Context, ev *Event, out Outcome) {
 	log := s.log.InfoContext
-	if out.Verdict.Flagged() {
+	switch {
+	case out.Verdict.Flagged():
 		log = s.log.WarnContext
+	case out.Verdict == VerdictDuplicate || out.Verdict == VerdictStale:
+		log = s.log.DebugContext // a gateway's retries: routine
 	}
 	log(ctx, "paylink: event handled", "provider", ev.Provider, "payment", ev.Payment.ID, "link", ev.Payment.LinkID,
 		"status", ev.Payment.Status, "raw_status", ev.Payment.RawStatus, "source", ev.Source,
