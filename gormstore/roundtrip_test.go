@@ -51,7 +51,9 @@ func TestACallbackCostsTwoRoundTripsOnPostgres(t *testing.T) {
 	closeOnCleanup(t, db)
 	store := migrated(t, db)
 	mem := providertest.NewMemProvider("mem", "tok")
-	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
+	// Without verification: this counts the store's statements per
+	// callback, and confirming with the fake would add none of them.
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}, InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,10 @@ const DefaultPruneBatch = 5000
 // older than olderThan (see [Store.Prune]), in batches of
 // ServiceOptions.PruneBatch rows of each kind, each its own short write,
 // until a batch comes back short or ctx ends. The ledger, the event claims
-// and failed hook runs are kept. Safe to run beside callbacks and on
-// several replicas at once.
+// and failed hook runs are kept, and so are the callbacks operators work
+// from ([Verdict.KeptForOperators]): forever, or for
+// ServiceOptions.FlaggedRetention when that is set. Safe to run beside
+// callbacks and on several replicas at once.
 //
 // Hook runs are pruned from the store; runs kept by a separate
 // ServiceOptions.HookQueue are that queue's to keep or forget.
@@ -25,13 +27,17 @@ func (s *Service) Prune(ctx context.Context, olderThan time.Duration) (PruneRepo
 	if olderThan <= 0 {
 		return PruneReport{}, Errorf(CodeInvalidArgument, "provider.Service.Prune", "olderThan must be positive")
 	}
-	before := s.now().Add(-olderThan)
+	now := s.now()
+	q := PruneQuery{Before: now.Add(-olderThan), Keep: keptVerdicts(), Limit: s.pruneMax}
+	if s.keptFor > 0 {
+		q.KeptBefore = now.Add(-s.keptFor)
+	}
 	var total PruneReport
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("pruning: %w", err)
 		}
-		rep, err := s.store.Prune(ctx, before, s.pruneMax)
+		rep, err := s.store.Prune(ctx, q)
 		total = total.Add(rep)
 		if err != nil {
 			return total, fmt.Errorf("pruning: %w", err)
@@ -58,5 +64,5 @@ func (s *Service) pruneAfterPass(ctx context.Context) {
 		return
 	}
 	s.log.InfoContext(ctx, "paylink: pruned", "callbacks", rep.Callbacks, "hook_runs", rep.HookRuns,
-		"event_payloads", rep.EventPayloads, "retention", s.retention, "took", time.Since(start))
+		"event_payloads", rep.EventPayloads, "retention", s.retention, "flagged_retention", s.keptFor, "took", time.Since(start))
 }

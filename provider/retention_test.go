@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,9 +19,9 @@ type pruneCountingStore struct {
 	prunes, passes atomic.Int64
 }
 
-func (c *pruneCountingStore) Prune(ctx context.Context, before time.Time, limit int) (provider.PruneReport, error) {
+func (c *pruneCountingStore) Prune(ctx context.Context, q provider.PruneQuery) (provider.PruneReport, error) {
 	c.prunes.Add(1)
-	return c.MemStore.Prune(ctx, before, limit)
+	return c.MemStore.Prune(ctx, q)
 }
 
 func (c *pruneCountingStore) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]provider.Link, error) {
@@ -48,17 +49,66 @@ func newRetentionFixture(t *testing.T, opts provider.ServiceOptions) *retentionF
 	return f
 }
 
-// callbacks records n callbacks about new payments of one link.
+// callbacks records n applied callbacks about new payments of one link,
+// each paid at the fake first so that the service confirms it.
 func (f *retentionFixture) callbacks(t *testing.T, n int) {
 	t.Helper()
 	l, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Donations", Type: provider.LinkMultiple})
 	must(t, err)
-	for i := range n {
-		ev := event(l.ID, fmt.Sprintf("%s-p%d", l.ID, i), provider.PaymentPending, 10000)
-		if _, err := f.svc.ApplyEvent(t.Context(), ev); err != nil {
-			t.Fatalf("ApplyEvent: %v", err)
+	for range n {
+		if out, err := f.svc.ApplyEvent(t.Context(), f.paid(t, l.ID, 10000)); err != nil || out.Verdict != provider.VerdictApplied {
+			t.Fatalf("ApplyEvent: %+v, %v; want applied", out, err)
 		}
 	}
+}
+
+// paid pays amount (0: the link's) into the link at the fake and returns
+// the callback the fake would send.
+func (f *retentionFixture) paid(t *testing.T, linkID string, amount int64) *provider.Event {
+	t.Helper()
+	p, err := f.mem.Settle(linkID, provider.PaymentSuccessful, amount)
+	must(t, err)
+	return &provider.Event{Provider: "mem", Source: provider.SourceCallback, Raw: []byte(`{"raw":true}`), Payment: p}
+}
+
+// flaggedAndUnverified records three callbacks about a link of 45000: one
+// of 1000 (amount_mismatch), one about a link the store does not have
+// (unknown_link), and one about a payment the fake does not show
+// (unverified); it returns their verdicts.
+func (f *retentionFixture) flaggedAndUnverified(t *testing.T) []provider.Verdict {
+	t.Helper()
+	l, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	var got []provider.Verdict
+	for _, ev := range []*provider.Event{
+		event(l.ID, "under", provider.PaymentSuccessful, 1000),
+		event("nope", "stray", provider.PaymentSuccessful, 45000),
+		event(l.ID, "ghost", provider.PaymentSuccessful, 45000),
+	} {
+		out, err := f.svc.ApplyEvent(t.Context(), ev)
+		if err != nil && out.Verdict != provider.VerdictUnverified {
+			t.Fatalf("ApplyEvent(%s): %v", ev.Payment.ID, err)
+		}
+		got = append(got, out.Verdict)
+	}
+	want := []provider.Verdict{provider.VerdictAmountMismatch, provider.VerdictUnknownLink, provider.VerdictUnverified}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("verdicts %v, want %v", got, want)
+	}
+	return got
+}
+
+// verdictsLeft lists the verdicts of the callbacks left, sorted.
+func (f *retentionFixture) verdictsLeft(t *testing.T) []provider.Verdict {
+	t.Helper()
+	cbs, err := f.store.ListCallbacks(t.Context(), provider.CallbackFilter{})
+	must(t, err)
+	var out []provider.Verdict
+	for _, c := range cbs {
+		out = append(out, c.Verdict)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (f *retentionFixture) callbackCount(t *testing.T) int {
@@ -93,19 +143,85 @@ func TestPruneKeepsThePaymentsAndTheirClaims(t *testing.T) {
 	f := newRetentionFixture(t, provider.ServiceOptions{})
 	l, err := f.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 	must(t, err)
-	paid := event(l.ID, "p1", provider.PaymentSuccessful, 45000)
+	paid := f.paid(t, l.ID, 0)
+	again := *paid
 	if out, err := f.svc.ApplyEvent(t.Context(), paid); err != nil || out.Verdict != provider.VerdictApplied {
 		t.Fatalf("first callback: %+v, %v", out, err)
 	}
 	f.ahead.Store(int64(48 * time.Hour))
 	_, err = f.svc.Prune(t.Context(), 24*time.Hour)
 	must(t, err)
-	again := event(l.ID, "p1", provider.PaymentSuccessful, 45000)
-	if out, err := f.svc.ApplyEvent(t.Context(), again); err != nil || out.Verdict != provider.VerdictDuplicate {
+	if out, err := f.svc.ApplyEvent(t.Context(), &again); err != nil || out.Verdict != provider.VerdictDuplicate {
 		t.Fatalf("the same callback after pruning: %+v, %v; want a duplicate", out, err)
 	}
-	if p, err := f.store.GetPayment(t.Context(), "mem", "p1"); err != nil || p.Status != provider.PaymentSuccessful {
+	if p, err := f.store.GetPayment(t.Context(), "mem", paid.Payment.ID); err != nil || p.Status != provider.PaymentSuccessful {
 		t.Fatalf("payment after pruning: %+v, %v; want it kept, SUCCESSFUL", p, err)
+	}
+}
+
+// Flagged callbacks are the operators' inbox: with FlaggedRetention zero,
+// pruning keeps them however old; unverified ones follow Retention.
+func TestPruneKeepsFlaggedCallbacksByDefault(t *testing.T) {
+	f := newRetentionFixture(t, provider.ServiceOptions{})
+	f.callbacks(t, 2)
+	f.flaggedAndUnverified(t)
+	f.ahead.Store(int64(10 * 365 * 24 * time.Hour))
+	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	must(t, err)
+	if want := (provider.PruneReport{Callbacks: 3}); rep != want {
+		t.Fatalf("Prune: %+v, want %+v (two applied, one unverified)", rep, want)
+	}
+	if got, want := f.verdictsLeft(t), []provider.Verdict{provider.VerdictAmountMismatch, provider.VerdictUnknownLink}; !slices.Equal(got, want) {
+		t.Fatalf("callbacks left %v, want %v", got, want)
+	}
+}
+
+// With FlaggedRetention positive, flagged callbacks go once older than it,
+// whatever Retention is.
+func TestPruneDropsFlaggedCallbacksAfterFlaggedRetention(t *testing.T) {
+	f := newRetentionFixture(t, provider.ServiceOptions{FlaggedRetention: 3 * time.Hour})
+	f.callbacks(t, 1)
+	f.flaggedAndUnverified(t)
+	f.ahead.Store(int64(2 * time.Hour))
+	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	must(t, err)
+	if want := (provider.PruneReport{Callbacks: 2}); rep != want {
+		t.Fatalf("Prune at 2h: %+v, want %+v (the applied and the unverified one)", rep, want)
+	}
+	f.ahead.Store(int64(4 * time.Hour))
+	rep, err = f.svc.Prune(t.Context(), 5*time.Hour)
+	must(t, err)
+	if want := (provider.PruneReport{Callbacks: 2}); rep != want {
+		t.Fatalf("Prune at 4h: %+v, want %+v (the flagged ones, older than FlaggedRetention)", rep, want)
+	}
+	if got := f.verdictsLeft(t); len(got) != 0 {
+		t.Fatalf("callbacks left %v, want none", got)
+	}
+}
+
+// In batches, the kept callbacks are skipped, not counted: a batch full of
+// prunable rows is followed by another, and the loop ends with the kept
+// ones still there.
+func TestPruneBatchesStepOverKeptCallbacks(t *testing.T) {
+	f := newRetentionFixture(t, provider.ServiceOptions{PruneBatch: 1})
+	f.flaggedAndUnverified(t)
+	f.callbacks(t, 2)
+	f.ahead.Store(int64(2 * time.Hour))
+	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	must(t, err)
+	if want := (provider.PruneReport{Callbacks: 3}); rep != want {
+		t.Fatalf("Prune: %+v, want %+v", rep, want)
+	}
+	if got, want := f.verdictsLeft(t), []provider.Verdict{provider.VerdictAmountMismatch, provider.VerdictUnknownLink}; !slices.Equal(got, want) {
+		t.Fatalf("callbacks left %v, want %v", got, want)
+	}
+}
+
+func TestKeptForOperatorsIsEveryFlaggedVerdictButUnverified(t *testing.T) {
+	for _, v := range provider.Verdicts() {
+		if want := v.Flagged() && v != provider.VerdictUnverified; v.KeptForOperators() != want {
+			t.Errorf("%s.KeptForOperators() = %v, want %v", v, !want, want)
+		}
 	}
 }
 
@@ -133,8 +249,9 @@ func TestPruneStopsWhenTheContextEnds(t *testing.T) {
 }
 
 func TestReconcilerPrunesAfterEachPassWithRetention(t *testing.T) {
-	f := newRetentionFixture(t, provider.ServiceOptions{Retention: time.Hour})
+	f := newRetentionFixture(t, provider.ServiceOptions{Retention: time.Hour, FlaggedRetention: 90 * time.Minute})
 	f.callbacks(t, 3)
+	f.flaggedAndUnverified(t)
 	f.ahead.Store(int64(2 * time.Hour))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -142,7 +259,7 @@ func TestReconcilerPrunesAfterEachPassWithRetention(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for f.callbackCount(t) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the reconciler with Retention set never pruned the old callbacks")
+			t.Fatalf("the reconciler with Retention and FlaggedRetention set never pruned the old callbacks: %v left", f.verdictsLeft(t))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

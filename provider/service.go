@@ -77,6 +77,13 @@ type ServiceOptions struct {
 	// runs and event payloads are kept: [Service.RunReconciler] prunes what
 	// is older after each pass (see [Service.Prune]). Zero never prunes.
 	Retention time.Duration
+	// FlaggedRetention is how long pruning keeps the callbacks operators
+	// work from, those whose verdict is [Verdict.KeptForOperators] (every
+	// flagged verdict but unverified). Zero, the default, keeps them
+	// forever; when positive, they go once older than it, even when that
+	// is sooner than Retention. Unverified callbacks follow Retention.
+	// Pruning runs only when Retention is set or [Service.Prune] is called.
+	FlaggedRetention time.Duration
 	// PruneBatch is how many rows of each kind one pruning statement
 	// removes (default DefaultPruneBatch): smaller batches hold their row
 	// locks for less time, larger ones finish sooner.
@@ -104,6 +111,7 @@ type Service struct {
 	batch     int
 	window    time.Duration // LinkIntentWindow
 	retention time.Duration // Retention
+	keptFor   time.Duration // FlaggedRetention
 	pruneMax  int           // PruneBatch
 	now       func() time.Time
 	obs       Observer    // nil: nothing is observed
@@ -153,6 +161,7 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 		batch:     opts.ReconcileBatch,
 		window:    opts.LinkIntentWindow,
 		retention: opts.Retention,
+		keptFor:   opts.FlaggedRetention,
 		pruneMax:  opts.PruneBatch,
 		now:       opts.Now,
 		obs:       opts.Observer,

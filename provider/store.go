@@ -89,17 +89,20 @@ type Store interface {
 
 	// Prune removes, in one bounded batch, what the store keeps only for a
 	// while; the ledger (links, payments, status history) stays forever.
-	// It deletes at most limit callbacks received before before, at most
-	// limit SUCCEEDED hook runs last updated before before, and clears the
-	// stored HookEvent of at most limit events created before before
-	// whose every hook run has succeeded (or that have none). The event
-	// claims themselves are never removed, so news about a pruned event
-	// is still a duplicate; failed, pending and retrying runs, and the
-	// events they deliver, stay. It reports how much of each it removed:
-	// a batch that comes back with every count below limit was the last.
-	// Oldest rows go first. A limit below 1 is CodeInvalidArgument.
+	// It deletes at most q.Limit callbacks: those received before q.Before
+	// whose verdict is not in q.Keep, and those received before
+	// q.KeptBefore whose verdict is (none when q.KeptBefore is zero). It
+	// deletes at most q.Limit SUCCEEDED hook runs last updated before
+	// q.Before, and clears the stored HookEvent of at most q.Limit events
+	// created before q.Before whose every hook run has succeeded (or that
+	// have none). The event claims themselves are never removed, so news
+	// about a pruned event is still a duplicate; failed, pending and
+	// retrying runs, and the events they deliver, stay. It reports how
+	// much of each it removed: a batch that comes back with every count
+	// below q.Limit was the last. Oldest rows go first (callbacks: within
+	// each of the two bounds). A q.Limit below 1 is CodeInvalidArgument.
 	// [Service.Prune] loops over it.
-	Prune(ctx context.Context, before time.Time, limit int) (PruneReport, error)
+	Prune(ctx context.Context, q PruneQuery) (PruneReport, error)
 }
 
 // Tx is a Store inside one transaction, for changes to links (creation,

@@ -10,8 +10,10 @@ import (
 
 // Prune implements provider.Store: in one step, it deletes the oldest
 // callbacks and succeeded hook runs and clears the oldest finished events'
-// payloads, at most limit of each, older than before.
-func (s *MemStore) Prune(ctx context.Context, before time.Time, limit int) (provider.PruneReport, error) {
+// payloads, at most q.Limit of each, older than q.Before (callbacks with a
+// verdict in q.Keep: older than q.KeptBefore, and never when it is zero).
+func (s *MemStore) Prune(ctx context.Context, q provider.PruneQuery) (provider.PruneReport, error) {
+	before, limit := q.Before, q.Limit
 	if limit < 1 {
 		return provider.PruneReport{}, provider.Errorf(provider.CodeInvalidArgument, "providertest.MemStore.Prune", "limit must be at least 1")
 	}
@@ -22,6 +24,9 @@ func (s *MemStore) Prune(ctx context.Context, before time.Time, limit int) (prov
 	err := s.do(ctx, func(tx *memTx) error {
 		st := tx.st
 		cbs := oldest(st.callbacks, limit, func(c provider.CallbackRecord) (time.Time, bool) {
+			if slices.Contains(q.Keep, c.Verdict) {
+				return c.ReceivedAt, !q.KeptBefore.IsZero() && c.ReceivedAt.Before(q.KeptBefore)
+			}
 			return c.ReceivedAt, c.ReceivedAt.Before(before)
 		})
 		runs := oldest(st.runs, limit, func(r memRun) (time.Time, bool) {

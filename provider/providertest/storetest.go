@@ -46,7 +46,8 @@ const storeDeadline = 30 * time.Second
 //   - RetryHookRun of an unknown id is CodeNotFound;
 //   - Prune compares callbacks' ReceivedAt, hook runs' last update and
 //     events' storing with before on the store's clock, and removes the
-//     oldest first;
+//     oldest first; callbacks with a verdict in Keep go only before
+//     KeptBefore, and never when it is zero;
 //   - a link intent comes back from PutLinkIntent field for field, and
 //     intent calls made with the ctx of InTx join its transaction;
 //   - ListCallbacks orders by ReceivedAt, then ID, newest first, and
@@ -87,6 +88,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"GetCallbackAndNotFound", storeTestGetCallback},
 		{"CallbacksByVerdictAndPages", storeTestCallbackPages},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
+		{"PruneKeepsTheKeptVerdictsUntilKeptBefore", storeTestPruneKeepsVerdicts},
 		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
 		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
 		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},

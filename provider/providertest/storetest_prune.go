@@ -2,6 +2,8 @@ package providertest
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,9 +22,14 @@ func pruneCut() time.Time {
 
 func prune(t *testing.T, s provider.Store, before time.Time, limit int) provider.PruneReport {
 	t.Helper()
-	rep, err := s.Prune(storeCtx(t), before, limit)
+	return pruneQuery(t, s, provider.PruneQuery{Before: before, Limit: limit})
+}
+
+func pruneQuery(t *testing.T, s provider.Store, q provider.PruneQuery) provider.PruneReport {
+	t.Helper()
+	rep, err := s.Prune(storeCtx(t), q)
 	if err != nil {
-		t.Fatalf("Prune(%v, %d): %v", before, limit, err)
+		t.Fatalf("Prune(%+v): %v", q, err)
 	}
 	return rep
 }
@@ -56,7 +63,7 @@ func storeTestPruneCallbacks(t *testing.T, s provider.Store) {
 	storeApply(t, s, &provider.ApplyWrite{Callback: fresh})
 	before := storeBase.Add(time.Hour) // the event itself was stored now, after before
 
-	storeWantCode(t, "Prune with limit 0", func() error { _, err := s.Prune(ctx, before, 0); return err }(), provider.CodeInvalidArgument)
+	storeWantCode(t, "Prune with limit 0", func() error { _, err := s.Prune(ctx, provider.PruneQuery{Before: before}); return err }(), provider.CodeInvalidArgument)
 	pruneWant(t, "first batch of 2", prune(t, s, before, 2), provider.PruneReport{Callbacks: 2})
 	if got, err := s.ListCallbacks(ctx, provider.CallbackFilter{PaymentID: "pp"}); err != nil || len(got) != 2 || !got[1].ReceivedAt.Equal(storeBase.Add(2*time.Second)) {
 		t.Fatalf("after the first batch: %+v, %v; want the fresh callback and the newest old one (oldest go first)", got, err)
@@ -83,6 +90,73 @@ func storeTestPruneCallbacks(t *testing.T, s provider.Store) {
 	again := storeWrite(p)
 	again.PreviousStatus = provider.PaymentSuccessful
 	storeWantConflict(t, "the same news after pruning", s.Apply(ctx, again))
+}
+
+// Callbacks with a verdict in Keep follow KeptBefore, not Before: with a
+// zero KeptBefore every one of them stays, however old; with KeptBefore
+// set they go when received before it, also when that is after Before.
+// Every other verdict, unverified included, follows Before. Limit bounds
+// the callbacks of both kinds together, oldest first.
+func storeTestPruneKeepsVerdicts(t *testing.T, s provider.Store) {
+	ctx := storeCtx(t)
+	storePutLinks(t, s, storeLink("kl"))
+	var keep []provider.Verdict
+	at := map[provider.Verdict]time.Time{} // when the old callback of each verdict came
+	for i, v := range provider.Verdicts() {
+		if v.KeptForOperators() {
+			keep = append(keep, v)
+		}
+		at[v] = storeBase.Add(time.Duration(i+1) * time.Second)
+		storeApply(t, s, &provider.ApplyWrite{Callback: &provider.CallbackRecord{
+			Provider: "test", PaymentID: "kp-" + string(v), LinkID: "kl", Status: provider.PaymentSuccessful,
+			Amount: provider.Rupiah(45000), Body: []byte(v), Verdict: v, ReceivedAt: at[v],
+		}})
+	}
+	if len(keep) < 2 || slices.Contains(keep, provider.VerdictUnverified) {
+		t.Fatalf("kept verdicts %v: want at least two, unverified not among them", keep)
+	}
+	fresh := &provider.CallbackRecord{Provider: "test", PaymentID: "kp-fresh", LinkID: "kl", Status: provider.PaymentSuccessful,
+		Amount: provider.Rupiah(45000), Body: []byte("fresh"), Verdict: provider.VerdictApplied, ReceivedAt: storeBase.Add(2 * time.Hour)}
+	storeApply(t, s, &provider.ApplyWrite{Callback: fresh})
+	left := func(what string, want ...provider.Verdict) {
+		t.Helper()
+		got, err := s.ListCallbacks(ctx, provider.CallbackFilter{LinkID: "kl"})
+		if err != nil {
+			t.Fatalf("%s: ListCallbacks: %v", what, err)
+		}
+		var verdicts []provider.Verdict
+		for _, c := range got {
+			if c.ID != fresh.ID {
+				verdicts = append(verdicts, c.Verdict)
+			}
+		}
+		slices.Sort(verdicts)
+		want = slices.Sorted(slices.Values(want))
+		if len(got) != len(verdicts)+1 || !slices.Equal(verdicts, want) {
+			t.Fatalf("%s: callbacks left %v (%d in all), want %v and the fresh one", what, verdicts, len(got), want)
+		}
+	}
+	hour := storeBase.Add(time.Hour)
+
+	q := provider.PruneQuery{Before: hour, Keep: keep, Limit: 100}
+	pruneWant(t, "zero KeptBefore", pruneQuery(t, s, q), provider.PruneReport{Callbacks: len(provider.Verdicts()) - len(keep)})
+	left("after pruning with a zero KeptBefore", keep...)
+	pruneWant(t, "again", pruneQuery(t, s, q), provider.PruneReport{})
+
+	// KeptBefore just after the oldest kept callback: that one goes.
+	q.KeptBefore = at[keep[0]].Add(time.Millisecond)
+	pruneWant(t, "KeptBefore after the oldest kept callback", pruneQuery(t, s, q), provider.PruneReport{Callbacks: 1})
+	left("after pruning the oldest kept callback", keep[1:]...)
+
+	// KeptBefore after Before: kept callbacks newer than Before go too;
+	// the fresh applied one, newer than Before, stays. One per batch.
+	q = provider.PruneQuery{Before: storeBase, Keep: keep, KeptBefore: storeBase.Add(3 * time.Hour), Limit: 1}
+	for i := range len(keep) - 1 {
+		pruneWant(t, fmt.Sprintf("batch %d of one kept callback", i+1), pruneQuery(t, s, q), provider.PruneReport{Callbacks: 1})
+		left(fmt.Sprintf("after batch %d", i+1), keep[i+2:]...)
+	}
+	pruneWant(t, "nothing kept left", pruneQuery(t, s, q), provider.PruneReport{})
+	left("at the end")
 }
 
 // Succeeded hook runs go, and the payloads of events none of whose runs
