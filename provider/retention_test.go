@@ -81,7 +81,7 @@ func (f *retentionFixture) flaggedAndUnverified(t *testing.T) []provider.Verdict
 	must(t, err)
 	var got []provider.Verdict
 	for _, ev := range []*provider.Event{
-		event(l.ID, "under", provider.PaymentSuccessful, 1000),
+		f.paid(t, l.ID, 1000), // a real underpayment: the provider confirms it
 		event("nope", "stray", provider.PaymentSuccessful, 45000),
 		event(l.ID, "ghost", provider.PaymentSuccessful, 45000),
 	} {
