@@ -33,7 +33,7 @@ func TestWrongSignatureIsUnauthenticated(t *testing.T) {
 	body, _ := io.ReadAll(req.Body)
 	for name, edit := range map[string]func(m map[string]any){
 		"amount raised":  func(m map[string]any) { m["gross_amount"] = "1500000.00" },
-		"status changed": func(m map[string]any) { m["status_code"] = "201" },
+		"status changed": func(m map[string]any) { m["status_code"], m["transaction_status"] = "201", "pending" },
 		"other order":    func(m map[string]any) { m["order_id"] = "someone-else" },
 		"signature flip": func(m map[string]any) {
 			s := m["signature_key"].(string)
