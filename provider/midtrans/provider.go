@@ -351,7 +351,7 @@ func (p *Provider) link(t *Transaction) (*provider.Link, error) {
 		Amount:   provider.Rupiah(amount),
 		Status:   linkStatus(t.TransactionStatus, t.FraudStatus),
 		Step:     provider.StepInputData,
-		Raw:      t.Raw,
+		Raw:      withoutSignature(t.Raw),
 	}
 	if s, ok := p.recall(t.OrderID); ok {
 		l.URL, l.Title, l.Step, l.Customer = s.link.URL, cmp.Or(l.Title, s.link.Title), s.link.Step, s.link.Customer
@@ -482,7 +482,7 @@ func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (prov
 		Method:    provider.PaymentMethod{Type: t.PaymentType, Bank: cmp.Or(t.Bank, t.Store, t.Issuer)},
 		VANumber:  cmp.Or(t.PermataVANumber, t.BillKey),
 		CreatedAt: Time(t.TransactionTime),
-		Raw:       t.Raw,
+		Raw:       withoutSignature(t.Raw),
 	}
 	if len(t.VANumbers) > 0 {
 		pay.Method.Bank, pay.VANumber = t.VANumbers[0].Bank, t.VANumbers[0].VANumber
@@ -565,8 +565,9 @@ func RawStatus(tx TransactionStatus, fraud FraudStatus) string {
 // ParseCallback verifies a notification's signature_key with the server
 // key (in constant time; every notification is refused when no key is
 // configured) after checking its status_code and gross_amount (see
-// [DecodeNotification]), and returns it as an event. Event.Raw is the
-// body as received.
+// [DecodeNotification]), and returns it as an event. Event.Raw and
+// Payment.Raw are the body without its signature_key member, every other
+// byte as received.
 //
 // The event reports what the notification says. A signature does not
 // cover the status, so the Provider is [provider.UnsignedCallbacks]: the
@@ -589,7 +590,7 @@ func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provide
 
 // DecodeCallback implements provider.CallbackDecoder: it decodes the body
 // of a notification verified earlier, as ParseCallback returned it in
-// Event.Raw, checking its status_code and
+// Event.Raw (without signature_key), checking its status_code and
 // gross_amount again but not its signature.
 func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.Event, error) {
 	const op = "midtrans.DecodeCallback"
@@ -600,17 +601,22 @@ func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.E
 	return p.event(ctx, op, t)
 }
 
-// event makes the event of a notification t.
+// event makes the event of a notification t, without its signature.
 func (p *Provider) event(ctx context.Context, op string, t *Transaction) (*provider.Event, error) {
 	pay, err := p.payment(ctx, op, t)
 	if err != nil {
 		return nil, err
 	}
-	return &provider.Event{Provider: p.name, Payment: pay, Source: provider.SourceCallback, Raw: t.Raw, ReceivedAt: p.now()}, nil
+	if pay.Raw == nil {
+		return nil, fmt.Errorf("%w: %s: the body is not one JSON object", ErrMalformedNotification, op)
+	}
+	return &provider.Event{Provider: p.name, Payment: pay, Source: provider.SourceCallback, Raw: pay.Raw, ReceivedAt: p.now()}, nil
 }
 
 // RedactCallback implements provider.CallbackRedactor: signature_key is
 // only a hash, but a hash of the server key, so a person is not shown it.
+// Bodies the Provider returns no longer hold it; bodies stored before it
+// removed the member may.
 func (p *Provider) RedactCallback(body []byte) []byte {
 	return provider.RedactFields(body, func(name string) bool { return name == "signature_key" })
 }

@@ -3,11 +3,14 @@ package midtrans_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
@@ -161,5 +164,165 @@ func TestADuplicateCostsNoStatusCall(t *testing.T) {
 	again.Header.Set("Content-Type", "application/json")
 	if _, out, err := svc.HandleCallback(ctx, "midtrans", again); err != nil || out.Verdict != provider.VerdictDuplicate {
 		t.Fatalf("the settlement again, Midtrans down: %s, %v; want a duplicate and no call", out.Verdict, err)
+	}
+}
+
+// signature_key never leaves the Provider: not in an event, its Raw or
+// its payment, not in what the Service stores or hands to hooks, not in
+// the payments and links read through the status API (whose answers are
+// signed too).
+func TestTheSignatureIsNeverKept(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, store := newService(t, h, false)
+	var mu sync.Mutex
+	var seen [][]byte // everything handed out, as JSON
+	keep := func(v any) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, b)
+	}
+	hook := func(_ context.Context, ev *provider.HookEvent) error { keep(ev); return nil }
+	if err := errors.Join(svc.OnSucceeded("paid", provider.SucceededHookFunc(hook)),
+		svc.OnRefunded("refunded", provider.RefundedHookFunc(hook))); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
+	l, err := svc.CreateLink(ctx, "midtrans", orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigs []string
+	deliver := func(status, field string) {
+		t.Helper()
+		req, err := h.nextWith(ctx, status, field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, decodeBody(t, req)["signature_key"].(string))
+		ev, out, err := svc.HandleCallback(ctx, "midtrans", req)
+		if err != nil || out.Verdict != provider.VerdictApplied {
+			t.Fatalf("%s: %s, %v", status, out.Verdict, err)
+		}
+		keep(ev)
+		again, err := h.p.DecodeCallback(ctx, ev.Raw)
+		if err != nil || again.Payment.State() != ev.Payment.State() || again.Payment.ID != ev.Payment.ID {
+			t.Fatalf("DecodeCallback(Raw) of %s = %+v, %v", status, again, err)
+		}
+	}
+	if _, err := h.fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "gopay"}); err != nil {
+		t.Fatal(err)
+	}
+	deliver("pending", "")
+	if _, err := h.fake.Settle(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	deliver("settlement", "")
+	if _, err := h.fake.Refund(ctx, l.ID, 50000); err != nil {
+		t.Fatal(err)
+	}
+	deliver("partial_refund", `"refund_amount":"50000.00"`)
+	if _, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Reason: "cancelled"}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := h.fake.Client().GetStatus(ctx, l.ID)
+	if err != nil || tx.SignatureKey == "" {
+		t.Fatalf("status: %+v, %v", tx, err)
+	}
+	sigs = append(sigs, tx.SignatureKey)
+
+	pay, err := h.p.GetPayment(ctx, l.ID, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(pay)
+	pays, err := h.p.ListLinkPayments(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(pays)
+	link, err := h.p.GetLink(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(link)
+	stored, err := store.GetPayment(ctx, "midtrans", l.ID)
+	if err != nil || stored.Status != provider.PaymentRefunded {
+		t.Fatalf("stored payment %+v, %v", stored, err)
+	}
+	keep(stored)
+	cbs, err := store.ListCallbacks(ctx, provider.CallbackFilter{})
+	if err != nil || len(cbs) != 3 {
+		t.Fatalf("callbacks %+v, %v", cbs, err)
+	}
+	keep(cbs)
+	changes, err := store.ListStatusChanges(ctx, "midtrans", l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep(changes)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		done, err := store.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(done) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d hook runs succeeded, want 3", len(done))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range seen {
+		if bytes.Contains(bytes.ToLower(b), []byte("signature_key")) {
+			t.Errorf("signature_key in %s", b)
+		}
+		for _, sig := range sigs {
+			if len(sig) != 128 || strings.Contains(string(b), sig) {
+				t.Errorf("signature %.16s... in %s", sig, b)
+			}
+		}
+	}
+}
+
+// The signature_key member is cut from the body, every other byte kept,
+// whatever its place, spelling or escapes (encoding/json matches names
+// case-insensitively).
+func TestSignatureKeyIsCutFromTheBody(t *testing.T) {
+	h := newHarness(t)
+	const rest = `"order_id":"o-1","status_code":"200","gross_amount":"1.00","transaction_status":"settlement"`
+	for _, c := range []struct{ in, want string }{
+		{`{"signature_key":"S",` + rest + `}`, `{` + rest + `}`},
+		{`{` + rest + `,"signature_key":"S"}`, `{` + rest + `}`},
+		{`{"order_id":"o-1", "signature_key" : "S" ,"status_code":"200","gross_amount":"1.00","transaction_status":"settlement"}`,
+			`{"order_id":"o-1" ,"status_code":"200","gross_amount":"1.00","transaction_status":"settlement"}`},
+		{"{\n  \"signature_key\": \"S\",\n  \"order_id\": \"o-1\",\n  \"status_code\": \"200\",\n  \"gross_amount\": \"1.00\",\n  \"transaction_status\": \"settlement\"\n}",
+			"{\n  \"order_id\": \"o-1\",\n  \"status_code\": \"200\",\n  \"gross_amount\": \"1.00\",\n  \"transaction_status\": \"settlement\"\n}"},
+		{`{"signature_key":"S","Signature_Key":"S",` + rest + `,"SIGNATURE_KEY":"S"}`, `{` + rest + `}`},
+		{`{"signature\u005fkey":"S",` + rest + `}`, `{` + rest + `}`},
+		{`{"ſignature_key":"S",` + rest + `}`, `{` + rest + `}`}, // U+017F folds to s
+		{`{` + rest + `,"refunds":[{"refund_amount":"1.00"}],"n":1.5e3}`, `{` + rest + `,"refunds":[{"refund_amount":"1.00"}],"n":1.5e3}`},
+	} {
+		ev, err := h.p.DecodeCallback(t.Context(), []byte(c.in))
+		if err != nil {
+			t.Errorf("DecodeCallback(%s): %v", c.in, err)
+			continue
+		}
+		if string(ev.Raw) != c.want || string(ev.Payment.Raw) != c.want {
+			t.Errorf("DecodeCallback(%s).Raw =\n%s\nwant\n%s", c.in, ev.Raw, c.want)
+		}
 	}
 }
