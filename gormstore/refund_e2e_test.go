@@ -198,9 +198,13 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 					}
 					amount := func(n int64) string { return fmt.Sprintf(`"refund_amount":"%d.00"`, n) }
 
-					_, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}})
+					// Each notification is delivered while Midtrans's status
+					// API shows its status, as the Service confirms it there.
+					_, err := fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "gopay"})
 					must(err)
-					deliver(notes.take(t, l.ID, "pending", ""))
+					want("pending", deliver(notes.take(t, l.ID, "pending", "")), provider.VerdictApplied, provider.PaymentPending, 0)
+					_, err = fake.Settle(ctx, l.ID)
+					must(err)
 					settlement := notes.take(t, l.ID, "settlement", "")
 					want("settlement", deliver(settlement), provider.VerdictApplied, provider.PaymentSuccessful, 0)
 
@@ -265,8 +269,9 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 
 // A refund notification signed with the right key but for a refund
 // Midtrans never made (the status API shows the order settled) changes
-// nothing when the Service verifies by re-fetch: it is recorded as
-// unverified and answered with an error Midtrans retries on.
+// nothing: the Service confirms every Midtrans notification with the
+// status API, so it is recorded as unverified and answered with an error
+// Midtrans retries on.
 func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -275,7 +280,7 @@ func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 			t.Cleanup(fake.Close)
 			store := migrated(t, b.open(t))
 			svc, err := provider.NewService(store, provider.ServiceOptions{
-				Providers:       []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
+				Providers: []provider.Provider{midtrans.NewProvider(fake.Client(), midtrans.ProviderOptions{})},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -330,13 +335,19 @@ func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
 				t.Helper()
 				return e.deliver(t, body).Verdict
 			}
-			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); err != nil {
+			// Each notification is delivered while Midtrans's status API
+			// shows its status, as the Service confirms it there.
+			if _, err := fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "gopay"}); err != nil {
 				t.Fatal(err)
 			}
-			for _, st := range []string{"pending", "settlement"} {
-				if v := deliver(notes.take(t, l.ID, st, "")); v != provider.VerdictApplied {
-					t.Fatalf("%s: verdict %s, want applied", st, v)
-				}
+			if v := deliver(notes.take(t, l.ID, "pending", "")); v != provider.VerdictApplied {
+				t.Fatalf("pending: verdict %s, want applied", v)
+			}
+			if _, err := fake.Settle(ctx, l.ID); err != nil {
+				t.Fatal(err)
+			}
+			if v := deliver(notes.take(t, l.ID, "settlement", "")); v != provider.VerdictApplied {
+				t.Fatalf("settlement: verdict %s, want applied", v)
 			}
 			if _, err := fake.Deny(ctx, l.ID); err != nil {
 				t.Fatalf("the reversal: %v", err)

@@ -34,6 +34,60 @@
 // fails closed without a server key. [NewNotificationRequest] builds a
 // signed notification for tests.
 //
+// The signature proves less than it seems, and the package does not take
+// it for more:
+//
+//   - It covers three fields. transaction_status, fraud_status and
+//     refund_amount are unsigned: a signed pending notification edited to
+//     say settlement, or a settlement edited to say partial_refund with
+//     any refund_amount, still verifies.
+//   - The three strings are joined without a separator, so digits can
+//     move between them: order 1's "201" notification resent as order 12
+//     with status_code "01" ("order-1"+"201" = "order-12"+"01") verifies
+//     too.
+//   - The signature is a hash of the server key that verifies again
+//     wherever the same three fields do, so a stored copy is as good as
+//     the original.
+//
+// Hence three rules.
+//
+// Parse-time checks ([DecodeNotification]; ErrMalformedNotification,
+// CodeInvalidArgument: adapters answer 400 and nothing is stored).
+// status_code must be three digits and one Midtrans documents for the
+// transaction_status, which refuses the splice above ("01") and a pending
+// "201" edited to say settlement; gross_amount must be whole rupiah with
+// ".00" and no leading zero, as Midtrans writes it. The codes taken:
+//
+//	pending                     201, 200 (the status page's DANA sample)
+//	capture                     200; 201 under fraud challenge
+//	settlement                  200
+//	refund, partial_refund      200
+//	cancel                      202 (notification), 200 (cancel and status APIs)
+//	expire                      202 (notification), 407 (expire and status APIs)
+//	deny                        202
+//	authorize                   200 (undocumented: the success class)
+//	failure                     202 (undocumented: the denied class)
+//	chargeback,
+//	partial_chargeback          200 (no sample: reported like a refund)
+//	any other status            200, 201, 202 (no portable status: flagged, never applied)
+//
+// These checks narrow the splice but cannot close it: a gross_amount can
+// give digits to the status_code and the status_code to the order_id
+// ("shop-1"+"201"+"20010000.00" = "shop-1201"+"200"+"10000.00").
+//
+// Every notification is confirmed. [Provider] is a
+// provider.UnsignedCallbacks: the Service confirms each notification that
+// would change a payment with the status API ([Provider.GetPayment], GET
+// /v2/{order_id}/status) before it applies it, even with
+// ServiceOptions.InsecureSkipVerify; one the status API does not show is
+// recorded unverified and answered 503, so Midtrans delivers it again. A
+// repeat is recognised from the store first and costs no call.
+//
+// signature_key is never kept. Event.Raw and every Payment.Raw and
+// Link.Raw the Provider returns (status answers are signed too) have the
+// member removed, the other bytes as received, so no row, log or hook
+// sees it; [Provider.DecodeCallback] reads such a body.
+//
 // # Provider
 //
 // A link is a Snap transaction keyed by the app's order id (the

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -80,11 +81,17 @@ func VerifySignature(t *Transaction, serverKey string) error {
 // (0 means DefaultMaxNotificationBytes). It returns the transaction and
 // the body as received.
 //
-// The body is decoded before the signature is checked, as the signature
-// is computed over its fields: an undecodable body gives
-// ErrMalformedNotification, a decodable one without order_id,
-// status_code or gross_amount too. Everything else that fails is one of
-// the CodeUnauthenticated sentinels.
+// The body is decoded and checked (see [DecodeNotification]) before the
+// signature is, as the signature is computed over its fields: an
+// undecodable body gives ErrMalformedNotification, and so does one
+// without order_id, status_code or gross_amount, or whose status_code or
+// gross_amount is not what Midtrans sends. Everything else that fails is
+// one of the CodeUnauthenticated sentinels.
+//
+// A signature proves little: it covers order_id, status_code and
+// gross_amount only, not transaction_status, fraud_status or
+// refund_amount (see the package documentation). The [Provider] has every
+// notification confirmed with the status API.
 func ParseNotification(r *http.Request, serverKey string, maxBytes int64) (*Transaction, []byte, error) {
 	if strings.TrimSpace(serverKey) == "" {
 		return nil, nil, ErrNoServerKey
@@ -121,7 +128,17 @@ func ParseNotification(r *http.Request, serverKey string, maxBytes int64) (*Tran
 	return t, body, nil
 }
 
-// DecodeNotification decodes a notification body without verifying it.
+// DecodeNotification decodes a notification body without verifying its
+// signature. It checks what can be checked without the server key, and
+// refuses with ErrMalformedNotification (CodeInvalidArgument) a body
+// whose signed fields are not as Midtrans writes them: status_code must be
+// three digits and one Midtrans documents for the transaction_status (the
+// package documentation has the table), and gross_amount whole rupiah written with two decimals
+// and no leading zero ("10000.00"). The signature joins the three
+// strings without a separator; these checks refuse the signature of one
+// order moved to another by shifting digits between order_id and
+// status_code ("order-1" + "201" read as "order-12" + "01"), though not
+// every such move (see the package documentation).
 func DecodeNotification(body []byte) (*Transaction, error) {
 	var t Transaction
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -133,6 +150,9 @@ func DecodeNotification(body []byte) (*Transaction, error) {
 	}
 	if t.OrderID == "" || t.StatusCode == "" || t.GrossAmount == "" {
 		return nil, fmt.Errorf("%w: order_id, status_code and gross_amount are required", ErrMalformedNotification)
+	}
+	if err := checkSignedFields(&t); err != nil {
+		return nil, err
 	}
 	t.Raw = append(json.RawMessage(nil), bytes.TrimSpace(body)...)
 	return &t, nil
@@ -162,4 +182,102 @@ func NewNotificationRequest(ctx context.Context, url, serverKey string, t Transa
 	r.Header.Set("Accept", "application/json")
 	r.Header.Set("User-Agent", "Veritrans")
 	return r, nil
+}
+
+// statusCodes is the status_code Midtrans documents for each
+// transaction_status. Where its documents give several codes for one
+// status the row lists exactly those; where they give none the row
+// follows the documented code classes (docs.midtrans.com "Status Code":
+// 200 success, 201 pending or challenge, 202 denied). Sources: the
+// notification samples of "HTTP(S) Notification / Webhooks", "Get
+// Transaction Status", "Cancel Transaction", "Refund Transaction", the
+// code table of "Code 4xx", and the official Go SDK's sample.
+var statusCodes = map[TransactionStatus][]string{
+	// "201" in pending notifications and status answers; the status
+	// page's DANA sample has "PENDING" with "200".
+	StatusPending: {"201", "200"},
+	// Undocumented: an authorization succeeded, class 200.
+	StatusAuthorize: {"200"},
+	// "200"; a capture under fraud challenge is "201", the code of
+	// pending/challenge (see statusCodesFor).
+	StatusCapture: {"200", "201"},
+	// "200" in every settlement sample.
+	StatusSettlement: {"200"},
+	// "202" (the webhook page, the Go SDK's sample).
+	StatusDeny: {"202"},
+	// "202" in the cancel notification sample; "200" from the cancel API
+	// and the status API after it ("200 covers settlement or cancel").
+	StatusCancel: {"202", "200"},
+	// "202" in the expire notification sample; "407" from the expire API
+	// and the status API after it.
+	StatusExpire: {"202", "407"},
+	// Undocumented: a failed payment, class 202.
+	StatusFailure: {"202"},
+	// "200" in the refund samples, partial or full.
+	StatusRefund:        {"200"},
+	StatusPartialRefund: {"200"},
+	// No sample; reported like a refund, class 200.
+	StatusChargeback:        {"200"},
+	StatusPartialChargeback: {"200"},
+}
+
+// unknownStatusCodes are the codes taken with a transaction_status the
+// table does not know (one Midtrans adds later): the code classes 200,
+// 201 and 202. Such a notification moves no money: its payment has no
+// portable status, and paylink records and flags it.
+var unknownStatusCodes = []string{"200", "201", "202"}
+
+// statusCodesFor returns the status_code values a notification may carry
+// with transaction status tx and fraud status fraud (both compared
+// case-insensitively). A capture under fraud challenge is "201", any
+// other capture "200".
+func statusCodesFor(tx TransactionStatus, fraud FraudStatus) []string {
+	tx = TransactionStatus(strings.ToLower(strings.TrimSpace(string(tx))))
+	if tx == StatusCapture {
+		if FraudStatus(strings.ToLower(strings.TrimSpace(string(fraud)))) == FraudChallenge {
+			return []string{"201"}
+		}
+		return []string{"200"}
+	}
+	if codes, ok := statusCodes[tx]; ok {
+		return codes
+	}
+	return unknownStatusCodes
+}
+
+// checkSignedFields refuses a notification whose status_code or
+// gross_amount is not what Midtrans sends for it.
+func checkSignedFields(t *Transaction) error {
+	if !threeDigits(t.StatusCode) {
+		return fmt.Errorf("%w: status_code %.8q is not three digits", ErrMalformedNotification, t.StatusCode)
+	}
+	if !slices.Contains(statusCodesFor(t.TransactionStatus, t.FraudStatus), t.StatusCode) {
+		return fmt.Errorf("%w: status_code %q is not the one Midtrans sends for transaction_status %.40q",
+			ErrMalformedNotification, t.StatusCode, RawStatus(t.TransactionStatus, t.FraudStatus))
+	}
+	if !grossAmountFormat(t.GrossAmount) {
+		return fmt.Errorf("%w: gross_amount %.40q is not whole rupiah with two decimals", ErrMalformedNotification, t.GrossAmount)
+	}
+	return nil
+}
+
+func threeDigits(s string) bool {
+	return len(s) == 3 && isDigits(s)
+}
+
+// grossAmountFormat reports whether s is written as Midtrans writes a
+// gross_amount: whole rupiah without a leading zero, ".00"
+// ("10000.00").
+func grossAmountFormat(s string) bool {
+	whole, ok := strings.CutSuffix(s, ".00")
+	return ok && whole != "" && whole[0] != '0' && isDigits(whole)
+}
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

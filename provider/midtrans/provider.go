@@ -39,11 +39,6 @@ type ProviderOptions struct {
 	// MaxCallbackBytes caps a notification body; default
 	// DefaultMaxNotificationBytes.
 	MaxCallbackBytes int64
-	// ConfirmWithStatus makes ParseCallback, after checking the
-	// signature, read the transaction through the status API and report
-	// what that says, as Midtrans recommends against delayed or
-	// out-of-order notifications. It costs one API call per notification.
-	ConfirmWithStatus bool
 	// MaxSessions caps the Snap pages the provider remembers to answer
 	// GetLink before a customer picks a method; default
 	// DefaultMaxSessions.
@@ -68,13 +63,12 @@ type ProviderOptions struct {
 // transaction keyed by the app's order id. It also deactivates links and
 // checks its callback configuration.
 type Provider struct {
-	c                 *Client
-	name              string
-	maxBytes          int64
-	confirmWithStatus bool
-	prefix            string
-	log               *slog.Logger
-	now               func() time.Time
+	c        *Client
+	name     string
+	maxBytes int64
+	prefix   string
+	log      *slog.Logger
+	now      func() time.Time
 
 	mu          sync.Mutex
 	sessions    map[string]*session
@@ -97,6 +91,8 @@ var (
 	_ provider.CallbackMediaTyper = (*Provider)(nil)
 	_ provider.CallbackDecoder    = (*Provider)(nil)
 	_ provider.CallbackRedactor   = (*Provider)(nil)
+	_ provider.PaymentGetter      = (*Provider)(nil)
+	_ provider.UnsignedCallbacks  = (*Provider)(nil)
 )
 
 // NewProvider returns a Provider calling Midtrans through c, verifying
@@ -110,15 +106,14 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		now = time.Now
 	}
 	return &Provider{
-		now:               now,
-		c:                 c,
-		name:              cmp.Or(opts.Name, "midtrans"),
-		maxBytes:          cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
-		confirmWithStatus: opts.ConfirmWithStatus,
-		prefix:            opts.OrderIDPrefix,
-		log:               cmp.Or(opts.Logger, c.log),
-		sessions:          map[string]*session{},
-		maxSessions:       cmp.Or(max(opts.MaxSessions, 0), DefaultMaxSessions),
+		now:         now,
+		c:           c,
+		name:        cmp.Or(opts.Name, "midtrans"),
+		maxBytes:    cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
+		prefix:      opts.OrderIDPrefix,
+		log:         cmp.Or(opts.Logger, c.log),
+		sessions:    map[string]*session{},
+		maxSessions: cmp.Or(max(opts.MaxSessions, 0), DefaultMaxSessions),
 	}
 }
 
@@ -356,7 +351,7 @@ func (p *Provider) link(t *Transaction) (*provider.Link, error) {
 		Amount:   provider.Rupiah(amount),
 		Status:   linkStatus(t.TransactionStatus, t.FraudStatus),
 		Step:     provider.StepInputData,
-		Raw:      t.Raw,
+		Raw:      withoutSignature(t.Raw),
 	}
 	if s, ok := p.recall(t.OrderID); ok {
 		l.URL, l.Title, l.Step, l.Customer = s.link.URL, cmp.Or(l.Title, s.link.Title), s.link.Step, s.link.Customer
@@ -391,6 +386,43 @@ func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provi
 	}
 	return []provider.Payment{pay}, nil
 }
+
+// GetPayment implements provider.PaymentGetter: the order's payment as
+// the status API (GET /v2/{order_id}/status) reports it now. An order has
+// one payment, whose ID is the order id (see [Provider.ListLinkPayments]),
+// so a paymentID other than linkID is CodeNotFound, and so is an order
+// Midtrans does not know, including a Snap page whose customer has not
+// picked a method yet. The Service reads it to confirm every notification
+// (see [Provider.CallbacksUnsigned]).
+func (p *Provider) GetPayment(ctx context.Context, linkID, paymentID string) (*provider.Payment, error) {
+	const op = "midtrans.GetPayment"
+	if paymentID != linkID {
+		return nil, provider.Errorf(provider.CodeNotFound, op, "order %q has one payment, %q, not %q", linkID, linkID, paymentID)
+	}
+	t, err := p.c.GetStatus(ctx, linkID)
+	if err != nil {
+		return nil, err
+	}
+	if t.OrderID != linkID {
+		// The status API also reads a transaction by its transaction_id;
+		// that is another order's payment, not this one.
+		return nil, provider.Errorf(provider.CodeNotFound, op, "Midtrans answered for order %.60q, not %q", t.OrderID, linkID)
+	}
+	pay, err := p.payment(ctx, op, t)
+	if err != nil {
+		return nil, err
+	}
+	return &pay, nil
+}
+
+// CallbacksUnsigned implements provider.UnsignedCallbacks and returns
+// true: Midtrans's signature_key covers order_id, status_code and
+// gross_amount, not transaction_status, fraud_status or refund_amount,
+// so a signed notification does not prove the status it reports. The
+// Service confirms every Midtrans notification that would change a
+// payment through [Provider.GetPayment], even with
+// ServiceOptions.InsecureSkipVerify.
+func (p *Provider) CallbacksUnsigned() bool { return true }
 
 // DeactivateLink stops an order from taking a payment: a pending
 // transaction is expired (POST /v2/{id}/expire), an authorized or
@@ -450,7 +482,7 @@ func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (prov
 		Method:    provider.PaymentMethod{Type: t.PaymentType, Bank: cmp.Or(t.Bank, t.Store, t.Issuer)},
 		VANumber:  cmp.Or(t.PermataVANumber, t.BillKey),
 		CreatedAt: Time(t.TransactionTime),
-		Raw:       t.Raw,
+		Raw:       withoutSignature(t.Raw),
 	}
 	if len(t.VANumbers) > 0 {
 		pay.Method.Bank, pay.VANumber = t.VANumbers[0].Bank, t.VANumbers[0].VANumber
@@ -532,9 +564,15 @@ func RawStatus(tx TransactionStatus, fraud FraudStatus) string {
 
 // ParseCallback verifies a notification's signature_key with the server
 // key (in constant time; every notification is refused when no key is
-// configured) and returns it as an event. With ConfirmWithStatus the
-// payment is the one the status API reports instead. Event.Raw is the
-// body as received (it holds no secret: the signature is a hash).
+// configured) after checking its status_code and gross_amount (see
+// [DecodeNotification]), and returns it as an event. Event.Raw and
+// Payment.Raw are the body without its signature_key member, every other
+// byte as received.
+//
+// The event reports what the notification says. A signature does not
+// cover the status, so the Provider is [provider.UnsignedCallbacks]: the
+// Service confirms the event with the status API ([Provider.GetPayment])
+// before it changes a payment.
 //
 // A refund or chargeback (partial or full) carries the cumulative
 // refund_amount, parsed exactly, as Payment.RefundedAmount. A status with
@@ -543,45 +581,42 @@ func RawStatus(tx TransactionStatus, fraud FraudStatus) string {
 // flags it and still answers 200.
 func (p *Provider) ParseCallback(ctx context.Context, r *http.Request) (*provider.Event, error) {
 	const op = "midtrans.ParseCallback"
-	t, body, err := ParseNotification(r, p.c.key, p.maxBytes)
+	t, _, err := ParseNotification(r, p.c.key, p.maxBytes)
 	if err != nil {
 		return nil, err
 	}
-	return p.event(ctx, op, t, body)
+	return p.event(ctx, op, t)
 }
 
 // DecodeCallback implements provider.CallbackDecoder: it decodes the body
 // of a notification verified earlier, as ParseCallback returned it in
-// Event.Raw, without checking its signature again. With
-// ConfirmWithStatus the payment is the one the status API reports now.
+// Event.Raw (without signature_key), checking its status_code and
+// gross_amount again but not its signature.
 func (p *Provider) DecodeCallback(ctx context.Context, body []byte) (*provider.Event, error) {
 	const op = "midtrans.DecodeCallback"
 	t, err := DecodeNotification(body)
 	if err != nil {
 		return nil, err
 	}
-	return p.event(ctx, op, t, body)
+	return p.event(ctx, op, t)
 }
 
-// event makes the event of a notification t whose body was body: with
-// ConfirmWithStatus, of what the status API reports now instead.
-func (p *Provider) event(ctx context.Context, op string, t *Transaction, body []byte) (*provider.Event, error) {
-	if p.confirmWithStatus {
-		fresh, err := p.c.GetStatus(ctx, t.OrderID)
-		if err != nil {
-			return nil, &provider.Error{Op: op, Message: "confirming the notification with the status API", Err: err}
-		}
-		t = fresh
-	}
+// event makes the event of a notification t, without its signature.
+func (p *Provider) event(ctx context.Context, op string, t *Transaction) (*provider.Event, error) {
 	pay, err := p.payment(ctx, op, t)
 	if err != nil {
 		return nil, err
 	}
-	return &provider.Event{Provider: p.name, Payment: pay, Source: provider.SourceCallback, Raw: body, ReceivedAt: p.now()}, nil
+	if pay.Raw == nil {
+		return nil, fmt.Errorf("%w: %s: the body is not one JSON object", ErrMalformedNotification, op)
+	}
+	return &provider.Event{Provider: p.name, Payment: pay, Source: provider.SourceCallback, Raw: pay.Raw, ReceivedAt: p.now()}, nil
 }
 
 // RedactCallback implements provider.CallbackRedactor: signature_key is
 // only a hash, but a hash of the server key, so a person is not shown it.
+// Bodies the Provider returns no longer hold it; bodies stored before it
+// removed the member may.
 func (p *Provider) RedactCallback(body []byte) []byte {
 	return provider.RedactFields(body, func(name string) bool { return name == "signature_key" })
 }

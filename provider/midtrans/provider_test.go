@@ -33,7 +33,7 @@ func TestWrongSignatureIsUnauthenticated(t *testing.T) {
 	body, _ := io.ReadAll(req.Body)
 	for name, edit := range map[string]func(m map[string]any){
 		"amount raised":  func(m map[string]any) { m["gross_amount"] = "1500000.00" },
-		"status changed": func(m map[string]any) { m["status_code"] = "201" },
+		"status changed": func(m map[string]any) { m["status_code"], m["transaction_status"] = "201", "pending" },
 		"other order":    func(m map[string]any) { m["order_id"] = "someone-else" },
 		"signature flip": func(m map[string]any) {
 			s := m["signature_key"].(string)
@@ -251,11 +251,15 @@ func TestDeactivateLink(t *testing.T) {
 	}
 }
 
-func TestConfirmWithStatusReportsTheCurrentStatus(t *testing.T) {
+// ParseCallback reports what a notification says; GetPayment what the
+// status API says now, which is what the Service confirms it with.
+func TestGetPaymentReadsTheStatusAPI(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
-	p := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{ConfirmWithStatus: true})
-	l, _ := p.CreateLink(ctx, orderParams)
+	l, _ := h.p.CreateLink(ctx, orderParams)
+	if _, err := h.p.GetPayment(ctx, l.ID, l.ID); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetPayment before the customer picks a method: %v, want not found", err)
+	}
 	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -264,9 +268,33 @@ func TestConfirmWithStatusReportsTheCurrentStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := p.ParseCallback(ctx, req)
-	if err != nil || ev.Payment.Status != provider.PaymentSuccessful || ev.Payment.Method.Bank != "bca" || ev.Payment.VANumber == "" {
-		t.Fatalf("confirmed event = %+v, %v", ev, err)
+	ev, err := h.p.ParseCallback(ctx, req)
+	if err != nil || ev.Payment.Status != provider.PaymentPending {
+		t.Fatalf("late pending notification = %+v, %v; want it PENDING as it says", ev, err)
+	}
+	pay, err := h.p.GetPayment(ctx, l.ID, l.ID)
+	if err != nil || pay.Status != provider.PaymentSuccessful || pay.ID != l.ID || pay.LinkID != l.ID ||
+		pay.Amount != provider.Rupiah(150000) || pay.Method.Bank != "bca" || pay.VANumber == "" {
+		t.Fatalf("GetPayment = %+v, %v; want the settled payment", pay, err)
+	}
+	if got, err := provider.GetPayment(ctx, h.p, l.ID, l.ID); err != nil || got.State() != pay.State() {
+		t.Fatalf("provider.GetPayment = %+v, %v", got, err)
+	}
+	if _, err := h.p.GetPayment(ctx, l.ID, "another-payment"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetPayment of a payment id other than the order id: %v, want not found", err)
+	}
+	if _, err := h.p.GetPayment(ctx, "nobody", "nobody"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetPayment of an unknown order: %v, want not found", err)
+	}
+	tx, err := h.fake.Client().GetStatus(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.p.GetPayment(ctx, tx.TransactionID, tx.TransactionID); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetPayment by transaction_id: %v, want not found (it is order %s's payment)", err, l.ID)
+	}
+	if !h.p.CallbacksUnsigned() {
+		t.Fatal("CallbacksUnsigned = false; Midtrans's signature does not cover the status")
 	}
 }
 
@@ -349,6 +377,11 @@ func TestDecodeAndRedactCallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bodies stored before signature_key was removed still hold it.
+	body, err := providertest.ReadBody(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	parsed, err := h.p.ParseCallback(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -365,11 +398,11 @@ func TestDecodeAndRedactCallback(t *testing.T) {
 		t.Errorf("DecodeCallback of a body that is no notification: %v, want CodeInvalidArgument", err)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(parsed.Raw, &m); err != nil {
+	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}
 	sig, _ := m["signature_key"].(string)
-	red := string(h.p.RedactCallback(parsed.Raw))
+	red := string(h.p.RedactCallback(body))
 	if sig == "" || strings.Contains(red, sig) || !strings.Contains(red, `"signature_key": "[redacted]"`) || !strings.Contains(red, l.ID) {
 		t.Errorf("RedactCallback = %s; want signature_key hidden and the order id kept", red)
 	}
