@@ -2,7 +2,6 @@ package flip_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -76,14 +75,14 @@ func checkParse(t *testing.T, body string) {
 	// The provider's event keeps exactly that token-less body, and it
 	// decodes to the same payment.
 	p := flip.NewProvider(fuzzClient, flip.ProviderOptions{CallbackToken: testToken, MaxCallbackBytes: 4096})
-	ev, err := p.ParseCallback(context.Background(), callbackRequest(t, body))
+	ev, err := p.ParseCallback(t.Context(), callbackRequest(t, body))
 	if err != nil {
 		t.Fatalf("Provider.ParseCallback refused what ParseCallback accepted: %v", err)
 	}
 	if !bytes.Equal(ev.Raw, redacted) {
 		t.Fatalf("event Raw = %q, want the body without its token %q", ev.Raw, redacted)
 	}
-	decoded, err := p.DecodeCallback(context.Background(), ev.Raw)
+	decoded, err := p.DecodeCallback(t.Context(), ev.Raw)
 	if err != nil {
 		t.Fatalf("DecodeCallback(Raw): %v", err)
 	}
