@@ -97,7 +97,9 @@ type Callback struct {
 	// MatchedToken says which configured token the callback carried; it is
 	// set by [ParseCallback] and [CallbackVerifier.Parse].
 	MatchedToken TokenMatch
-	// Raw is the data JSON exactly as received.
+	// Raw is the data JSON exactly as received; white space around it
+	// that JSON does not allow (a vertical tab, a no-break space), which
+	// the decoder tolerates, is cut, so Raw is always valid JSON.
 	Raw []byte
 	// Problems lists the optional fields that could not be read (left at
 	// their zero value); a callback is never refused for them.
@@ -370,7 +372,7 @@ func decodeCallback(data []byte) (*Callback, error) {
 		Status:         o.str("status"),
 		CreatedAt:      o.time("created_at"),
 		ReferenceID:    o.str("reference_id"),
-		Raw:            bytes.Clone(data),
+		Raw:            rawJSON(data),
 	}
 	// The amount is money: read strictly, never guessed.
 	var amountErr error
@@ -400,6 +402,16 @@ func decodeCallback(data []byte) (*Callback, error) {
 	}
 	cb.Problems = problems
 	return cb, nil
+}
+
+// rawJSON returns a copy of data, a JSON object the decoder read, as valid
+// JSON: as it is when it is, otherwise without the white space around it
+// that the decoder tolerates and JSON does not.
+func rawJSON(data []byte) []byte {
+	if json.Valid(data) {
+		return bytes.Clone(data)
+	}
+	return bytes.Clone(bytes.TrimSpace(data))
 }
 
 // CallbackForm returns the form Flip would POST for cb: data (cb's fields

@@ -2,6 +2,7 @@ package flip_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -163,6 +164,33 @@ func TestParseCallbackAccepts(t *testing.T) {
 				t.Errorf("callback = %+v", cb)
 			}
 		})
+	}
+}
+
+// The decoder tolerates white space JSON does not allow around the data
+// (a vertical tab, a no-break space); Raw is still valid JSON, so a store
+// keeping it in a JSON column can. Data already valid is kept as sent.
+func TestParseCallbackRawIsAlwaysJSON(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, pad string
+		asSent    bool
+	}{
+		{"vertical tab", "\v", false},
+		{"no-break space", "\u00a0", false},
+		{"newline, valid JSON", "\n", true},
+	} {
+		data := validData() + tt.pad
+		cb, err := flip.ParseCallback(callbackRequest(t, url.Values{"data": {data}, "token": {testToken}}.Encode()), testToken, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !json.Valid(cb.Raw) {
+			t.Errorf("%s: Raw %q is not JSON", tt.name, cb.Raw)
+		}
+		if tt.asSent && string(cb.Raw) != data {
+			t.Errorf("%s: Raw = %q, want the data as sent", tt.name, cb.Raw)
+		}
 	}
 }
 

@@ -104,10 +104,32 @@
 // # Provider
 //
 // [NewProvider] wraps a Client as a [provider.Provider] (plus link editing,
-// deactivation, payment listing and a callback configuration check). Its
-// ParseCallback gives an event whose Payment.Status is empty for a status
-// outside the table, with Flip's string in Payment.RawStatus, so that the
-// service can record and flag it instead of refusing it.
-// [MapPaymentStatus] and [StatusMappings] are the one table from Flip's
-// status strings to portable statuses.
+// deactivation, payment listing, reading one payment and a callback
+// configuration check). Its ParseCallback gives an event whose
+// Payment.Status is empty for a status outside the table, with Flip's
+// string in Payment.RawStatus, so that the service can record and flag it
+// instead of refusing it. [MapPaymentStatus] and [StatusMappings] are the
+// one table from Flip's status strings to portable statuses.
+//
+// Flip's token is a static secret sent in every callback, so it is
+// dropped at parse time: the event's Raw is the body as received with the
+// token field removed (not masked; [RedactToken]), and nothing else in
+// the event holds it, so nothing downstream (callback records, the
+// console, hooks) can store it. [Provider.DecodeCallback] decodes such a
+// stored body without a token, to reprocess it; [Provider.RedactCallback]
+// still cuts the token from bodies stored before it was dropped.
+//
+// # What confirming a callback costs
+//
+// provider.Service confirms each callback with Flip's API before applying
+// it. Flip has no endpoint for one payment, so [Provider.GetPayment] reads
+// Get Payment of the bill newest first (sort_by=created_at,
+// sort_type=sort_desc) and stops at the first page holding the payment.
+// The payment a callback reports is nearly always among the newest, so
+// confirming it costs one request, however many payments a MULTIPLE bill
+// has; a payment k places back costs k/PageSize+1 requests (PageSize is
+// [ProviderOptions].PageSize, or Flip's default). A payment the bill does
+// not show costs every page, as [Provider.ListLinkPayments] does, and is
+// provider.CodeNotFound; a bill without payments costs one request, or two
+// when Flip answers it as an unknown bill (Get Bill tells them apart).
 package flip

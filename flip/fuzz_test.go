@@ -39,6 +39,10 @@ func FuzzParseCallback(f *testing.F) {
 	})
 }
 
+// fuzzClient is the client of the providers checkParse makes; it sends
+// nothing.
+var fuzzClient, _ = flip.NewClient("k", flip.Options{})
+
 func checkParse(t *testing.T, body string) {
 	sentinels := []error{flip.ErrMissingToken, flip.ErrInvalidToken, flip.ErrMalformedCallback, flip.ErrCallbackTooLarge}
 	cb, err := flip.ParseCallback(callbackRequest(t, body), testToken, 4096)
@@ -67,6 +71,23 @@ func checkParse(t *testing.T, body string) {
 	}
 	if !json.Valid(cb.Raw) {
 		t.Fatalf("Raw is not JSON: %q", cb.Raw)
+	}
+	// The provider's event keeps exactly that token-less body, and it
+	// decodes to the same payment.
+	p := flip.NewProvider(fuzzClient, flip.ProviderOptions{CallbackToken: testToken, MaxCallbackBytes: 4096})
+	ev, err := p.ParseCallback(t.Context(), callbackRequest(t, body))
+	if err != nil {
+		t.Fatalf("Provider.ParseCallback refused what ParseCallback accepted: %v", err)
+	}
+	if !bytes.Equal(ev.Raw, redacted) {
+		t.Fatalf("event Raw = %q, want the body without its token %q", ev.Raw, redacted)
+	}
+	decoded, err := p.DecodeCallback(t.Context(), ev.Raw)
+	if err != nil {
+		t.Fatalf("DecodeCallback(Raw): %v", err)
+	}
+	if !reflect.DeepEqual(decoded.Payment, ev.Payment) {
+		t.Fatalf("DecodeCallback(Raw) = %+v, want %+v", decoded.Payment, ev.Payment)
 	}
 	// What CallbackForm builds from an accepted callback is accepted and
 	// decodes to the same callback (JSON cannot carry invalid UTF-8, so

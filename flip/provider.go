@@ -59,6 +59,7 @@ var (
 	_ provider.LinkEditor       = (*Provider)(nil)
 	_ provider.LinkDeactivator  = (*Provider)(nil)
 	_ provider.PaymentLister    = (*Provider)(nil)
+	_ provider.PaymentGetter    = (*Provider)(nil)
 	_ provider.LinkFinder       = (*Provider)(nil)
 	_ provider.CallbackChecker  = (*Provider)(nil)
 	_ provider.CallbackDecoder  = (*Provider)(nil)
@@ -260,6 +261,68 @@ func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provi
 		return nil, err
 	}
 	return out, nil
+}
+
+// GetPayment implements provider.PaymentGetter: it reads one payment of a
+// bill, for the confirmation of a callback. Flip has no endpoint for one
+// payment, so it reads Get Payment of the bill newest first
+// (sort_by=created_at, sort_type=sort_desc) and stops at the first page
+// that holds paymentID: the payment a callback is about is nearly always
+// among the newest, so confirming it costs one request however many
+// payments the bill has. A payment further back costs one request per
+// page up to its own; one the bill does not show costs every page (as
+// ListLinkPayments does) and is CodeNotFound. An unknown bill gives Get
+// Bill's error, as ListLinkPayments does. The payment is the one
+// ListLinkPayments would list.
+//
+// If Flip refuses the sort parameters on the first page, they are dropped
+// (and logged) and the pages are read in Flip's default order, at the
+// cost of ListLinkPayments.
+func (p *Provider) GetPayment(ctx context.Context, linkID, paymentID string) (*provider.Payment, error) {
+	const op = "flip.GetPayment"
+	if _, err := pathID(op, "payment_id", paymentID); err != nil {
+		return nil, err
+	}
+	q := PaymentQuery{Pagination: p.pageSize, SortBy: SortByCreatedAt, SortType: SortDesc}
+	sorted := true
+	list := func(q PaymentQuery) (*PaymentPage, error) {
+		if !sorted {
+			q.SortBy, q.SortType = "", ""
+		}
+		pg, err := p.c.ListBillPayments(ctx, linkID, q)
+		if err != nil && sorted && q.Page == 1 && (refusesParam(err, "sort_by") || refusesParam(err, "sort_type")) {
+			// Only on the first page: changing the order later could
+			// skip a payment.
+			p.log.LogAttrs(ctx, slog.LevelWarn, "flip: payment sort refused, reading in Flip's default order",
+				slog.String("link_id", linkID), slog.String("error", err.Error()))
+			sorted = false
+			q.SortBy, q.SortType = "", ""
+			pg, err = p.c.ListBillPayments(ctx, linkID, q)
+		}
+		return pg, err
+	}
+	var found *provider.Payment
+	pages, err := p.eachPayment(ctx, list, q, func(fp *Payment) bool {
+		if string(fp.ID) != paymentID {
+			return false
+		}
+		if pay, ok := p.payment(ctx, fp, linkID); ok {
+			found = &pay
+		}
+		return true
+	})
+	if err != nil {
+		if pages > 0 || !isNoPaymentsAnswer(err) {
+			return nil, err
+		}
+		if _, gerr := p.c.GetBill(ctx, linkID); gerr != nil {
+			return nil, gerr
+		}
+	}
+	if found == nil {
+		return nil, provider.Errorf(provider.CodeNotFound, op, "bill %q has no payment %q", linkID, paymentID)
+	}
+	return found, nil
 }
 
 // eachPayment reads a payment list page after page, calling fn once per

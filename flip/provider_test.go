@@ -1,6 +1,7 @@
 package flip_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -648,5 +649,62 @@ func TestProviderDecodeAndRedactCallback(t *testing.T) {
 	red := string(p.RedactCallback([]byte(body)))
 	if strings.Contains(red, testToken) || !strings.Contains(red, "data=") {
 		t.Errorf("RedactCallback kept the token or lost data: %q", red)
+	}
+}
+
+// Flip's callback token is a static secret in every callback: the event
+// ParseCallback returns holds it nowhere (the token field is dropped from
+// Raw, not masked), whatever the body's shape, and the body it keeps
+// decodes to the same payment without the token.
+func TestProviderParseCallbackDropsTheToken(t *testing.T) {
+	t.Parallel()
+	c, _ := flip.NewClient("k", flip.Options{})
+	data := string(readTestdata(t, "callback/seed_cancelled.json"))
+	compact := validData()
+	tok := url.QueryEscape(testToken)
+	for _, tt := range []struct {
+		name, body string
+	}{
+		{"form, token last", url.Values{"data": {data}, "token": {testToken}}.Encode()},
+		{"form, token first", "token=" + tok + "&data=" + url.QueryEscape(data)},
+		{"form, token twice", "token=" + tok + "&data=" + url.QueryEscape(data) + "&token=" + tok},
+		{"form, field name escaped", "data=" + url.QueryEscape(data) + "&tok%65n=" + tok},
+		{"Flip's sample curl shape", "data=" + compact + "&token=" + testToken},
+		{"Flip's sample curl shape, token first", "token=" + testToken + "&data=" + compact},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := flip.NewProvider(c, flip.ProviderOptions{CallbackToken: testToken})
+			ev, err := p.ParseCallback(t.Context(), callbackRequest(t, tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			marshalled, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for where, s := range map[string]string{
+				"Raw":             string(ev.Raw),
+				"Payment.Raw":     string(ev.Payment.Raw),
+				"the event, JSON": string(marshalled),
+				"the event, %#v":  fmt.Sprintf("%#v", ev),
+			} {
+				for _, secret := range []string{testToken, tok, url.PathEscape(testToken)} {
+					if strings.Contains(s, secret) {
+						t.Errorf("%s holds the token (as %q): %s", where, secret, s)
+					}
+				}
+			}
+			if strings.Contains(string(ev.Raw), "tok") {
+				t.Errorf("Raw keeps a token field: %s", ev.Raw)
+			}
+			decoded, err := p.DecodeCallback(t.Context(), ev.Raw)
+			if err != nil {
+				t.Fatalf("DecodeCallback(Raw): %v", err)
+			}
+			if !reflect.DeepEqual(decoded.Payment, ev.Payment) || !bytes.Equal(decoded.Raw, ev.Raw) {
+				t.Errorf("DecodeCallback(Raw):\n got %+v\nwant %+v", decoded.Payment, ev.Payment)
+			}
+		})
 	}
 }

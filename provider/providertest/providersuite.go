@@ -195,6 +195,25 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 			if !found {
 				t.Errorf("payment %s from the callback is not in ListLinkPayments (%d payments)", ev.Payment.ID, len(ps))
 			}
+			// Reading the one payment (through PaymentGetter when the
+			// provider has it, as the Service confirms a callback) gives
+			// what the list gives; a payment the link does not have is
+			// CodeNotFound.
+			got, err := provider.GetPayment(ctx(t), p, l.ID, ev.Payment.ID)
+			if err != nil {
+				t.Fatalf("GetPayment of the callback's payment: %v", err)
+			}
+			for _, x := range ps {
+				if x.ID == got.ID && (x.Status != got.Status || !x.Amount.Equal(got.Amount) || x.LinkID != got.LinkID) {
+					t.Errorf("GetPayment = %+v, ListLinkPayments lists %+v", *got, x)
+				}
+			}
+			if got.ID != ev.Payment.ID {
+				t.Errorf("GetPayment returned payment %q, want %q", got.ID, ev.Payment.ID)
+			}
+			if _, err := provider.GetPayment(ctx(t), p, l.ID, ev.Payment.ID+"-not-there"); !errors.Is(err, provider.CodeNotFound) {
+				t.Errorf("GetPayment of a payment the link does not have: %v, want CodeNotFound", err)
+			}
 		})
 	}
 
