@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,13 +280,16 @@ func TestReturnRoute(t *testing.T) {
 			seen = pays
 			return "/orders/" + l.ID
 		}
-		down := provider.Errorf(provider.CodeUnavailable, "mem.ListLinkPayments", "gateway down")
-		a := newApp(t, nil, cfg, func(m *providertest.MemProvider) provider.Provider { return flakyProvider{m, down} })
+		var down atomic.Pointer[error]
+		a := newApp(t, nil, cfg, func(m *providertest.MemProvider) provider.Provider { return flakyProvider{m, &down} })
 		l := a.link(15000)
 		p := a.settle(l.ID, provider.PaymentPending)
 		if rec := a.do(a.callback(cbPath, testToken, p)); rec.Code != 200 {
 			t.Fatalf("callback: %d %s", rec.Code, rec.Body)
 		}
+		a.settle(l.ID, provider.PaymentSuccessful) // paid, but nobody can ask
+		err := provider.Errorf(provider.CodeUnavailable, "mem.ListLinkPayments", "gateway down")
+		down.Store(&err)
 		rec := a.do(jsonRequest(http.MethodGet, "/paylink/return/"+l.ID, ""))
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/orders/"+l.ID {
 			t.Errorf("answer %d Location %q, want 303 /orders/%s", rec.Code, rec.Header().Get("Location"), l.ID)
