@@ -137,7 +137,7 @@ func newGuardedApp(t *testing.T, db *gorm.DB) *guardedApp {
 		t.Fatal(err)
 	}
 	a.r.Use(a.recoverPanics)
-	if err := ginadapter.Mount(a.r, svc, ginadapter.Config{APIPrefix: "/paylink", ReturnPath: "/paylink/return", Logger: log}); err != nil {
+	if err := ginadapter.Mount(a.r, svc, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return", Logger: log}); err != nil {
 		t.Fatal(err)
 	}
 	a.srv = httptest.NewServer(a.r)

@@ -493,7 +493,7 @@ func TestMountRefusesWithoutToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := gin.New()
-	err = ginadapter.Mount(r, svc, ginadapter.Config{APIPrefix: "/paylink"})
+	err = ginadapter.Mount(r, svc, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller})
 	if !errors.Is(err, provider.CodeFailedPrecondition) {
 		t.Errorf("Mount error = %v, want CodeFailedPrecondition", err)
 	}
