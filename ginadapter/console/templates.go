@@ -36,8 +36,8 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 		"id":         func(n int64) string { return strconv.FormatInt(n, 10) },
 		"actionView": func(acts []provider.OperatorAction) actionView { return actionView{Actions: acts} },
-		"runView": func(p page, runs []provider.HookRun) runView { return runView{Page: p, Runs: runs} },
-		"redact":  redactText,
+		"runView":    func(p page, runs []provider.HookRun) runView { return runView{Page: p, Runs: runs} },
+		"redact":     redactText,
 	}
 	out := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
