@@ -1,6 +1,7 @@
 package ginadapter
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -117,6 +118,10 @@ type api struct {
 	statusBase string
 	redirect   ReturnRedirectFunc
 	log        *slog.Logger
+	// public says the JSON routes are served without APIAuth: their
+	// answers then leave personal data out.
+	public  bool
+	recheck *rechecker
 }
 
 // createLink serves POST {APIPrefix}/links. The body must be one JSON
@@ -167,7 +172,7 @@ func (a *api) createLink(c *gin.Context) {
 		return
 	}
 	c.Header("Location", a.statusBase+"/"+url.PathEscape(link.ID))
-	c.JSON(http.StatusCreated, publicLink(link))
+	c.JSON(http.StatusCreated, a.linkView(link))
 }
 
 // getLink serves GET {APIPrefix}/links/:id.
@@ -188,14 +193,23 @@ func (a *api) getLink(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, linkResponse(link, pays))
+	c.JSON(http.StatusOK, a.linkResponse(link, pays))
 }
 
+// recheckTimeout bounds one re-check by the return route. The re-check
+// does not end with the request that started it: other returns may be
+// waiting for it.
+const recheckTimeout = 30 * time.Second
+
 // returned serves GET {ReturnPath}/:link_id: the customer is back from
-// the checkout page, perhaps before the callback. The link is re-checked
-// with the provider (through the same transaction and state machine as a
-// callback), then the customer is redirected. When the provider cannot be
-// asked, the stored state is used: the customer is never stranded.
+// the checkout page, perhaps before the callback. The route is public, so
+// an unknown link is 404 before the provider is asked anything, and the
+// re-check with the provider (through the same transaction and state
+// machine as a callback) is bounded by a.recheck: shared by concurrent
+// returns for one link, at most one per link per ReturnRecheckInterval,
+// and at most ReturnRechecksPerSecond over all links. Then the customer
+// is redirected. When the provider is not asked, or cannot be, the stored
+// state is used: the customer is never stranded.
 func (a *api) returned(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("link_id")
@@ -203,18 +217,29 @@ func (a *api) returned(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	link, pays, err := a.svc.RefreshLink(ctx, a.provider, id)
+	link, err := a.svc.GetLink(ctx, a.provider, id)
 	if err != nil {
-		var serr error
-		link, serr = a.svc.GetLink(ctx, a.provider, id)
-		if serr != nil {
-			a.fail(c, serr) // 404 for a link the store does not know
-			return
+		a.fail(c, err) // 404 for a link the store does not know
+		return
+	}
+	fresh, pays, err, checked := a.recheck.recheck(ctx, id, func() (*provider.Link, []provider.Payment, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recheckTimeout)
+		defer cancel()
+		return a.svc.RefreshLink(rctx, a.provider, id)
+	})
+	switch {
+	case checked && err == nil:
+		link = fresh
+	default:
+		if err != nil {
+			a.log.WarnContext(ctx, "paylink: could not re-check a returning customer's link; redirecting with the stored state",
+				"provider", link.Provider, "link", id, "err", err)
+		} else {
+			a.log.DebugContext(ctx, "paylink: returning customer's link re-checked recently or re-check limit reached; redirecting with the stored state",
+				"provider", link.Provider, "link", id)
 		}
-		a.log.WarnContext(ctx, "paylink: could not re-check a returning customer's link; redirecting with the stored state",
-			"provider", link.Provider, "link", id, "err", err)
-		if pays, serr = a.svc.LinkPayments(ctx, a.provider, id); serr != nil {
-			a.fail(c, serr)
+		if pays, err = a.svc.LinkPayments(ctx, a.provider, id); err != nil {
+			a.fail(c, err)
 			return
 		}
 	}
@@ -279,10 +304,27 @@ func publicLink(l *provider.Link) *provider.Link {
 	return &c
 }
 
-func linkResponse(l *provider.Link, pays []provider.Payment) LinkResponse {
-	out := LinkResponse{Link: publicLink(l), Payments: make([]provider.Payment, len(pays))}
+// linkView is l as the JSON routes answer it: without the raw payload,
+// and, on public routes, without the customer.
+func (a *api) linkView(l *provider.Link) *provider.Link {
+	c := publicLink(l)
+	if a.public {
+		c.Customer = provider.Customer{}
+	}
+	return c
+}
+
+// linkResponse is a link and its payments as the JSON routes answer them:
+// without raw payloads, and, on public routes, without personal data (the
+// customer, the payments' senders and virtual account numbers).
+func (a *api) linkResponse(l *provider.Link, pays []provider.Payment) LinkResponse {
+	out := LinkResponse{Link: a.linkView(l), Payments: make([]provider.Payment, len(pays))}
 	for i, p := range pays {
 		p.Raw = nil
+		if a.public {
+			p.Sender = provider.Customer{}
+			p.VANumber = ""
+		}
 		out.Payments[i] = p
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 	"github.com/paylinkgo/paylink/provider/providertest"
 )
 
-var apiCfg = ginadapter.Config{APIPrefix: "/paylink", ReturnPath: "/paylink/return"}
+var apiCfg = ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return"}
 
 func TestCreateLink(t *testing.T) {
 	t.Parallel()
@@ -183,9 +184,9 @@ func TestGetLink(t *testing.T) {
 	}
 }
 
-// TestAPIMiddleware: the app's middleware guards the JSON routes, not the
+// TestAPIAuth: the app's authorization guards the JSON routes, not the
 // callback route.
-func TestAPIMiddleware(t *testing.T) {
+func TestAPIAuth(t *testing.T) {
 	t.Parallel()
 	auth := func(c *gin.Context) {
 		if c.GetHeader("Authorization") != "Bearer staff" {
@@ -193,7 +194,7 @@ func TestAPIMiddleware(t *testing.T) {
 		}
 	}
 	cfg := apiCfg
-	cfg.APIMiddleware = []gin.HandlerFunc{auth}
+	cfg.APIAuth = auth
 	a := newApp(t, nil, cfg)
 	l := a.link(10000)
 	if rec := a.do(jsonRequest(http.MethodGet, "/paylink/links/"+l.ID, "")); rec.Code != http.StatusUnauthorized {
@@ -205,7 +206,7 @@ func TestAPIMiddleware(t *testing.T) {
 		t.Errorf("with credentials: %d, want 200", rec.Code)
 	}
 	if rec := a.do(a.callback(cbPath, testToken, a.settle(l.ID, provider.PaymentSuccessful))); rec.Code != 200 {
-		t.Errorf("callback behind API middleware: %d, want 200", rec.Code)
+		t.Errorf("callback behind APIAuth: %d, want 200", rec.Code)
 	}
 }
 
@@ -254,6 +255,7 @@ func TestReturnRoute(t *testing.T) {
 	t.Run("ReturnRedirect chooses the target from the stored state", func(t *testing.T) {
 		t.Parallel()
 		cfg := apiCfg
+		cfg.ReturnRecheckInterval = -1 // every return re-checks
 		cfg.ReturnRedirect = func(c *gin.Context, l *provider.Link, pays []provider.Payment) string {
 			if len(pays) > 0 && pays[len(pays)-1].Status == provider.PaymentSuccessful {
 				return "/orders/" + l.ID + "?paid=1"
@@ -279,13 +281,16 @@ func TestReturnRoute(t *testing.T) {
 			seen = pays
 			return "/orders/" + l.ID
 		}
-		down := provider.Errorf(provider.CodeUnavailable, "mem.ListLinkPayments", "gateway down")
-		a := newApp(t, nil, cfg, func(m *providertest.MemProvider) provider.Provider { return flakyProvider{m, down} })
+		var down atomic.Pointer[error]
+		a := newApp(t, nil, cfg, func(m *providertest.MemProvider) provider.Provider { return flakyProvider{m, &down} })
 		l := a.link(15000)
 		p := a.settle(l.ID, provider.PaymentPending)
 		if rec := a.do(a.callback(cbPath, testToken, p)); rec.Code != 200 {
 			t.Fatalf("callback: %d %s", rec.Code, rec.Body)
 		}
+		a.settle(l.ID, provider.PaymentSuccessful) // paid, but nobody can ask
+		err := provider.Errorf(provider.CodeUnavailable, "mem.ListLinkPayments", "gateway down")
+		down.Store(&err)
 		rec := a.do(jsonRequest(http.MethodGet, "/paylink/return/"+l.ID, ""))
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/orders/"+l.ID {
 			t.Errorf("answer %d Location %q, want 303 /orders/%s", rec.Code, rec.Header().Get("Location"), l.ID)

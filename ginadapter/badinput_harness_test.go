@@ -102,9 +102,8 @@ type guardedApp struct {
 	srv   *httptest.Server
 	logs  *syncBuffer
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards panics and the fake's callback mode
 	panics []string
-	seq    int // numbers the payments the cases make up
 }
 
 // newGuardedApp migrates db and mounts paylink on it. A hook is registered
@@ -138,7 +137,7 @@ func newGuardedApp(t *testing.T, db *gorm.DB) *guardedApp {
 		t.Fatal(err)
 	}
 	a.r.Use(a.recoverPanics)
-	if err := ginadapter.Mount(a.r, svc, ginadapter.Config{APIPrefix: "/paylink", ReturnPath: "/paylink/return", Logger: log}); err != nil {
+	if err := ginadapter.Mount(a.r, svc, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return", Logger: log}); err != nil {
 		t.Fatal(err)
 	}
 	a.srv = httptest.NewServer(a.r)
@@ -252,26 +251,33 @@ func checkEffect(t *testing.T, e effect, before, after map[string]int64) {
 }
 
 // fixture is what one case's request is made from: a fresh link of
-// linkAmount rupiah, created on the fake Flip and stored, and a payment id
-// no other case uses.
+// linkAmount rupiah, created on the fake Flip and stored, and paid on the
+// fake (its callback dropped), so that the case's callback is one Flip
+// confirms when asked: paylink verifies every callback that would change
+// a payment with the provider first.
 type fixture struct {
 	t      *testing.T
 	linkID string
 	payID  string
 }
 
-// newFixture creates the case's link.
+// newFixture creates and pays the case's link on the fake.
 func (a *guardedApp) newFixture(t *testing.T) *fixture {
 	t.Helper()
-	l, err := a.svc.CreateLink(context.Background(), "", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(linkAmount)})
+	ctx := context.Background()
+	l, err := a.svc.CreateLink(ctx, "", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(linkAmount)})
 	if err != nil {
 		t.Fatalf("creating the case's link: %v", err)
 	}
 	a.mu.Lock()
-	a.seq++
-	n := a.seq
-	a.mu.Unlock()
-	return &fixture{t: t, linkID: l.ID, payID: fmt.Sprintf("PGPWF%020d", n)}
+	defer a.mu.Unlock()
+	a.fake.SetCallbackMode(fliptest.CallbackMode{Drop: true}) // the case sends the callback itself
+	pay, err := a.fake.Pay(ctx, l.ID, fliptest.PayOptions{SenderName: "Budi", SenderEmail: "budi@example.com"})
+	a.fake.SetCallbackMode(fliptest.CallbackMode{})
+	if err != nil {
+		t.Fatalf("paying the case's link on the fake: %v", err)
+	}
+	return &fixture{t: t, linkID: l.ID, payID: pay.ID}
 }
 
 // genuine is the callback Flip sends when the fixture's link is paid.

@@ -77,7 +77,7 @@ func (a *guardedApp) check(t *testing.T, tc badInputCase) {
 	if p := a.panicked(); len(p) > 0 {
 		t.Fatalf("the request made the server panic: %v", p)
 	}
-	if rec.Code >= 500 {
+	if rec.Code >= 500 && tc.status != http.StatusServiceUnavailable {
 		t.Errorf("answer %d: a client's input must never be a server error; body %s", rec.Code, rec.Body)
 	}
 	if rec.Code != tc.status {
@@ -169,6 +169,10 @@ func callbackCases() []badInputCase {
 		unauth    = http.StatusUnauthorized
 		tooLarge  = http.StatusRequestEntityTooLarge
 		mediaType = http.StatusUnsupportedMediaType
+		// unverified answers a genuinely signed callback for a payment
+		// Flip does not show (an id the fake never made): it is recorded
+		// as unverified, nothing is paid, and Flip is asked to retry.
+		unverified = http.StatusServiceUnavailable
 	)
 	genuine := func(f *fixture) *http.Request { return f.callback(nil) }
 	data := func(raw map[string]string) func(f *fixture) *http.Request {
@@ -271,10 +275,10 @@ func callbackCases() []badInputCase {
 		{name: "an id that is true is 400", request: data(map[string]string{"id": `true`}), status: bad},
 		{name: "an id that is null is 400", request: data(map[string]string{"id": `null`}), status: bad},
 		{name: "a missing id is 400", request: data(map[string]string{"id": ""}), status: bad},
-		{name: "an id sent as a number is read as its digits: paid", request: func(f *fixture) *http.Request {
+		{name: "an id sent as a number is read as its digits: Flip does not show it, recorded unverified", request: func(f *fixture) *http.Request {
 			f.payID = "7" + f.payID[len("PGPWF"):]
 			return f.withData(map[string]string{"id": f.payID})
-		}, status: ok, verdict: applied, effect: paysOnce},
+		}, status: unverified, effect: recordsCallback},
 		{name: "a bill_link_id that is an object is 400", request: data(map[string]string{"bill_link_id": `{"id":1}`}), status: bad},
 		{name: "a bill_link_id with a fraction is 400", request: data(map[string]string{"bill_link_id": `1.5`}), status: bad},
 		{name: "a bill_link_id sent as a string is read: paid", request: func(f *fixture) *http.Request {
@@ -329,26 +333,26 @@ func callbackCases() []badInputCase {
 		{name: "a NUL byte in created_at is paid, the time left empty", request: data(map[string]string{"created_at": `"2026-01-02\u0000 10:00:00"`}), status: ok, verdict: applied, effect: paysOnce},
 		{name: "a NUL byte in the payment id is 400", request: payID("PGPWF\x001"), status: bad},
 		{name: "a newline in the payment id is 400", request: payID("PGPWF1\n"), status: bad},
-		{name: "invalid UTF-8 in the payment id is read as U+FFFD: paid", request: func(f *fixture) *http.Request {
+		{name: "invalid UTF-8 in the payment id is read as U+FFFD: Flip does not show it, recorded unverified", request: func(f *fixture) *http.Request {
 			f.payID += "\uFFFD"
 			return f.withData(map[string]string{"id": "\"" + strings.TrimSuffix(f.payID, "\uFFFD") + "\xff\""})
-		}, status: ok, verdict: applied, effect: paysOnce},
+		}, status: unverified, effect: recordsCallback},
 		{name: "a payment id of 129 bytes is 400", request: payID(strings.Repeat("P", 129)), status: bad},
-		{name: "a payment id of 128 bytes is paid", request: payID(strings.Repeat("P", 127) + "8"), status: ok, verdict: applied, effect: paysOnce},
+		{name: "a payment id of 128 bytes is read: Flip does not show it, recorded unverified", request: payID(strings.Repeat("P", 127) + "8"), status: unverified, effect: recordsCallback},
 		{name: "a NUL byte in bill_link_id is 400", request: func(f *fixture) *http.Request {
 			return f.withData(map[string]string{"bill_link_id": quoted(f.linkID + "\x00")})
 		}, status: bad},
 		{name: "a bill_link_id of 200 digits is 400", request: data(map[string]string{"bill_link_id": strings.Repeat("9", 200)}), status: bad},
 
 		// SQL and path traversal in every field.
-		{name: "SQL as the payment id is paid, stored as sent", request: payID("1'; DROP TABLE paylink_payments; --"), status: ok, verdict: applied, effect: paysOnce},
+		{name: "SQL as the payment id is recorded as sent, unverified: Flip does not show it", request: payID("1'; DROP TABLE paylink_payments; --"), status: unverified, effect: recordsCallback},
 		{name: "SQL as bill_link_id is a link nobody created: recorded and flagged", request: data(map[string]string{"bill_link_id": quoted("1 OR 1=1")}), status: ok, verdict: provider.VerdictUnknownLink, effect: recordsCallback},
 		{name: "SQL in sender_name is paid, stored as sent", request: edit(func(cb *flip.Callback) { cb.SenderName = sqlText }), status: ok, verdict: applied, effect: paysOnce, stored: senderIs(sqlText)},
 		{name: "SQL in sender_email is paid, stored as sent", request: edit(func(cb *flip.Callback) { cb.SenderEmail = "x' OR '1'='1" }), status: ok, verdict: applied, effect: paysOnce, stored: emailIs("x' OR '1'='1")},
 		{name: "SQL in sender_bank is paid, stored as sent", request: edit(func(cb *flip.Callback) { cb.SenderBank = "bni'--" }), status: ok, verdict: applied, effect: paysOnce, stored: methodIs("bni'--", "virtual_account")},
 		{name: "SQL as the status is an unknown status: recorded and flagged", request: edit(func(cb *flip.Callback) { cb.Status = "SUCCESSFUL' OR '1'='1" }), status: ok, verdict: provider.VerdictUnknownStatus, effect: recordsCallback},
 		{name: "SQL as the amount is 400", request: data(map[string]string{"amount": quoted("45000; DELETE FROM paylink_payments")}), status: bad},
-		{name: "a path traversal as the payment id is paid, stored as sent", request: payID(traversal), status: ok, verdict: applied, effect: paysOnce},
+		{name: "a path traversal as the payment id is recorded as sent, unverified: Flip does not show it", request: payID(traversal), status: unverified, effect: recordsCallback},
 		{name: "a path traversal as bill_link_id is a link nobody created: recorded and flagged", request: data(map[string]string{"bill_link_id": quoted(traversal)}), status: ok, verdict: provider.VerdictUnknownLink, effect: recordsCallback},
 		{name: "a path traversal in sender_name and sender_email is paid, stored as sent", request: edit(func(cb *flip.Callback) { cb.SenderName, cb.SenderEmail = traversal, traversal }), status: ok, verdict: applied, effect: paysOnce, stored: senderIs(traversal)},
 		{name: "a path traversal as the status is an unknown status: recorded and flagged", request: edit(func(cb *flip.Callback) { cb.Status = traversal }), status: ok, verdict: provider.VerdictUnknownStatus, effect: recordsCallback},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -130,42 +131,69 @@ func newCallbackHandler(svc *provider.Service, cfg Config) (*callbackHandler, er
 
 // serve is the gin handler of the callback route. Every callback is
 // observed once (see [provider.Service.ObserveCallback]): refused with its
-// reason, or with the Service's verdict.
+// reason, or with the Service's verdict. A panic anywhere after it (the
+// provider's parser, the Service, a CallbackHandler) is answered 503, so
+// the provider delivers the callback again, and logged with its stack.
 func (h *callbackHandler) serve(c *gin.Context) {
-	ctx, observed := h.svc.ObserveCallback(c.Request.Context(), h.p.Name())
+	ctx, observe := h.svc.ObserveCallback(c.Request.Context(), h.p.Name())
 	if ctx != c.Request.Context() {
 		c.Request = c.Request.WithContext(ctx) // later handlers see the callback's span
 	}
-	refuse := func(status int, reason string, err error) {
-		observed(provider.Outcome{}, err)
-		h.refuse(c, status, reason, err)
+	observed := false
+	observeOnce := func(out provider.Outcome, err error) {
+		if !observed {
+			observed = true
+			observe(out, err)
+		}
+	}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		err := &provider.Error{Code: provider.CodeInternal, Op: "ginadapter.CallbackHandler", Message: fmt.Sprintf("panic: %v", v)}
+		observeOnce(provider.Outcome{}, err)
+		h.log.ErrorContext(ctx, "paylink: callback handler panicked; the provider will retry",
+			"provider", h.p.Name(), "client_ip", c.ClientIP(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if c.Writer.Written() {
+			c.Abort() // the answer is out; nothing more can be said
+			return
+		}
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, CallbackAnswer{OK: false, Error: "unavailable"})
+	}()
+	refuse := func(status int, err error) {
+		observeOnce(provider.Outcome{}, err)
+		h.refuse(c, status, err)
 	}
 	if len(h.allowed) > 0 && !h.allowedClient(c.ClientIP()) {
-		refuse(http.StatusForbidden, "permission denied", provider.Errorf(provider.CodePermissionDenied, "ginadapter", "client address not in AllowedNetworks"))
+		refuse(http.StatusForbidden, provider.Errorf(provider.CodePermissionDenied, "ginadapter", "client address not in AllowedNetworks"))
 		return
 	}
 	if h.mediaType != "" {
 		mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		if err != nil || !strings.EqualFold(mt, h.mediaType) {
-			refuse(http.StatusUnsupportedMediaType, "unsupported media type", provider.Errorf(provider.CodeInvalidArgument, "ginadapter", "content type %.60q, want %s", c.GetHeader("Content-Type"), h.mediaType))
+			refuse(http.StatusUnsupportedMediaType, provider.Errorf(provider.CodeInvalidArgument, "ginadapter", "content type %.60q, want %s", c.GetHeader("Content-Type"), h.mediaType))
 			return
 		}
 	}
 	raw, err := readBody(c, h.maxBytes)
 	if err != nil {
-		refuse(callbackStatus(err), provider.CodeOf(err).String(), err)
+		refuse(callbackStatus(err), err)
 		return
 	}
 	ev, err := h.p.ParseCallback(ctx, c.Request)
 	restoreBody(c.Request, raw)
 	if err != nil {
-		refuse(callbackStatus(err), provider.CodeOf(err).String(), err)
+		refuse(callbackStatus(err), err)
 		return
 	}
 	out, err := h.svc.ApplyEvent(ctx, ev)
-	observed(out, err)
+	observeOnce(out, err)
 	if err != nil {
-		h.refuse(c, callbackStatus(err), provider.CodeOf(err).String(), err)
+		h.refuse(c, callbackStatus(err), err)
 		return
 	}
 	c.Set(eventKey, ev)
@@ -177,15 +205,22 @@ func (h *callbackHandler) serve(c *gin.Context) {
 }
 
 // refuse answers a callback that was not accepted, and logs why. The
-// answer names only the category; the log has the error (which never
-// holds the token) but never the body.
-func (h *callbackHandler) refuse(c *gin.Context, status int, reason string, err error) {
+// answer names only the category ("unauthenticated", "unavailable"); the
+// log has the error (which never holds the token) but never the body.
+func (h *callbackHandler) refuse(c *gin.Context, status int, err error) {
 	attrs := []any{"provider", h.p.Name(), "status", status, "client_ip", c.ClientIP(), "err", err}
+	reason := provider.CodeOf(err).String()
 	switch {
-	case status >= 500 && status != http.StatusServiceUnavailable:
-		h.log.ErrorContext(c.Request.Context(), "paylink: callback failed; the provider will retry", attrs...)
+	case status == http.StatusUnsupportedMediaType:
+		reason = "unsupported media type"
 	case status == http.StatusServiceUnavailable:
+		reason = "unavailable"
+	}
+	switch code := provider.CodeOf(err); {
+	case status == http.StatusServiceUnavailable && (code == provider.CodeUnavailable || code == provider.CodeDeadlineExceeded || code == provider.CodeCanceled):
 		h.log.WarnContext(c.Request.Context(), "paylink: callback not applied now; the provider will retry", attrs...)
+	case status == http.StatusServiceUnavailable:
+		h.log.ErrorContext(c.Request.Context(), "paylink: callback failed; the provider will retry", attrs...)
 	default:
 		h.log.WarnContext(c.Request.Context(), "paylink: callback refused", attrs...)
 	}

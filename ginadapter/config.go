@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,6 +22,13 @@ const (
 	// DefaultMaxBodyBytes caps callback and JSON request bodies (64 KiB).
 	// Flip's callbacks are well under 2 KiB.
 	DefaultMaxBodyBytes int64 = 64 << 10
+	// DefaultReturnRecheckInterval is the least time between two
+	// re-checks of one link by the return route.
+	DefaultReturnRecheckInterval = 10 * time.Second
+	// DefaultReturnRechecksPerSecond and DefaultReturnRecheckBurst bound
+	// the return route's re-checks over all links.
+	DefaultReturnRechecksPerSecond = 5
+	DefaultReturnRecheckBurst      = 20
 )
 
 // ReturnRedirectFunc chooses where the return route sends a customer, given
@@ -61,24 +70,71 @@ type Config struct {
 	CallbackHandlers []gin.HandlerFunc
 
 	// APIPrefix, when set (e.g. "/paylink"), mounts JSON routes for a front
-	// end: POST {APIPrefix}/links and GET {APIPrefix}/links/:id. They are
-	// not authenticated: put authentication in APIMiddleware.
+	// end: POST {APIPrefix}/links and GET {APIPrefix}/links/:id. They
+	// create links (spending the merchant's provider quota) and answer with
+	// customers' names, emails and phones, so they are closed by default:
+	// Mount refuses an APIPrefix without APIAuth, unless APIPublic says
+	// otherwise.
 	APIPrefix string
 
-	// APIMiddleware runs before each JSON route (authentication, rate
-	// limiting). The callback and return routes do not use it.
+	// APIAuth authorizes every request to the JSON routes: it must answer
+	// and abort (401, 403, a redirect to a sign-in page) any request that
+	// may not create or read links, e.g. gin.BasicAuth(accounts) or the
+	// app's session check. It runs before APIMiddleware. Required when
+	// APIPrefix is set, unless APIPublic.
+	//
+	// It is a field of its own, rather than "APIMiddleware must not be
+	// empty", so that a reviewer sees which handler guards the routes: a
+	// logger or a rate limiter in APIMiddleware is not an authorization.
+	APIAuth gin.HandlerFunc
+
+	// APIPublic mounts the JSON routes without APIAuth: anyone who can
+	// reach the server can create links (spending the merchant's quota)
+	// and read any link whose id they know or guess. Set it only for a
+	// demo, or when something in front of this server authorizes the
+	// requests. Public answers carry no personal data: the customer of a
+	// link, and the sender and virtual account number of a payment, are
+	// left out. Setting both APIPublic and APIAuth is an error.
+	APIPublic bool
+
+	// APIMiddleware runs before each JSON route, after APIAuth (rate
+	// limiting, logging). The callback and return routes do not use it.
 	APIMiddleware []gin.HandlerFunc
 
 	// ReturnPath, when set (e.g. "/paylink/return"), mounts
 	// GET {ReturnPath}/:link_id: the page a link's redirect URL should
-	// point to. It re-checks the link with the provider, then redirects
-	// (303) to ReturnRedirect's URL.
+	// point to. It re-checks the link with the provider (within the limits
+	// below), then redirects (303) to ReturnRedirect's URL. The route is
+	// public, as the customer's browser comes back from the checkout page
+	// with no credentials of this app; it answers with a redirect only,
+	// which carries no personal data.
 	ReturnPath string
 
 	// ReturnRedirect chooses where the return route sends the customer.
 	// Default: the JSON status route, {APIPrefix}/links/:id (so APIPrefix
-	// is then required).
+	// is then required; with APIAuth set, the customer's browser must be
+	// able to pass it, e.g. with the shop's session cookie). The URL is
+	// seen by the customer's browser and its history: do not put personal
+	// data in it.
 	ReturnRedirect ReturnRedirectFunc
+
+	// ReturnRecheckInterval is the least time between two re-checks of
+	// one link with the provider by the return route: a customer who
+	// returns (or reloads) sooner is redirected with the stored state.
+	// Returns for a link whose re-check is in flight share it (one
+	// provider call for any number of them). Default 10 s; negative
+	// means no per-link limit.
+	ReturnRecheckInterval time.Duration
+
+	// ReturnRechecksPerSecond caps the return route's re-checks over all
+	// links (a token bucket holding ReturnRecheckBurst re-checks); over
+	// it, customers are redirected with the stored state. Default 5;
+	// negative means no overall limit.
+	ReturnRechecksPerSecond float64
+
+	// ReturnRecheckBurst is the token bucket's size: how many re-checks
+	// may run at once after a quiet spell. Default 20.
+	ReturnRecheckBurst int
 
 	// Logger receives the adapter's logs; nil discards them. Tokens and
 	// request bodies are never logged.
@@ -87,9 +143,14 @@ type Config struct {
 
 // DefaultConfig returns the defaults: the callback route at
 // /flip/callback with a 64 KiB body cap, no allowlist, no JSON or return
-// routes.
+// routes, and the return route's re-check limits.
 func DefaultConfig() Config {
-	return Config{CallbackPath: DefaultCallbackPath, MaxBodyBytes: DefaultMaxBodyBytes}
+	return Config{
+		CallbackPath: DefaultCallbackPath, MaxBodyBytes: DefaultMaxBodyBytes,
+		ReturnRecheckInterval:   DefaultReturnRecheckInterval,
+		ReturnRechecksPerSecond: DefaultReturnRechecksPerSecond,
+		ReturnRecheckBurst:      DefaultReturnRecheckBurst,
+	}
 }
 
 // withDefaults fills empty fields from DefaultConfig.
@@ -100,6 +161,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if c.ReturnRecheckInterval == 0 {
+		c.ReturnRecheckInterval = def.ReturnRecheckInterval
+	}
+	if c.ReturnRechecksPerSecond == 0 {
+		c.ReturnRechecksPerSecond = def.ReturnRechecksPerSecond
+	}
+	if c.ReturnRecheckBurst == 0 {
+		c.ReturnRecheckBurst = def.ReturnRecheckBurst
 	}
 	return c
 }
@@ -126,6 +196,12 @@ func (c Config) Validate() error {
 			bad("APIPrefix: %q would mount the JSON routes at the root; use a prefix such as /paylink", c.APIPrefix)
 		}
 	}
+	switch {
+	case c.APIPrefix != "" && c.APIAuth == nil && !c.APIPublic:
+		bad("APIAuth: the JSON routes under APIPrefix %q create links and show customers' personal data, so they need an authorization (APIAuth), or APIPublic: true to serve them to anyone", c.APIPrefix)
+	case c.APIAuth != nil && c.APIPublic:
+		bad("APIPublic: set with APIAuth; choose one")
+	}
 	if c.APIPrefix != "" && c.CallbackPath == joinPath(c.APIPrefix, "links") {
 		bad("CallbackPath: %q collides with the JSON route POST %s/links", c.CallbackPath, c.APIPrefix)
 	}
@@ -146,6 +222,12 @@ func (c Config) Validate() error {
 		bad("MaxBodyBytes: must not be negative, got %d", c.MaxBodyBytes)
 	} else if c.MaxBodyBytes > maxMaxBodyBytes {
 		bad("MaxBodyBytes: %d is over the %d byte limit", c.MaxBodyBytes, maxMaxBodyBytes)
+	}
+	if math.IsNaN(c.ReturnRechecksPerSecond) || math.IsInf(c.ReturnRechecksPerSecond, 0) {
+		bad("ReturnRechecksPerSecond: must be a number, got %v", c.ReturnRechecksPerSecond)
+	}
+	if c.ReturnRecheckBurst < 0 {
+		bad("ReturnRecheckBurst: must not be negative, got %d", c.ReturnRecheckBurst)
 	}
 	for i, p := range c.AllowedNetworks {
 		if !p.IsValid() {

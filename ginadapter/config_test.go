@@ -3,6 +3,7 @@ package ginadapter_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -38,8 +39,13 @@ func TestConfigValidate(t *testing.T) {
 		want []string
 	}{
 		{name: "zero value takes defaults", cfg: ginadapter.Config{}},
-		{name: "every route", cfg: ginadapter.Config{CallbackPath: "/cb", APIPrefix: "/paylink", ReturnPath: "/paylink/return",
+		{name: "every route", cfg: ginadapter.Config{CallbackPath: "/cb", APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return",
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("34.101.0.0/16")}, MaxBodyBytes: 1 << 20}},
+		{name: "public JSON routes, explicitly", cfg: ginadapter.Config{APIPrefix: "/paylink", APIPublic: true}},
+		{name: "JSON routes without an authorization", cfg: ginadapter.Config{APIPrefix: "/paylink"}, want: []string{"APIAuth", "APIPublic"}},
+		{name: "JSON routes both public and authorized", cfg: ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, APIPublic: true}, want: []string{"APIPublic", "choose one"}},
+		{name: "negative re-check burst", cfg: ginadapter.Config{ReturnRecheckBurst: -1}, want: []string{"ReturnRecheckBurst"}},
+		{name: "re-check rate not a number", cfg: ginadapter.Config{ReturnRechecksPerSecond: math.NaN()}, want: []string{"ReturnRechecksPerSecond"}},
 		{name: "return route with its own redirect needs no API", cfg: ginadapter.Config{ReturnPath: "/back", ReturnRedirect: redirect}},
 		{name: "relative callback path", cfg: ginadapter.Config{CallbackPath: "flip/callback"}, want: []string{"CallbackPath", "must start with /"}},
 		{name: "callback path with a parameter", cfg: ginadapter.Config{CallbackPath: "/flip/:id"}, want: []string{"CallbackPath", "route parameters"}},
@@ -94,7 +100,7 @@ func TestMountOnGroup(t *testing.T) {
 	a := &app{t: t, logs: &syncBuffer{}}
 	base := newApp(t, nil, ginadapter.Config{})
 	a.mem, a.store, a.svc, a.r = base.mem, base.store, base.svc, gin.New()
-	if err := ginadapter.Mount(a.r.Group("/shop"), a.svc, ginadapter.Config{APIPrefix: "/paylink", ReturnPath: "/paylink/return"}); err != nil {
+	if err := ginadapter.Mount(a.r.Group("/shop"), a.svc, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return"}); err != nil {
 		t.Fatal(err)
 	}
 	rec := a.do(jsonRequest(http.MethodPost, "/shop/paylink/links", `{"title":"T","amount":10000}`))

@@ -30,8 +30,7 @@
 //     is stored; a body that is not a callback is answered 400;
 //  5. [provider.Service.ApplyEvent], one database transaction: the
 //     callback is recorded, deduplicated, the payment moved forward, hooks
-//     enqueued, and committed. A database that is unavailable, or a
-//     deadline or cancellation, is answered 503; any other failure 500.
+//     enqueued, and committed. Any failure is answered 503 (see below).
 //     Nothing is stored when it fails;
 //  6. the handlers in Config.CallbackHandlers, which read the event with
 //     [EventFrom] and [OutcomeFrom];
@@ -41,10 +40,20 @@
 //     "unknown_link" or "amount_mismatch" (recorded for a human, never
 //     paid): all are answered 200 because retrying cannot change them.
 //
-// A 200 is sent only after the transaction committed. What the answers
-// mean to Flip: any answer other than 200 (or no answer within 30 s)
-// makes Flip send the callback again, up to 5 more times, 2 minutes
-// apart. So 503 and 500 lose nothing while the retries last (and the
+// A 200 is sent only after the transaction committed.
+//
+// The route never answers 500. Gateways retry a 503 longest (Midtrans
+// retries a 500 only once, a 503 several times over hours), so every
+// failure after which nothing was stored is answered 503, whatever its
+// error code: the database, a deadline, a cancellation, an encoding or
+// internal error, an unknown code, and a panic anywhere in the pipeline
+// (recovered on the route, logged with its stack). Only the sender's own
+// mistakes are 4xx: 400 (not a callback), 401 (token or signature), 403
+// (allowlist), 413 (size) and 415 (media type).
+//
+// What the answers mean to Flip: any answer other than 200 (or no answer
+// within 30 s) makes Flip send the callback again, up to 5 more times, 2
+// minutes apart. So a 503 loses nothing while the retries last (and the
 // reconciler, [provider.Service.Reconcile], picks up what outlives them);
 // 401, 400, 413 and 415 are retried too, but fail the same way each time,
 // so they point at a configuration problem: a token from the wrong
@@ -64,7 +73,7 @@
 //
 // # The JSON routes
 //
-// With Config.APIPrefix set (e.g. "/paylink"):
+// With Config.APIPrefix set (e.g. "/paylink"), behind Config.APIAuth:
 //
 //   - POST {APIPrefix}/links takes a [CreateLinkRequest] (JSON; an
 //     Idempotency-Key header makes retries safe) and answers 201 with the
@@ -77,8 +86,11 @@
 //   - GET {APIPrefix}/links/:id answers 200 with a [LinkResponse] (the
 //     link and its payments as stored), or 404.
 //
-// They are not authenticated: put your authentication in
-// Config.APIMiddleware.
+// They are closed by default: they create links (spending the merchant's
+// provider quota) and show customers' personal data, so Mount refuses an
+// APIPrefix without Config.APIAuth, the app's authorization middleware.
+// Config.APIPublic: true is the explicit opt-out; its answers leave the
+// customer, the payments' senders and virtual account numbers out.
 //
 // # The return route
 //
@@ -87,8 +99,14 @@
 // ([provider.Service.RefreshLink], the same transaction and state machine
 // as a callback, so a customer who returns before the callback still sees
 // the payment) and answers 303 to Config.ReturnRedirect's URL (default: the
-// JSON status route). When the provider cannot be reached it logs that and
-// redirects with the stored state; an unknown link is answered 404.
+// JSON status route). The route is public, so it answers with nothing but
+// the redirect (no personal data), an unknown link is 404 before the
+// provider is asked, and its provider calls are bounded: concurrent
+// returns for one link share one call, a link is re-checked at most once
+// per Config.ReturnRecheckInterval (default 10 s), and all re-checks are
+// held to Config.ReturnRechecksPerSecond (default 5, bursts of 20). A
+// return that is not re-checked, or whose provider cannot be reached, is
+// redirected with the stored state.
 //
 // # The console
 //

@@ -17,7 +17,8 @@ import (
 )
 
 // Mount paylink on a gin.Engine, with the in-memory provider and store,
-// create a link through the JSON route, and receive its callback.
+// create a link through the JSON route (which needs an authorization),
+// and receive its callback.
 func ExampleMount() {
 	gin.SetMode(gin.ReleaseMode) // no route debug output
 
@@ -32,6 +33,7 @@ func ExampleMount() {
 	cfg := ginadapter.DefaultConfig()
 	cfg.CallbackPath = "/mem/callback"
 	cfg.APIPrefix = "/paylink"
+	cfg.APIAuth = gin.BasicAuth(gin.Accounts{"shop-frontend": "s3cret"})
 	if err := ginadapter.Mount(r, svc, cfg); err != nil {
 		log.Fatal(err)
 	}
@@ -39,6 +41,7 @@ func ExampleMount() {
 	// A front end creates a link.
 	req := httptest.NewRequest(http.MethodPost, "/paylink/links", strings.NewReader(`{"title":"Order 1","amount":45000}`))
 	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("shop-frontend", "s3cret")
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, req)
 	var link provider.Link

@@ -104,7 +104,7 @@ func TestFlipEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	a := newFlipApp(t, ginadapter.Config{APIPrefix: "/paylink", ReturnPath: "/paylink/return"})
+	a := newFlipApp(t, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return"})
 	var receipts atomic.Int32
 	if err := a.svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
 		receipts.Add(1)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -81,6 +82,10 @@ func newApp(t *testing.T, store provider.Store, cfg ginadapter.Config, wrap ...f
 	}
 	return a
 }
+
+// trustedCaller is the APIAuth of tests whose requests all come from the
+// app's own staff: it lets every request through.
+func trustedCaller(*gin.Context) {}
 
 // do serves req and returns the recorded answer.
 func (a *app) do(req *http.Request) *httptest.ResponseRecorder {
@@ -176,14 +181,18 @@ func (s failingStore) InTx(ctx context.Context, fn func(context.Context, provide
 
 func (s failingStore) Apply(ctx context.Context, w *provider.ApplyWrite) error { return s.err }
 
-// flakyProvider is a MemProvider whose reads of payments fail with err.
+// flakyProvider is a MemProvider whose reads of payments fail with the
+// error stored in down, while one is.
 type flakyProvider struct {
 	*providertest.MemProvider
-	err error
+	down *atomic.Pointer[error]
 }
 
 func (p flakyProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
-	return nil, p.err
+	if err := p.down.Load(); err != nil {
+		return nil, *err
+	}
+	return p.MemProvider.ListLinkPayments(ctx, linkID)
 }
 
 // refusingProvider is a MemProvider that refuses every link with Flip's

@@ -12,11 +12,12 @@ import (
 // relative to it):
 //
 //	POST {CallbackPath}           the provider's callbacks (always)
-//	POST {APIPrefix}/links        create a link (when APIPrefix is set)
-//	GET  {APIPrefix}/links/:id    a link and its payments (when APIPrefix is set)
+//	POST {APIPrefix}/links        create a link (when APIPrefix is set), behind APIAuth
+//	GET  {APIPrefix}/links/:id    a link and its payments (when APIPrefix is set), behind APIAuth
 //	GET  {ReturnPath}/:link_id    the customer's return (when ReturnPath is set)
 //
-// It returns an error, and mounts nothing, when cfg is invalid, when the
+// It returns an error, and mounts nothing, when cfg is invalid (among
+// others: APIPrefix set without APIAuth or APIPublic), when the
 // Service has no such provider, or when the provider implements
 // [provider.CallbackChecker] and reports that callback verification is not
 // configured (no token, no route: a callback route that cannot tell Flip
@@ -43,6 +44,8 @@ func Mount(r gin.IRouter, svc *provider.Service, cfg Config) error {
 		maxBytes: cfg.MaxBodyBytes,
 		redirect: cfg.ReturnRedirect,
 		log:      cb.log,
+		public:   cfg.APIPublic,
+		recheck:  newRechecker(cfg.ReturnRecheckInterval, cfg.ReturnRechecksPerSecond, cfg.ReturnRecheckBurst, nil),
 	}
 	if cfg.APIPrefix != "" {
 		a.statusBase = joinPath(base, cfg.APIPrefix, "links")
@@ -51,10 +54,14 @@ func Mount(r gin.IRouter, svc *provider.Service, cfg Config) error {
 	r.POST(cfg.CallbackPath, append(gin.HandlersChain{cb.serve}, cfg.CallbackHandlers...)...)
 	routes := []any{"callback", joinPath(base, cfg.CallbackPath)}
 	if cfg.APIPrefix != "" {
-		g := r.Group(cfg.APIPrefix, cfg.APIMiddleware...)
+		var chain gin.HandlersChain
+		if cfg.APIAuth != nil {
+			chain = append(chain, cfg.APIAuth)
+		}
+		g := r.Group(cfg.APIPrefix, append(chain, cfg.APIMiddleware...)...)
 		g.POST("/links", a.createLink)
 		g.GET("/links/:id", a.getLink)
-		routes = append(routes, "api", a.statusBase)
+		routes = append(routes, "api", a.statusBase, "api_public", cfg.APIPublic)
 	}
 	if cfg.ReturnPath != "" {
 		r.GET(cfg.ReturnPath+"/:link_id", a.returned)

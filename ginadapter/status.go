@@ -29,9 +29,8 @@ const StatusClientClosedRequest = 499
 //	CodeCanceled           499 (client closed request)
 //	CodeUnknown, Internal  500 Internal Server Error
 //
-// The callback route adjusts three of these for the provider's sake (see
-// the package documentation): a malformed callback is 400, and canceled
-// or timed-out work is 503 so the provider retries.
+// The callback route answers only some of these: see the package
+// documentation (it never answers 500).
 func StatusCode(err error) int {
 	if err == nil {
 		return http.StatusOK
@@ -62,20 +61,37 @@ func StatusCode(err error) int {
 	}
 }
 
-// callbackStatus is StatusCode as the callback route answers it: only
-// statuses that mean something to a provider deciding whether to retry.
-// Every non-200 answer makes Flip retry; 503 says "please do".
+// callbackStatus is the status the callback route answers err with. A
+// gateway reads only "retry or not" into it, and retries a 503 longest
+// (Midtrans retries a 500 once, a 503 several times over hours; Flip
+// retries every non-200 alike), so the route never answers 500:
+//
+//	nil                    200 OK
+//	CodeInvalidArgument    400 Bad Request (not a callback this provider sends)
+//	CodeUnauthenticated    401 Unauthorized (missing or wrong token or signature)
+//	CodePermissionDenied   403 Forbidden (outside AllowedNetworks)
+//	CodeTooLarge           413 Content Too Large
+//	anything else          503 Service Unavailable
+//
+// "Anything else" is every failure after which nothing was stored: the
+// database, an encoding error, an internal error, an unknown code, a
+// deadline, a canceled request, a panic. The provider delivers the
+// callback again, and the next delivery may well succeed. (415, for a
+// wrong media type, is answered before an error exists.)
 func callbackStatus(err error) int {
-	switch st := StatusCode(err); st {
-	case http.StatusUnprocessableEntity:
-		// The body is not a callback this provider sends.
+	if err == nil {
+		return http.StatusOK
+	}
+	switch provider.CodeOf(err) {
+	case provider.CodeInvalidArgument:
 		return http.StatusBadRequest
-	case http.StatusServiceUnavailable, http.StatusGatewayTimeout, StatusClientClosedRequest:
-		// Nothing was stored; the next delivery may well succeed.
-		return http.StatusServiceUnavailable
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusRequestEntityTooLarge:
-		return st
+	case provider.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case provider.CodePermissionDenied:
+		return http.StatusForbidden
+	case provider.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
 	default:
-		return http.StatusInternalServerError
+		return http.StatusServiceUnavailable
 	}
 }

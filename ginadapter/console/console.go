@@ -7,11 +7,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,6 +31,8 @@ const (
 	DefaultPageSize = 50
 	// MaxPageSize is the most rows a list shows.
 	MaxPageSize = 200
+	// DefaultTokenLifetime is how long a form's token is accepted.
+	DefaultTokenLifetime = time.Hour
 )
 
 // Options configures [Mount]. Authorize is required.
@@ -41,24 +45,33 @@ type Options struct {
 	// The default reads gin.AuthUserKey, which gin.BasicAuth sets. An
 	// action whose actor is empty is refused with 403 and not done.
 	Actor func(c *gin.Context) string
-	// CSRFKey signs the anti-forgery token of the console's forms (at
+	// CSRFKey signs the anti-forgery tokens of the console's forms (at
 	// least 32 bytes). The default is a random key made by Mount: forms
 	// opened before a restart, or served by another replica, are refused
 	// and must be reloaded. Give every replica the same key to avoid that.
 	CSRFKey []byte
+	// TokenLifetime is how long a form's token is accepted after the page
+	// was served. Default [DefaultTokenLifetime]; a page left open longer
+	// must be reloaded.
+	TokenLifetime time.Duration
+	// Now is the clock for token expiry; default time.Now. Tests set it.
+	Now func() time.Time
 	// Logger receives the console's logs; nil discards them.
 	Logger *slog.Logger
 }
 
 // console serves the pages and actions.
 type console struct {
-	svc   *provider.Service
-	log   provider.ActionLog
-	base  string
-	actor func(*gin.Context) string
-	key   []byte
-	tmpl  map[string]*template.Template
-	slog  *slog.Logger
+	svc      *provider.Service
+	log      provider.ActionLog
+	base     string
+	actor    func(*gin.Context) string
+	key      []byte
+	lifetime time.Duration
+	now      func() time.Time
+	cop      *http.CrossOriginProtection
+	tmpl     map[string]*template.Template
+	slog     *slog.Logger
 }
 
 //go:embed templates/*.html
@@ -95,6 +108,8 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 		return provider.Errorf(provider.CodeFailedPrecondition, op, "the service's store keeps no action log")
 	case opts.CSRFKey != nil && len(opts.CSRFKey) < 32:
 		return provider.Errorf(provider.CodeInvalidArgument, op, "CSRFKey must be at least 32 bytes")
+	case opts.TokenLifetime < 0:
+		return provider.Errorf(provider.CodeInvalidArgument, op, "TokenLifetime must not be negative")
 	}
 	key := opts.CSRFKey
 	if key == nil {
@@ -110,7 +125,14 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 	g := r.Group("", secureHeaders, opts.Authorize, capQuery)
 	con := &console{
 		svc: svc, log: svc.ActionLog(), base: strings.TrimSuffix(g.BasePath(), "/"),
-		actor: opts.Actor, key: key, tmpl: tmpl, slog: opts.Logger,
+		actor: opts.Actor, key: key, lifetime: opts.TokenLifetime, now: opts.Now,
+		cop: http.NewCrossOriginProtection(), tmpl: tmpl, slog: opts.Logger,
+	}
+	if con.lifetime == 0 {
+		con.lifetime = DefaultTokenLifetime
+	}
+	if con.now == nil {
+		con.now = time.Now
 	}
 	if con.actor == nil {
 		con.actor = func(c *gin.Context) string { return c.GetString(gin.AuthUserKey) }
@@ -125,10 +147,10 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 	g.GET("/link", con.link)
 	g.GET("/hooks", con.hooks)
 	g.GET("/actions", con.actions)
-	g.POST("/callbacks/:id/reprocess", con.checkForm, con.reprocess)
-	g.POST("/payment/refetch", con.checkForm, con.refetch)
-	g.POST("/link/reconcile", con.checkForm, con.reconcile)
-	g.POST("/hooks/:id/retry", con.checkForm, con.retry)
+	g.POST("/callbacks/:id/reprocess", con.checkForm(actReprocess, pathTarget), con.reprocess)
+	g.POST("/payment/refetch", con.checkForm(actRefetch, formTarget), con.refetch)
+	g.POST("/link/reconcile", con.checkForm(actReconcile, formTarget), con.reconcile)
+	g.POST("/hooks/:id/retry", con.checkForm(actRetry, pathTarget), con.retry)
 	con.slog.Info("paylink: console mounted", "path", con.base+"/")
 	return nil
 }
@@ -141,7 +163,8 @@ func secureHeaders(c *gin.Context) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	// same-origin, not no-referrer: under no-referrer browsers send the
-	// console's own forms with "Origin: null", which checkForm refuses.
+	// console's own forms with "Origin: null", which cross-origin
+	// protection refuses.
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 }
@@ -153,53 +176,100 @@ func capQuery(c *gin.Context) {
 	}
 }
 
-// csrfToken is the anti-forgery token of actor's forms: an HMAC of the
-// actor's name, so it is the same on every page for one operator and
-// useless to anyone else.
-func (con *console) csrfToken(actor string) string {
-	m := hmac.New(sha256.New, con.key)
-	m.Write([]byte("paylink console\x00"))
-	m.Write([]byte(actor))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+// The actions a form token may be bound to.
+const (
+	actReprocess = "reprocess"
+	actRefetch   = "refetch"
+	actReconcile = "reconcile"
+	actRetry     = "retry"
+)
+
+// pathTarget is the target of an action on a path id (a callback, a hook run).
+func pathTarget(c *gin.Context) string { return c.Param("id") }
+
+// formTarget is the target of an action on a provider's payment or link,
+// named by the form.
+func formTarget(c *gin.Context) string {
+	return target(c.Request.PostForm.Get("provider"), c.Request.PostForm.Get("id"))
 }
 
-// checkForm guards every action: a same-origin request (Origin and
-// Sec-Fetch-Site, when the browser sends them), a known operator, a
-// capped form, and the operator's anti-forgery token, compared in
-// constant time. Anything else is answered 403 (413 for a large form),
-// and nothing is done.
-func (con *console) checkForm(c *gin.Context) {
-	if site := c.GetHeader("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-		con.fail(c, http.StatusForbidden, "cross-site form refused")
-		return
+// target joins a provider's name and an id into one token target.
+func target(name, id string) string { return name + "\x00" + id }
+
+// formToken is the anti-forgery token of one form: the expiry (Unix
+// seconds) and an HMAC-SHA256 under key of everything the token is good
+// for: the operator, the action, its target, the host the page was served
+// on, and the expiry. A token for one action on one target is useless for
+// another, for another operator, under another host name, or once expired.
+func formToken(key []byte, actor, action, target, host string, expires time.Time) string {
+	exp := expires.Unix()
+	return strconv.FormatInt(exp, 10) + "." + base64.RawURLEncoding.EncodeToString(tokenMAC(key, actor, action, target, host, exp))
+}
+
+func tokenMAC(key []byte, actor, action, target, host string, exp int64) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, part := range []string{"paylink console form v2", actor, action, target, strings.ToLower(host), strconv.FormatInt(exp, 10)} {
+		m.Write([]byte(part))
+		m.Write([]byte{0})
 	}
-	if origin := c.GetHeader("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, c.Request.Host) {
-			con.fail(c, http.StatusForbidden, "form from another origin refused")
+	return m.Sum(nil)
+}
+
+// checkToken reports whether tok is a valid, unexpired token for the
+// operator's action on target under host. The MAC is compared in
+// constant time.
+func (con *console) checkToken(tok, actor, action, target, host string) bool {
+	expStr, macStr, ok := strings.Cut(tok, ".")
+	if !ok || len(tok) > 128 {
+		return false
+	}
+	exp, err := strconv.ParseInt(expStr, 10, 64)
+	if err != nil {
+		return false
+	}
+	now := con.now()
+	if now.Unix() >= exp || exp > now.Add(con.lifetime).Unix()+1 {
+		return false
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(macStr)
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(mac, tokenMAC(con.key, actor, action, target, host, exp))
+}
+
+// checkForm returns the guard of one kind of action: a same-origin
+// request (net/http's CrossOriginProtection: Sec-Fetch-Site, or Origin
+// against Host for older browsers), a known operator, a capped form, and
+// a token for this operator, this action, this target and this host,
+// unexpired, compared in constant time. Anything else is answered 403
+// (413 for a large form), and nothing is done.
+func (con *console) checkForm(action string, targetOf func(*gin.Context) string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := con.cop.Check(c.Request); err != nil {
+			con.fail(c, http.StatusForbidden, "cross-origin form refused")
 			return
 		}
-	}
-	actor := con.actor(c)
-	if actor == "" {
-		con.fail(c, http.StatusForbidden, "the operator is unknown; the action was not done")
-		return
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxFormBytes)
-	if err := c.Request.ParseForm(); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			con.fail(c, http.StatusRequestEntityTooLarge, "form too large")
+		actor := con.actor(c)
+		if actor == "" {
+			con.fail(c, http.StatusForbidden, "the operator is unknown; the action was not done")
 			return
 		}
-		con.fail(c, http.StatusBadRequest, "unreadable form")
-		return
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxFormBytes)
+		if err := c.Request.ParseForm(); err != nil {
+			if _, ok := err.(*http.MaxBytesError); ok {
+				con.fail(c, http.StatusRequestEntityTooLarge, "form too large")
+				return
+			}
+			con.fail(c, http.StatusBadRequest, "unreadable form")
+			return
+		}
+		if !con.checkToken(c.Request.PostForm.Get("csrf"), actor, action, targetOf(c), c.Request.Host) {
+			con.fail(c, http.StatusForbidden, "missing, stale or foreign form token: reload the page and try again")
+			return
+		}
+		c.Set(actorKey, actor)
 	}
-	got := c.Request.PostForm.Get("csrf")
-	if !hmac.Equal([]byte(got), []byte(con.csrfToken(actor))) {
-		con.fail(c, http.StatusForbidden, "missing or stale form token: reload the page and try again")
-		return
-	}
-	c.Set(actorKey, actor)
 }
 
 const actorKey = "paylink.console.actor"
@@ -209,16 +279,30 @@ type page struct {
 	Base  string
 	Title string
 	Actor string
-	CSRF  string
-	Nav   string
-	Data  any
+	// CanAct is true when the operator is known: forms are shown.
+	CanAct bool
+	Nav    string
+	Data   any
+	token  func(action, target string) string
 }
+
+// Token is the form token of the page's operator for action on the
+// target id (a callback or hook run id).
+func (p page) Token(action string, id any) string { return p.token(action, fmt.Sprint(id)) }
+
+// TargetToken is the form token for action on a provider's payment or link.
+func (p page) TargetToken(action, name, id string) string { return p.token(action, target(name, id)) }
 
 func (con *console) render(c *gin.Context, status int, name, title string, data any) {
 	actor := con.actor(c)
-	p := page{Base: con.base, Title: title, Actor: actor, Nav: name, Data: data}
-	if actor != "" {
-		p.CSRF = con.csrfToken(actor)
+	p := page{Base: con.base, Title: title, Actor: actor, CanAct: actor != "", Nav: name, Data: data}
+	expires := con.now().Add(con.lifetime)
+	host := c.Request.Host
+	p.token = func(action, target string) string {
+		if actor == "" {
+			return ""
+		}
+		return formToken(con.key, actor, action, target, host, expires)
 	}
 	var buf bytes.Buffer
 	if err := con.tmpl[name].ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -241,7 +325,7 @@ func (con *console) failErr(c *gin.Context, err error, action *provider.Operator
 	if status >= 500 {
 		con.slog.WarnContext(c, "paylink: console request failed", "path", c.FullPath(), "err", err)
 	}
-	con.render(c, status, "error", http.StatusText(status), errorPage{Status: status, Message: err.Error(), Action: action})
+	con.render(c, status, "error", http.StatusText(status), errorPage{Status: status, Message: redactText(err.Error()), Action: action})
 	c.Abort()
 }
 

@@ -28,11 +28,14 @@ const password = "correct horse battery"
 // behind basic auth for ana and budi, with one hook that fails while
 // fail is set.
 type harness struct {
+	now   atomic.Pointer[time.Time] // the console's clock
 	r     *gin.Engine
 	svc   *provider.Service
 	store *providertest.MemStore
 	mem   *providertest.MemProvider
 	fail  atomic.Bool
+	// failWith, when set, is the failing hook's error text.
+	failWith atomic.Pointer[string]
 }
 
 func newHarness(t *testing.T) *harness {
@@ -49,6 +52,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	err = svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
 		if h.fail.Load() {
+			if msg := h.failWith.Load(); msg != nil {
+				return errors.New(*msg)
+			}
 			return errors.New("mail server down")
 		}
 		return nil
@@ -62,8 +68,12 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { svc.Stop(context.Background()) })
 	h.svc = svc
 	h.r = gin.New()
+	start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	h.now.Store(&start)
 	err = console.Mount(h.r.Group("/ops"), svc, console.Options{
 		Authorize: gin.BasicAuth(gin.Accounts{"ana": password, "budi": password}),
+		CSRFKey:   csrfKey,
+		Now:       func() time.Time { return *h.now.Load() },
 	})
 	if err != nil {
 		t.Fatalf("Mount: %v", err)
@@ -74,6 +84,7 @@ func newHarness(t *testing.T) *harness {
 // request is one request to the console.
 type request struct {
 	method, path string
+	host         string // "" keeps httptest's example.com
 	user         string // "" sends no credentials
 	form         url.Values
 	header       map[string]string
@@ -94,6 +105,9 @@ func (h *harness) do(t *testing.T, rq request) *httptest.ResponseRecorder {
 	}
 	for k, v := range rq.header {
 		req.Header.Set(k, v)
+	}
+	if rq.host != "" {
+		req.Host = rq.host
 	}
 	w := httptest.NewRecorder()
 	h.r.ServeHTTP(w, req)
@@ -116,9 +130,39 @@ func (h *harness) get(t *testing.T, path, user string, want int) string {
 	return w.Body.String()
 }
 
+// csrfKey is the harness's CSRFKey, so that tests can mint tokens.
+var csrfKey = []byte("0123456789abcdef0123456789abcdef")
+
+// advance moves the console's clock.
+func (h *harness) advance(d time.Duration) {
+	next := h.now.Load().Add(d)
+	h.now.Store(&next)
+}
+
+// token mints user's token for an action form posted to path (with form's
+// provider and id for the payment and link actions), as the console's
+// pages do, valid for the default lifetime from the harness's clock.
+func (h *harness) token(user, path string, form url.Values) string {
+	path, _, _ = strings.Cut(path, "?")
+	parts := strings.Split(strings.TrimPrefix(path, "/ops/"), "/")
+	var action, target string
+	switch {
+	case len(parts) == 3 && parts[0] == "callbacks":
+		action, target = "reprocess", parts[1]
+	case len(parts) == 3 && parts[0] == "hooks":
+		action, target = "retry", parts[1]
+	case path == "/ops/payment/refetch":
+		action, target = "refetch", form.Get("provider")+"\x00"+form.Get("id")
+	case path == "/ops/link/reconcile":
+		action, target = "reconcile", form.Get("provider")+"\x00"+form.Get("id")
+	}
+	return console.FormToken(csrfKey, user, action, target, "example.com", h.now.Load().Add(console.DefaultTokenLifetime))
+}
+
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// csrf reads user's form token from a page.
+// csrf reads user's form token from a page: the token of the reprocess
+// form of callback 1.
 func (h *harness) csrf(t *testing.T, user string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(h.get(t, "/ops/callbacks/1", user, http.StatusOK))
@@ -135,7 +179,7 @@ func (h *harness) post(t *testing.T, path, user string, form url.Values) *httpte
 		form = url.Values{}
 	}
 	if form.Get("csrf") == "" {
-		form.Set("csrf", h.csrf(t, user))
+		form.Set("csrf", h.token(user, path, form))
 	}
 	return h.do(t, request{method: http.MethodPost, path: path, user: user, form: form,
 		header: map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}})
@@ -560,5 +604,92 @@ func TestTheInboxShowsWhatBecameOfAReprocessedCallback(t *testing.T) {
 	}
 	if r := row(); !strings.Contains(r, `<span class="ok">applied, payment SUCCESSFUL</span>`) || !strings.Contains(r, "by budi") {
 		t.Fatalf("after reprocessing, the row does not show the outcome and the operator:\n%s", r)
+	}
+}
+
+// TestFormTokensAreBoundToOperatorActionTargetHostAndTime: a form's token
+// is good for one operator's one action on one target, under the host the
+// page was served on, until it expires; nothing else.
+func TestFormTokensAreBoundToOperatorActionTargetHostAndTime(t *testing.T) {
+	h := newHarness(t)
+	s := h.scenario(t)
+	flagged := itoa(s.flagged.ID)
+	reprocess := "/ops/callbacks/" + flagged + "/reprocess"
+	page := h.get(t, "/ops/callbacks/"+flagged, "ana", http.StatusOK)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no form token on the callback page")
+	}
+	anas := m[1] // ana's token to reprocess the flagged callback
+	same := map[string]string{"Sec-Fetch-Site": "same-origin"}
+	expires := h.now.Load().Add(console.DefaultTokenLifetime)
+	refused := map[string]request{
+		"for another target": {path: "/ops/callbacks/" + itoa(s.flagged.ID+1) + "/reprocess", user: "ana", form: url.Values{"csrf": {anas}}, header: same},
+		"for another action": {path: "/ops/hooks/" + flagged + "/retry", user: "ana", form: url.Values{"csrf": {anas}}, header: same},
+		"for another action on a payment": {path: "/ops/payment/refetch", user: "ana",
+			form: url.Values{"csrf": {anas}, "provider": {"mem"}, "id": {s.paid.ID}}, header: same},
+		"from another operator": {path: reprocess, user: "budi", form: url.Values{"csrf": {anas}}, header: same},
+		"under another host name (DNS rebinding: Host and Origin both evil.example)": {path: reprocess, user: "ana",
+			form: url.Values{"csrf": {anas}}, header: map[string]string{"Host": "evil.example", "Origin": "http://evil.example", "Sec-Fetch-Site": "same-origin"}},
+		"under another host name, from an older browser (no Sec-Fetch-Site)": {path: reprocess, user: "ana",
+			form: url.Values{"csrf": {anas}}, header: map[string]string{"Host": "evil.example", "Origin": "https://evil.example"}},
+		"with a lifetime longer than allowed": {path: reprocess, user: "ana",
+			form: url.Values{"csrf": {console.FormToken(csrfKey, "ana", "reprocess", flagged, "example.com", expires.Add(24*time.Hour))}}, header: same},
+		"with its expiry changed": {path: reprocess, user: "ana",
+			form: url.Values{"csrf": {"9" + anas}}, header: same},
+	}
+	for name, rq := range refused {
+		rq.method = http.MethodPost
+		if host := rq.header["Host"]; host != "" {
+			rq.host = host
+		}
+		if w := h.do(t, rq); w.Code != http.StatusForbidden {
+			t.Errorf("a token %s: %d, want 403", name, w.Code)
+		}
+	}
+	h.advance(console.DefaultTokenLifetime + time.Second)
+	if w := h.do(t, request{method: http.MethodPost, path: reprocess, user: "ana", form: url.Values{"csrf": {anas}}, header: same}); w.Code != http.StatusForbidden {
+		t.Errorf("an expired token: %d, want 403", w.Code)
+	}
+	if acts, _ := h.store.ListActions(t.Context(), provider.ActionFilter{}); len(acts) != 0 {
+		t.Fatalf("refused forms recorded %+v", acts)
+	}
+	// A fresh page's token does it.
+	m = csrfField.FindStringSubmatch(h.get(t, "/ops/callbacks/"+flagged, "ana", http.StatusOK))
+	if w := h.do(t, request{method: http.MethodPost, path: reprocess, user: "ana", form: url.Values{"csrf": {m[1]}}, header: same}); w.Code != http.StatusSeeOther {
+		t.Errorf("the page's own token: %d, want 303\n%s", w.Code, w.Body)
+	}
+}
+
+// TestHookErrorsAreRedacted: a hook's error is shown to operators with
+// secret-looking values hidden, by the rules callback bodies are redacted by.
+func TestHookErrorsAreRedacted(t *testing.T) {
+	h := newHarness(t)
+	msg := `receipt API answered 400 for POST https://mail.example/send?token=xyz789: {"order_id":"o-1","signature_key":"abc123"}`
+	h.failWith.Store(&msg)
+	s := h.scenario(t)
+	if !strings.Contains(s.failed.LastError, "abc123") {
+		t.Fatalf("the stored error %q does not hold the secret; the test proves nothing", s.failed.LastError)
+	}
+	for _, path := range []string{"/ops/hooks", "/ops/payment?provider=mem&id=" + url.QueryEscape(s.paid.ID)} {
+		page := h.get(t, path, "ana", http.StatusOK)
+		for _, secret := range []string{"abc123", "xyz789"} {
+			if strings.Contains(page, secret) {
+				t.Errorf("%s shows %q", path, secret)
+			}
+		}
+		if !strings.Contains(page, "receipt API answered 400") || !strings.Contains(page, provider.Redacted) {
+			t.Errorf("%s does not show the redacted error", path)
+		}
+	}
+	// A failed retry shows the error in the action log, redacted too.
+	if w := h.post(t, "/ops/hooks/"+itoa(s.failed.ID)+"/retry", "ana", nil); w.Code >= 500 {
+		t.Fatalf("retry: %d", w.Code)
+	}
+	h.waitRun(t, s.paid.ID, provider.HookRunFailed)
+	for _, path := range []string{"/ops/actions", "/ops/hooks"} {
+		if page := h.get(t, path, "ana", http.StatusOK); strings.Contains(page, "abc123") || strings.Contains(page, "xyz789") {
+			t.Errorf("%s shows a secret after the retry", path)
+		}
 	}
 }

@@ -50,11 +50,22 @@
 //
 // The console's operators are signed in by the browser (basic auth, or
 // the app's session cookie), which a page on another site can make the
-// browser use. So every action checks, before anything is done: that
-// Sec-Fetch-Site, when sent, is same-origin; that Origin, when sent, is
-// the console's own host; and a token in a hidden form field, an
-// HMAC-SHA256 of the operator's name under [Options.CSRFKey] (random per
-// Mount by default), compared in constant time. A failed check is 403.
+// browser use. So every action checks, before anything is done: net/http's
+// [http.CrossOriginProtection] (Sec-Fetch-Site, or Origin against Host for
+// older browsers); and a token in a hidden form field, bound to the
+// operator, the action, its target, the host the page was served on, and
+// an expiry ([Options.TokenLifetime], default one hour): an HMAC-SHA256
+// under [Options.CSRFKey] (random per Mount by default), compared in
+// constant time. A token is useless for another action, target, operator
+// or host name (a DNS-rebinding page, whose Host and Origin are both its
+// own, passes the origin check but has no token), or once expired. A
+// failed check is 403.
+//
+// Errors shown to operators (a hook run's last error, a failed action's
+// error) are redacted by the rule callback bodies are: the value of any
+// name [provider.SecretField] suspects, or of an Authorization header, is
+// replaced by [provider.Redacted], in JSON members, name=value and
+// name: value pairs alike.
 // Pages also send a Content-Security-Policy that loads nothing but their
 // inline style, refuse framing, and are not cached.
 //

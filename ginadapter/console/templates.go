@@ -36,9 +36,8 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 		"id":         func(n int64) string { return strconv.FormatInt(n, 10) },
 		"actionView": func(acts []provider.OperatorAction) actionView { return actionView{Actions: acts} },
-		"runView": func(base, csrf string, runs []provider.HookRun) runView {
-			return runView{Base: base, CSRF: csrf, Runs: runs}
-		},
+		"runView":    func(p page, runs []provider.HookRun) runView { return runView{Page: p, Runs: runs} },
+		"redact":     redactText,
 	}
 	out := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
@@ -53,8 +52,8 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // runView is what the "runs" table shows.
 type runView struct {
-	Base, CSRF string
-	Runs       []provider.HookRun
+	Page page
+	Runs []provider.HookRun
 }
 
 // actionView is what the "actionlist" table shows.
