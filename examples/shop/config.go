@@ -140,6 +140,14 @@ var errNoCallbackToken = errors.New("FLIP_CALLBACK_TOKEN is required when FLIP_S
 	"copy the callback validation token from Flip's dashboard (API Setting > Callback), " +
 	"otherwise anyone could forge a payment callback")
 
+// errNoSecretKey is returned when the configuration asks for the real
+// Flip (FLIP_ENV=production, or an API base of its own) without the secret
+// key: rather than falling back to the offline fake, whose checkout page
+// lets anyone mark an order paid, the shop refuses to start.
+var errNoSecretKey = errors.New("FLIP_SECRET_KEY is required with FLIP_ENV=production or FLIP_BASE_URL: " +
+	"copy the secret key from Flip's dashboard (API Setting); " +
+	"without it the shop would run on the offline fake Flip, where anyone can mark an order paid")
+
 // errUnknownProvider is returned when PAYMENT_PROVIDER names a provider
 // the shop does not know.
 var errUnknownProvider = errors.New(`PAYMENT_PROVIDER must be "flip" (the default) or "midtrans"`)
@@ -201,10 +209,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if !c.offline() && c.callbackToken == "" {
 			errs = append(errs, errNoCallbackToken)
 		}
+		if c.offline() && (c.flipEnv == flip.Production || c.flipBaseURL != "") {
+			errs = append(errs, errNoSecretKey)
+		}
 		if c.midtransServerKey != "" {
 			errs = append(errs, errors.New("MIDTRANS_SERVER_KEY is set but PAYMENT_PROVIDER is flip: set PAYMENT_PROVIDER=midtrans to use Midtrans"))
 		}
 	case providerMidtrans:
+		if c.flipEnv == flip.Production {
+			errs = append(errs, errors.New("FLIP_ENV=production is set but PAYMENT_PROVIDER is midtrans: use MIDTRANS_ENV=production (with MIDTRANS_SERVER_KEY) for Midtrans"))
+		}
 		if c.midtransEnv != midtrans.Sandbox && c.midtransEnv != midtrans.Production {
 			errs = append(errs, fmt.Errorf("MIDTRANS_ENV must be %q or %q, not %q", midtrans.Sandbox, midtrans.Production, c.midtransEnv))
 		}

@@ -234,6 +234,14 @@ func TestRefusesToStart(t *testing.T) {
 			map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_ENV": "production"}, errNoServerKey, "MIDTRANS_SERVER_KEY"},
 		{"a Midtrans client key without a server key",
 			map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-x"}, errNoServerKey, "MIDTRANS_SERVER_KEY"},
+		// Flip production without a key would run the offline fake, whose
+		// unauthenticated pay route marks orders PAID.
+		{"Flip production without a secret key",
+			map[string]string{"FLIP_ENV": "production", "FLIP_CALLBACK_TOKEN": "token"}, errNoSecretKey, "FLIP_SECRET_KEY"},
+		{"Flip production without a secret key, PAYMENT_PROVIDER=flip",
+			map[string]string{"PAYMENT_PROVIDER": "flip", "FLIP_ENV": "production"}, errNoSecretKey, "FLIP_SECRET_KEY"},
+		{"a Flip API base without a secret key",
+			map[string]string{"FLIP_BASE_URL": "https://bigflip.id/api"}, errNoSecretKey, "FLIP_SECRET_KEY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
