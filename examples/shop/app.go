@@ -158,7 +158,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	wg.Go(func() { _ = svc.RunReconciler(reconcileCtx, reconcileInterval) })
 
 	srv := &http.Server{
-		Handler:           tel.handler(router),
+		Handler:           tel.handler(router, ln.Addr().String()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
