@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +25,11 @@ const (
 type config struct {
 	// addr is where the shop listens (ADDR, default ":8080").
 	addr string
+	// adminAddr is where GET /metrics and the operations console listen
+	// (SHOP_ADMIN_ADDR, e.g. "127.0.0.1:9090"): set, they are served there
+	// and not on addr, so the public listener carries only the shop and
+	// the payment callbacks; empty, they share addr.
+	adminAddr string
 	// databaseURL is a postgres:// URL (DATABASE_URL); empty selects SQLite.
 	databaseURL string
 	// sqlitePath is the SQLite file (SHOP_SQLITE_PATH, default "shop.db").
@@ -131,7 +137,11 @@ func (c config) String() string {
 	if c.console() {
 		ops = "/ops/ as " + c.consoleUser
 	}
-	return fmt.Sprintf("addr=%s db=%s provider=%s payments=%q console=%q", c.addr, db, c.paymentProvider, mode, ops)
+	admin := "on addr"
+	if c.adminAddr != "" {
+		admin = c.adminAddr
+	}
+	return fmt.Sprintf("addr=%s admin=%s db=%s provider=%s payments=%q console=%q", c.addr, admin, db, c.paymentProvider, mode, ops)
 }
 
 // errNoCallbackToken is returned when a real Flip key comes without the
@@ -166,6 +176,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := config{
 		addr:                  cmp.Or(get("ADDR"), ":8080"),
+		adminAddr:             get("SHOP_ADMIN_ADDR"),
 		databaseURL:           get("DATABASE_URL"),
 		sqlitePath:            cmp.Or(get("SHOP_SQLITE_PATH"), "shop.db"),
 		publicURL:             strings.TrimRight(get("SHOP_PUBLIC_URL"), "/"),
@@ -197,6 +208,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, errors.New("SHOP_HOOK_MAX_ATTEMPTS must be a number from 1 to 1000"))
 		}
 		c.hookAttempts = n
+	}
+	if c.adminAddr != "" {
+		if _, port, err := net.SplitHostPort(c.adminAddr); err != nil {
+			errs = append(errs, errors.New(`SHOP_ADMIN_ADDR must be a host:port to listen on, such as "127.0.0.1:9090"`))
+		} else if c.adminAddr == c.addr && port != "0" {
+			errs = append(errs, errors.New("SHOP_ADMIN_ADDR must differ from ADDR: it keeps /metrics and the console off the shop's public listener"))
+		}
 	}
 	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
 		errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL (leave it empty for the embedded SQLite file)"))

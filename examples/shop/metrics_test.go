@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,10 +14,11 @@ import (
 	"time"
 )
 
-// metrics reads GET /metrics as Prometheus scrapes it.
+// metrics reads GET /metrics as Prometheus scrapes it (from the admin
+// listener when there is one).
 func (s *testShop) metrics() string {
 	s.t.Helper()
-	res, err := s.client.Get(s.base + "/metrics")
+	res, err := s.client.Get(cmp.Or(s.admin, s.base) + "/metrics")
 	if err != nil {
 		s.t.Fatalf("GET /metrics: %v", err)
 	}

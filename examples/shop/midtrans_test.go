@@ -251,7 +251,7 @@ func TestRefusesToStart(t *testing.T) {
 			var out syncBuffer
 			ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 			defer cancel()
-			err := run(ctx, func(k string) string { return tc.env[k] }, &out, func(string) { readyCalled = true })
+			err := run(ctx, func(k string) string { return tc.env[k] }, &out, func(listening) { readyCalled = true })
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.mention) {
 				t.Fatalf("run = %v, want %v naming %s", err, tc.want, tc.mention)
 			}

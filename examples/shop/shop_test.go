@@ -52,6 +52,9 @@ func (b *syncBuffer) String() string {
 type testShop struct {
 	t    *testing.T
 	base string // "http://127.0.0.1:port"
+	// admin is the admin listener's base URL (SHOP_ADMIN_ADDR), "" when
+	// /metrics and the console are on base.
+	admin string
 	// provider is the payment provider the shop runs on ("flip",
 	// "midtrans"), as PAYMENT_PROVIDER says.
 	provider string
@@ -85,9 +88,9 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		cancel:   cancel,
 		done:     make(chan error, 1),
 	}
-	addrc := make(chan string, 1)
+	addrc := make(chan listening, 1)
 	go func() {
-		s.done <- run(ctx, func(k string) string { return env[k] }, s.logs, func(addr string) { addrc <- addr })
+		s.done <- run(ctx, func(k string) string { return env[k] }, s.logs, func(addrs listening) { addrc <- addrs })
 	}()
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
@@ -98,8 +101,11 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		}
 	})
 	select {
-	case addr := <-addrc:
-		s.base = "http://" + addr
+	case addrs := <-addrc:
+		s.base = "http://" + addrs.public
+		if addrs.admin != "" {
+			s.admin = "http://" + addrs.admin
+		}
 	case err := <-s.done:
 		s.done <- err // for stop
 		t.Fatalf("the shop did not start: %v\nlogs:\n%s", err, s.logs)
@@ -506,7 +512,7 @@ func TestRefusesRealFlipWithoutCallbackToken(t *testing.T) {
 	}
 	readyCalled := false
 	var out syncBuffer
-	err := run(t.Context(), func(k string) string { return env[k] }, &out, func(string) { readyCalled = true })
+	err := run(t.Context(), func(k string) string { return env[k] }, &out, func(listening) { readyCalled = true })
 	if !errors.Is(err, errNoCallbackToken) {
 		t.Fatalf("run = %v, want errNoCallbackToken", err)
 	}
