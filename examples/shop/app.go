@@ -108,12 +108,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return fmt.Errorf("shop: %w", err)
 	}
+	// Callbacks that change a payment are confirmed with the provider's
+	// API before they are applied: paylink's default, left on (never set
+	// InsecureSkipVerify in a shop that takes money).
 	svc, err := provider.NewService(store, provider.ServiceOptions{
 		Providers: []provider.Provider{pay.provider},
 		Logger:    log,
-		// Callbacks that change a payment are confirmed with the
-		// provider's API before they are applied: paylink's default, left
-		// on (never set InsecureSkipVerify in a shop that takes money).
 		// Keep looking for refunds and chargebacks of paid orders whose
 		// notification was lost (Midtrans only; Flip has none).
 		ReconcilePaid: pay.reconcilePaid,
