@@ -37,14 +37,14 @@ const (
 // the database, wires paylink (Flip or Midtrans, real or an offline fake,
 // gormstore, the hooks, ginadapter's callback route), serves HTTP until ctx is done, and
 // shuts down gracefully. Logs go to stdout. ready, if not nil, is called
-// with the listening address ("127.0.0.1:8080") once requests are served.
+// with the listening addresses once requests are served.
 //
 // Shutdown order, so that no callback is lost: stop accepting connections
 // and let in-flight requests (callbacks included) finish, stop the
 // reconciler, stop the hooks (running ones finish; queued ones stay in the
 // database for the next start), then close the fake provider and the
 // database.
-func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready func(addr string)) (err error) {
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready func(listening)) (err error) {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -57,6 +57,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer ln.Close() // a no-op once the server has closed it
 	port := ln.Addr().(*net.TCPAddr).Port
+	var adminLn net.Listener
+	if cfg.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", cfg.adminAddr); err != nil {
+			return fmt.Errorf("shop: listening on SHOP_ADMIN_ADDR %s: %w", cfg.adminAddr, err)
+		}
+		defer adminLn.Close()
+	}
 	localURL := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	publicURL := cfg.publicURL
 	if publicURL == "" {
@@ -101,11 +108,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return fmt.Errorf("shop: %w", err)
 	}
+	// Callbacks that change a payment are confirmed with the provider's
+	// API before they are applied: paylink's default, left on (never set
+	// InsecureSkipVerify in a shop that takes money).
 	svc, err := provider.NewService(store, provider.ServiceOptions{
 		Providers: []provider.Provider{pay.provider},
 		Logger:    log,
-		// Confirm every callback that changes a payment with the
-		// provider's API before applying it.
 		// Keep looking for refunds and chargebacks of paid orders whose
 		// notification was lost (Midtrans only; Flip has none).
 		ReconcilePaid: pay.reconcilePaid,
@@ -121,11 +129,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return fmt.Errorf("shop: %w", err)
 	}
 
-	router := gin.New()
-	router.Use(gin.Recovery())
-	// No reverse proxy in front: c.ClientIP() is the peer's address. Behind
-	// one, list it here instead.
-	if err := router.SetTrustedProxies(nil); err != nil {
+	router, err := newRouter()
+	if err != nil {
 		return fmt.Errorf("shop: %w", err)
 	}
 	acfg := ginadapter.DefaultConfig()
@@ -137,11 +142,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err := s.routes(router); err != nil {
 		return fmt.Errorf("shop: %w", err)
 	}
-	// Prometheus scrapes paylink's metrics (and the HTTP ones) here, on the
-	// shop's own listener: restrict it at the proxy or firewall in
-	// production (see README.md).
-	router.GET("/metrics", gin.WrapH(tel.metrics))
-	if err := mountConsole(router, svc, cfg, log); err != nil {
+	// Prometheus scrapes paylink's metrics (and the HTTP ones) at /metrics;
+	// operators use the console at /ops/. With SHOP_ADMIN_ADDR both are on
+	// a listener of their own (a private address, see README.md), and
+	// the public one has neither; without it they share the shop's.
+	admin := router
+	if adminLn != nil {
+		if admin, err = newRouter(); err != nil {
+			return fmt.Errorf("shop: %w", err)
+		}
+	}
+	admin.GET("/metrics", gin.WrapH(tel.metrics))
+	if err := mountConsole(admin, svc, cfg, log); err != nil {
 		return fmt.Errorf("shop: mounting the console: %w", err)
 	}
 
@@ -157,21 +169,27 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = svc.RunReconciler(reconcileCtx, reconcileInterval) })
 
-	srv := &http.Server{
-		Handler:           tel.handler(router),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	servers := []*http.Server{newServer(tel.handler(router, ln.Addr().String()), log)}
+	listeners := []net.Listener{ln}
+	addrs := listening{public: dialAddr(ln)}
+	if adminLn != nil {
+		servers = append(servers, newServer(tel.handler(admin, adminLn.Addr().String()), log.With("listener", "admin")))
+		listeners = append(listeners, adminLn)
+		addrs.admin = dialAddr(adminLn)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	served := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { served <- srv.Serve(listeners[i]) }()
+	}
 
 	log.InfoContext(ctx, "shop: started", "config", cfg.String(), "url", publicURL)
-	fmt.Fprintf(stdout, "\npaylink shop (%s)\n  open %s/\n\n", pay.describe(publicURL+acfg.CallbackPath), publicURL)
+	fmt.Fprintf(stdout, "\npaylink shop (%s)\n  open %s/\n", pay.describe(publicURL+acfg.CallbackPath), publicURL)
+	if addrs.admin != "" {
+		fmt.Fprintf(stdout, "  metrics and console on http://%s/ (SHOP_ADMIN_ADDR)\n", addrs.admin)
+	}
+	fmt.Fprintln(stdout)
 	if ready != nil {
-		ready(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		ready(addrs)
 	}
 
 	var serveErr error
@@ -185,8 +203,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	// 1. Stop accepting; let in-flight requests, callbacks included, finish.
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		serveErr = errors.Join(serveErr, fmt.Errorf("shop: HTTP shutdown: %w", err))
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutCtx); err != nil {
+			serveErr = errors.Join(serveErr, fmt.Errorf("shop: HTTP shutdown: %w", err))
+		}
 	}
 	// 2. Stop the reconciler.
 	stopReconciler()
@@ -205,4 +225,50 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		serveErr = nil
 	}
 	return serveErr
+}
+
+// listening is what run tells its ready callback: the addresses a client
+// on this machine dials ("127.0.0.1:8080").
+type listening struct {
+	// public serves the shop, its pages and the payment callbacks.
+	public string
+	// admin serves /metrics and the console (SHOP_ADMIN_ADDR); "" when
+	// they are on the public listener.
+	admin string
+}
+
+// dialAddr is the address to reach ln at from this machine: its own, or
+// 127.0.0.1 with its port when it listens on every address.
+func dialAddr(ln net.Listener) string {
+	a := ln.Addr().(*net.TCPAddr)
+	host := "127.0.0.1"
+	if !a.IP.IsUnspecified() {
+		host = a.IP.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
+
+// newRouter returns a gin engine with panic recovery, trusting no proxy.
+func newRouter() (*gin.Engine, error) {
+	r := gin.New()
+	r.Use(gin.Recovery())
+	// No reverse proxy in front: c.ClientIP() is the peer's address (the
+	// console's sign-in throttle counts by it). Behind one, list it here
+	// instead.
+	if err := r.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newServer returns the HTTP server of one listener, with timeouts.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

@@ -113,7 +113,9 @@ func TestCreateOrderBadInput(t *testing.T) {
 		bad      = http.StatusBadRequest
 		invalid  = http.StatusUnprocessableEntity
 		tooLarge = http.StatusRequestEntityTooLarge
-		jsonType = "application/json"
+		// unsupported is the answer to a body not labelled application/json.
+		unsupported = http.StatusUnsupportedMediaType
+		jsonType    = "application/json"
 	)
 	// order returns a valid order body with the named fields replaced by
 	// raw JSON text, sent exactly as written.
@@ -136,7 +138,7 @@ func TestCreateOrderBadInput(t *testing.T) {
 	valid := order(nil)
 	tests := []struct {
 		name        string
-		contentType string // default application/json
+		contentType string // default application/json; "none" sends none
 		body        string
 		status      int
 		field       string // the field a refusal must name, if any
@@ -195,9 +197,17 @@ func TestCreateOrderBadInput(t *testing.T) {
 		{name: "a path traversal in sender_bank is refused by Flip: 422 naming sender_bank", body: order(map[string]string{"step": `3`, "sender_bank": `"../../bni"`, "sender_bank_type": `"virtual_account"`}), status: invalid, field: "sender_bank"},
 
 		// Content types and sizes.
-		{name: "a JSON order labelled text/plain is read as JSON: created", contentType: "text/plain", body: valid, status: created},
-		{name: "a JSON order labelled as a form is read as JSON: created", contentType: "application/x-www-form-urlencoded", body: valid, status: created},
-		{name: "a form-encoded order is 400", contentType: "application/x-www-form-urlencoded", body: `title=Coffee&amount=45000`, status: bad},
+		// A page on another site can make a browser send text/plain, a
+		// form or multipart without a preflight: none of them creates an
+		// order.
+		{name: "a JSON order labelled text/plain is 415", contentType: "text/plain", body: valid, status: unsupported},
+		{name: "a JSON order labelled text/plain with a charset is 415", contentType: "text/plain; charset=utf-8", body: valid, status: unsupported},
+		{name: "a JSON order labelled as a form is 415", contentType: "application/x-www-form-urlencoded", body: valid, status: unsupported},
+		{name: "a form-encoded order is 415", contentType: "application/x-www-form-urlencoded", body: `title=Coffee&amount=45000`, status: unsupported},
+		{name: "a JSON order labelled multipart is 415", contentType: "multipart/form-data; boundary=x", body: valid, status: unsupported},
+		{name: "a JSON order without a content type is 415", contentType: "none", body: valid, status: unsupported},
+		{name: "a JSON order labelled application/json; charset=utf-8 is created", contentType: "application/json; charset=utf-8", body: valid, status: created},
+		{name: "a JSON order labelled Application/JSON is created", contentType: "Application/JSON", body: valid, status: created},
 		{name: "a body over the 64 KiB limit is 413", body: order(map[string]string{"title": `"` + strings.Repeat("x", 65<<10) + `"`}), status: tooLarge},
 	}
 
@@ -210,8 +220,11 @@ func TestCreateOrderBadInput(t *testing.T) {
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
 					contentType := tc.contentType
-					if contentType == "" {
+					switch contentType {
+					case "":
 						contentType = jsonType
+					case "none":
+						contentType = ""
 					}
 					before := rowCounts(t, rows)
 					status, answer := s.post(contentType, tc.body)

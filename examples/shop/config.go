@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +25,11 @@ const (
 type config struct {
 	// addr is where the shop listens (ADDR, default ":8080").
 	addr string
+	// adminAddr is where GET /metrics and the operations console listen
+	// (SHOP_ADMIN_ADDR, e.g. "127.0.0.1:9090"): set, they are served there
+	// and not on addr, so the public listener carries only the shop and
+	// the payment callbacks; empty, they share addr.
+	adminAddr string
 	// databaseURL is a postgres:// URL (DATABASE_URL); empty selects SQLite.
 	databaseURL string
 	// sqlitePath is the SQLite file (SHOP_SQLITE_PATH, default "shop.db").
@@ -131,7 +137,11 @@ func (c config) String() string {
 	if c.console() {
 		ops = "/ops/ as " + c.consoleUser
 	}
-	return fmt.Sprintf("addr=%s db=%s provider=%s payments=%q console=%q", c.addr, db, c.paymentProvider, mode, ops)
+	admin := "on addr"
+	if c.adminAddr != "" {
+		admin = c.adminAddr
+	}
+	return fmt.Sprintf("addr=%s admin=%s db=%s provider=%s payments=%q console=%q", c.addr, admin, db, c.paymentProvider, mode, ops)
 }
 
 // errNoCallbackToken is returned when a real Flip key comes without the
@@ -139,6 +149,14 @@ func (c config) String() string {
 var errNoCallbackToken = errors.New("FLIP_CALLBACK_TOKEN is required when FLIP_SECRET_KEY is set: " +
 	"copy the callback validation token from Flip's dashboard (API Setting > Callback), " +
 	"otherwise anyone could forge a payment callback")
+
+// errNoSecretKey is returned when the configuration asks for the real
+// Flip (FLIP_ENV=production, or an API base of its own) without the secret
+// key: rather than falling back to the offline fake, whose checkout page
+// lets anyone mark an order paid, the shop refuses to start.
+var errNoSecretKey = errors.New("FLIP_SECRET_KEY is required with FLIP_ENV=production or FLIP_BASE_URL: " +
+	"copy the secret key from Flip's dashboard (API Setting); " +
+	"without it the shop would run on the offline fake Flip, where anyone can mark an order paid")
 
 // errUnknownProvider is returned when PAYMENT_PROVIDER names a provider
 // the shop does not know.
@@ -158,6 +176,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := config{
 		addr:                  cmp.Or(get("ADDR"), ":8080"),
+		adminAddr:             get("SHOP_ADMIN_ADDR"),
 		databaseURL:           get("DATABASE_URL"),
 		sqlitePath:            cmp.Or(get("SHOP_SQLITE_PATH"), "shop.db"),
 		publicURL:             strings.TrimRight(get("SHOP_PUBLIC_URL"), "/"),
@@ -190,6 +209,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.hookAttempts = n
 	}
+	if c.adminAddr != "" {
+		if _, port, err := net.SplitHostPort(c.adminAddr); err != nil {
+			errs = append(errs, errors.New(`SHOP_ADMIN_ADDR must be a host:port to listen on, such as "127.0.0.1:9090"`))
+		} else if c.adminAddr == c.addr && port != "0" {
+			errs = append(errs, errors.New("SHOP_ADMIN_ADDR must differ from ADDR: it keeps /metrics and the console off the shop's public listener"))
+		}
+	}
 	if c.databaseURL != "" && !strings.HasPrefix(c.databaseURL, "postgres://") && !strings.HasPrefix(c.databaseURL, "postgresql://") {
 		errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL (leave it empty for the embedded SQLite file)"))
 	}
@@ -201,10 +227,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if !c.offline() && c.callbackToken == "" {
 			errs = append(errs, errNoCallbackToken)
 		}
+		if c.offline() && (c.flipEnv == flip.Production || c.flipBaseURL != "") {
+			errs = append(errs, errNoSecretKey)
+		}
 		if c.midtransServerKey != "" {
 			errs = append(errs, errors.New("MIDTRANS_SERVER_KEY is set but PAYMENT_PROVIDER is flip: set PAYMENT_PROVIDER=midtrans to use Midtrans"))
 		}
 	case providerMidtrans:
+		if c.flipEnv == flip.Production {
+			errs = append(errs, errors.New("FLIP_ENV=production is set but PAYMENT_PROVIDER is midtrans: use MIDTRANS_ENV=production (with MIDTRANS_SERVER_KEY) for Midtrans"))
+		}
 		if c.midtransEnv != midtrans.Sandbox && c.midtransEnv != midtrans.Production {
 			errs = append(errs, fmt.Errorf("MIDTRANS_ENV must be %q or %q, not %q", midtrans.Sandbox, midtrans.Production, c.midtransEnv))
 		}

@@ -19,12 +19,18 @@ const consolePath = "/ops"
 // recorded under. Without credentials the console is not mounted, and
 // /ops/ is 404. Basic auth sends the password with every request: put the
 // shop behind HTTPS before turning the console on anywhere but a laptop.
+//
+// Failed sign-ins are throttled (see signInLimits): after 10 from one
+// client within 15 minutes, or 100 from all clients, the console answers
+// 429 with Retry-After until the lockout ends.
 func mountConsole(r gin.IRouter, svc *provider.Service, cfg config, log *slog.Logger) error {
 	if !cfg.console() {
 		return nil
 	}
+	log = log.With("component", "console")
+	throttle := newSignInThrottle(defaultSignInLimits, log)
 	return console.Mount(r.Group(consolePath), svc, console.Options{
-		Authorize: gin.BasicAuthForRealm(gin.Accounts{cfg.consoleUser: cfg.consolePassword}, "paylink console"),
-		Logger:    log.With("component", "console"),
+		Authorize: throttle.authorize(gin.BasicAuthForRealm(gin.Accounts{cfg.consoleUser: cfg.consolePassword}, "paylink console")),
+		Logger:    log,
 	})
 }

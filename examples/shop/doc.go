@@ -32,12 +32,13 @@
 // # Configuration (environment, all optional)
 //
 //	ADDR                 listen address (default ":8080")
+//	SHOP_ADMIN_ADDR      set: /metrics and the console listen here, not on ADDR
 //	DATABASE_URL         a postgres:// URL selects PostgreSQL; empty: SQLite
 //	SHOP_SQLITE_PATH     the SQLite file (default "shop.db")
 //	SHOP_PUBLIC_URL      the shop's URL as customers reach it (default http://localhost:<port>)
 //	FLIP_SECRET_KEY      set: use the real Flip; unset: the offline fake
-//	FLIP_ENV             "sandbox" (default) or "production"
-//	FLIP_BASE_URL        overrides Flip's API base, the part before /v2
+//	FLIP_ENV             "sandbox" (default) or "production" (needs the secret key)
+//	FLIP_BASE_URL        overrides Flip's API base, the part before /v2 (needs the secret key)
 //	FLIP_CALLBACK_TOKEN  Flip's validation token; required with a real key,
 //	                     offline the fake's token (random when unset)
 //	FLIPTEST_ADDR        where the offline fake listens (default 127.0.0.1:0)
@@ -48,6 +49,8 @@
 //	MIDTRANSTEST_SERVER_KEY  offline, the fake Midtrans's server key (random when unset)
 //	OTEL_EXPORTER_OTLP_ENDPOINT  set: also push metrics and traces over OTLP/HTTP
 //	OTEL_SERVICE_NAME    service.name of the telemetry (default "paylink-shop")
+//	PAYLINK_CONSOLE_USER, PAYLINK_CONSOLE_PASSWORD  both set: the console at /ops/
+//	                     behind basic auth, wrong passwords throttled (429)
 //
 // Only the wiring (config.go, payments.go) knows which provider runs: the
 // handlers and hooks are the same for both.
@@ -63,7 +66,12 @@
 //	POST /flip/callback    Flip's callbacks (ginadapter), with Flip
 //	POST /midtrans/notification  Midtrans's signed notifications (ginadapter), with Midtrans
 //	GET  /metrics          Prometheus metrics (paylink's, HTTP server and client)
+//	GET  /ops/             the operations console, when configured
 //
+// /metrics and /ops/ move to SHOP_ADMIN_ADDR when it is set.
+//
+// POST /orders needs Content-Type: application/json (else 415, so that no
+// other site's page can create orders through a visitor's browser).
 // Invalid input is answered 400 (not JSON, or a field of the wrong JSON
 // type, named in "fields" with the rule "type") or 422 with
 // {"error": "...", "fields": [{"field": "amount", "rule": "min", "message": "..."}]}.

@@ -29,7 +29,7 @@ func Example() {
 	defer stop()
 	addrc, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- run(ctx, func(k string) string { return env[k] }, io.Discard, func(a string) { addrc <- a })
+		done <- run(ctx, func(k string) string { return env[k] }, io.Discard, func(a listening) { addrc <- a.public })
 	}()
 	var shop string
 	select {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -56,10 +57,19 @@ func (s *shop) fail(c *gin.Context, err error) {
 }
 
 // handleCreateOrder is POST /orders: 201 with the order and its payment
-// link; 400 for a body that is not one JSON object (whatever its content
-// type says); 413 for a body over maxOrderBody; 422 naming the refused
-// fields.
+// link; 415 unless the Content-Type is application/json; 400 for a body
+// that is not one JSON object; 413 for a body over maxOrderBody; 422
+// naming the refused fields.
+//
+// Requiring application/json is what keeps other sites from creating
+// orders: a page elsewhere can make a browser send a text/plain or form
+// POST here without asking, but a JSON one only after a CORS preflight,
+// which the shop never answers.
 func (s *shop) handleCreateOrder(c *gin.Context) {
+	if !isJSON(c.GetHeader("Content-Type")) {
+		c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, errorBody{Error: "the body must be JSON, sent with Content-Type: application/json"})
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOrderBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -92,6 +102,13 @@ func (s *shop) handleCreateOrder(c *gin.Context) {
 	}
 	c.Header("Location", "/orders/"+strconv.FormatInt(o.ID, 10))
 	c.JSON(http.StatusCreated, newOrderView(o, 0))
+}
+
+// isJSON reports whether contentType is application/json, parameters
+// (a charset) allowed.
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }
 
 // decodeOrder decodes body, which must be one JSON object with nothing

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,10 +14,11 @@ import (
 	"time"
 )
 
-// metrics reads GET /metrics as Prometheus scrapes it.
+// metrics reads GET /metrics as Prometheus scrapes it (from the admin
+// listener when there is one).
 func (s *testShop) metrics() string {
 	s.t.Helper()
-	res, err := s.client.Get(s.base + "/metrics")
+	res, err := s.client.Get(cmp.Or(s.admin, s.base) + "/metrics")
 	if err != nil {
 		s.t.Fatalf("GET /metrics: %v", err)
 	}
@@ -166,5 +169,69 @@ func TestOTLPExportsPaylinksSpansAndMetrics(t *testing.T) {
 		if !bytes.Contains(metrics, []byte(name)) {
 			t.Errorf("the exported metrics (%d bytes) have no %q", len(metrics), name)
 		}
+	}
+}
+
+// serverSeries returns the series of http_server_request_duration_seconds
+// (the _count lines, by their labels) in a /metrics text.
+func serverSeries(text string) map[string]bool {
+	series := make(map[string]bool)
+	for line := range strings.Lines(text) {
+		if labels, ok := strings.CutPrefix(line, "http_server_request_duration_seconds_count{"); ok {
+			series[labels[:strings.LastIndexByte(labels, '}')]] = true
+		}
+	}
+	return series
+}
+
+// TestHostHeadersAddNoSeries: the Host header is the client's to choose.
+// Were it a label of the HTTP server metrics, every distinct one would be
+// a new series in /metrics, kept for the life of the process: 50 requests
+// with 50 Host headers must add none, and name none of them.
+func TestHostHeadersAddNoSeries(t *testing.T) {
+	t.Parallel()
+	s := startShop(t, shopEnv(t.TempDir()))
+	get := func(host string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.base+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		res, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET / with Host %q = %d, want 200", host, res.StatusCode)
+		}
+	}
+	get("")
+	before := serverSeries(s.metrics())
+	if len(before) == 0 {
+		t.Fatalf("no http_server_request_duration_seconds series after a request:\n%s", grep(s.metrics(), "http_server"))
+	}
+	for i := range 50 {
+		get(fmt.Sprintf("host-%d.attacker.example:%d", i, 1000+i))
+	}
+	text := s.metrics()
+	after := serverSeries(text)
+	for series := range after {
+		if !before[series] {
+			t.Errorf("new series after requests with distinct Host headers: {%s}", series)
+		}
+	}
+	_, port, _ := strings.Cut(strings.TrimPrefix(s.base, "http://"), ":")
+	for series := range after {
+		if !strings.Contains(series, `server_address="127.0.0.1"`) || !strings.Contains(series, `server_port="`+port+`"`) {
+			t.Errorf("series {%s}: want server_address and server_port of the listener, 127.0.0.1:%s", series, port)
+		}
+	}
+	if strings.Contains(text, "attacker.example") {
+		t.Errorf("a Host header made its way into /metrics:\n%s", grep(text, "attacker.example"))
 	}
 }

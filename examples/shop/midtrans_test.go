@@ -234,6 +234,14 @@ func TestRefusesToStart(t *testing.T) {
 			map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_ENV": "production"}, errNoServerKey, "MIDTRANS_SERVER_KEY"},
 		{"a Midtrans client key without a server key",
 			map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_CLIENT_KEY": "SB-Mid-client-x"}, errNoServerKey, "MIDTRANS_SERVER_KEY"},
+		// Flip production without a key would run the offline fake, whose
+		// unauthenticated pay route marks orders PAID.
+		{"Flip production without a secret key",
+			map[string]string{"FLIP_ENV": "production", "FLIP_CALLBACK_TOKEN": "token"}, errNoSecretKey, "FLIP_SECRET_KEY"},
+		{"Flip production without a secret key, PAYMENT_PROVIDER=flip",
+			map[string]string{"PAYMENT_PROVIDER": "flip", "FLIP_ENV": "production"}, errNoSecretKey, "FLIP_SECRET_KEY"},
+		{"a Flip API base without a secret key",
+			map[string]string{"FLIP_BASE_URL": "https://bigflip.id/api"}, errNoSecretKey, "FLIP_SECRET_KEY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -243,7 +251,7 @@ func TestRefusesToStart(t *testing.T) {
 			var out syncBuffer
 			ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 			defer cancel()
-			err := run(ctx, func(k string) string { return tc.env[k] }, &out, func(string) { readyCalled = true })
+			err := run(ctx, func(k string) string { return tc.env[k] }, &out, func(listening) { readyCalled = true })
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.mention) {
 				t.Fatalf("run = %v, want %v naming %s", err, tc.want, tc.mention)
 			}

@@ -52,6 +52,9 @@ func (b *syncBuffer) String() string {
 type testShop struct {
 	t    *testing.T
 	base string // "http://127.0.0.1:port"
+	// admin is the admin listener's base URL (SHOP_ADMIN_ADDR), "" when
+	// /metrics and the console are on base.
+	admin string
 	// provider is the payment provider the shop runs on ("flip",
 	// "midtrans"), as PAYMENT_PROVIDER says.
 	provider string
@@ -85,9 +88,9 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		cancel:   cancel,
 		done:     make(chan error, 1),
 	}
-	addrc := make(chan string, 1)
+	addrc := make(chan listening, 1)
 	go func() {
-		s.done <- run(ctx, func(k string) string { return env[k] }, s.logs, func(addr string) { addrc <- addr })
+		s.done <- run(ctx, func(k string) string { return env[k] }, s.logs, func(addrs listening) { addrc <- addrs })
 	}()
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
@@ -98,8 +101,11 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		}
 	})
 	select {
-	case addr := <-addrc:
-		s.base = "http://" + addr
+	case addrs := <-addrc:
+		s.base = "http://" + addrs.public
+		if addrs.admin != "" {
+			s.admin = "http://" + addrs.admin
+		}
 	case err := <-s.done:
 		s.done <- err // for stop
 		t.Fatalf("the shop did not start: %v\nlogs:\n%s", err, s.logs)
@@ -506,7 +512,7 @@ func TestRefusesRealFlipWithoutCallbackToken(t *testing.T) {
 	}
 	readyCalled := false
 	var out syncBuffer
-	err := run(t.Context(), func(k string) string { return env[k] }, &out, func(string) { readyCalled = true })
+	err := run(t.Context(), func(k string) string { return env[k] }, &out, func(listening) { readyCalled = true })
 	if !errors.Is(err, errNoCallbackToken) {
 		t.Fatalf("run = %v, want errNoCallbackToken", err)
 	}
@@ -604,6 +610,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "Midtrans sandbox key in production", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "SB-Mid-server-x", "MIDTRANS_ENV": "production"}, wantErr: "sandbox key"},
 		{name: "Midtrans key while Flip is chosen", env: map[string]string{"MIDTRANS_SERVER_KEY": "k"}, wantErr: "PAYMENT_PROVIDER=midtrans"},
 		{name: "Flip key while Midtrans is chosen", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "FLIP_SECRET_KEY": "k"}, wantErr: "FLIP_SECRET_KEY"},
+		{name: "Flip production without a secret key", env: map[string]string{"FLIP_ENV": "production"}, wantErr: "FLIP_SECRET_KEY"},
+		{name: "Flip base URL without a secret key", env: map[string]string{"FLIP_BASE_URL": "https://bigflip.id/api"}, wantErr: "FLIP_SECRET_KEY"},
+		{name: "Flip production while Midtrans is chosen", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "Mid-server-k", "MIDTRANS_ENV": "production", "FLIP_ENV": "production"}, wantErr: "MIDTRANS_ENV=production"},
 		{name: "real key without token", env: map[string]string{"FLIP_SECRET_KEY": "k"}, wantErr: "FLIP_CALLBACK_TOKEN"},
 		{name: "unknown environment", env: map[string]string{"FLIP_ENV": "staging"}, wantErr: "FLIP_ENV"},
 		{name: "non-postgres DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: "DATABASE_URL"},

@@ -92,8 +92,15 @@ func (t *telemetry) httpClient(timeout time.Duration) *http.Client {
 
 // handler wraps the shop's routes: http.server.request.duration, and a
 // server span (continuing the caller's trace context) for every request.
-func (t *telemetry) handler(h http.Handler) http.Handler {
+//
+// listenAddr ("host:port", the listener's address) names the server in
+// the server.address and server.port attributes. Without it otelhttp
+// takes them from the request's Host header, which the client chooses:
+// every distinct Host would be a new series in /metrics, kept for the
+// life of the process. With a port in it, the Host header is not read.
+func (t *telemetry) handler(h http.Handler, listenAddr string) http.Handler {
 	return otelhttp.NewHandler(h, "shop", append(t.httpOptions(),
+		otelhttp.WithServerName(listenAddr),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))...)
 }
 
