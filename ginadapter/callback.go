@@ -185,6 +185,12 @@ func (h *callbackHandler) serve(c *gin.Context) {
 		return
 	}
 	ev, err := h.p.ParseCallback(ctx, c.Request)
+	if err == nil && ev.Raw != nil {
+		// Later handlers get the body as the provider keeps it, its
+		// secret (Flip's token, Midtrans's signature_key) removed.
+		raw = ev.Raw
+		c.Request.PostForm, c.Request.Form = nil, nil
+	}
 	restoreBody(c.Request, raw)
 	if err != nil {
 		refuse(callbackStatus(err), err)

@@ -59,14 +59,14 @@ func TestCallbackAnswers(t *testing.T) {
 			status: 200, verdict: provider.VerdictDuplicate, stored: 2, paid: true,
 		},
 		{
-			name: "a late CANCELLED after SUCCESSFUL changes nothing, is flagged, still 200",
+			name: "a late CANCELLED after SUCCESSFUL the provider does not show changes nothing: the provider's SUCCESSFUL is a duplicate, 200",
 			request: func(a *app, l *provider.Link) ([]*http.Request, *http.Request) {
 				p := a.settle(l.ID, provider.PaymentSuccessful)
 				late := p
 				late.Status, late.RawStatus = provider.PaymentCancelled, "CANCELLED"
 				return []*http.Request{a.callback(cbPath, testToken, p)}, a.callback(cbPath, testToken, late)
 			},
-			status: 200, verdict: provider.VerdictFailedAfterPaid, stored: 2, paid: true,
+			status: 200, verdict: provider.VerdictDuplicate, stored: 2, paid: true,
 		},
 		{
 			name: "a callback for an unknown link is flagged, still 200",

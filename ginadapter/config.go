@@ -65,8 +65,10 @@ type Config struct {
 
 	// CallbackHandlers run on the callback route after the callback was
 	// verified and committed, before the answer. They read the event with
-	// [EventFrom] and [OutcomeFrom], and the raw body from the request. A
-	// handler that writes a response replaces the default answer.
+	// [EventFrom] and [OutcomeFrom], and the body from the request (or
+	// gin's form accessors) as the provider keeps it: its secret (Flip's
+	// token, Midtrans's signature_key) removed. A handler that writes a
+	// response replaces the default answer.
 	CallbackHandlers []gin.HandlerFunc
 
 	// APIPrefix, when set (e.g. "/paylink"), mounts JSON routes for a front

@@ -267,7 +267,7 @@ func TestFlipCallbackAnswers(t *testing.T) {
 		}
 	})
 
-	t.Run("a later handler reads the raw form body and the form", func(t *testing.T) {
+	t.Run("a later handler reads the form body and the form, without the token", func(t *testing.T) {
 		t.Parallel()
 		var raw []byte
 		var data string
@@ -286,8 +286,8 @@ func TestFlipCallbackAnswers(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("answer %d %s", rec.Code, rec.Body)
 		}
-		if string(raw) != string(sent) {
-			t.Errorf("later handler read %q, want %q", raw, sent)
+		if !strings.HasPrefix(string(raw), "data=") || strings.Contains(string(raw), testToken) {
+			t.Errorf("later handler read %q, want the body %q without its token", raw, sent)
 		}
 		if !strings.Contains(data, `"id":"PGPWF00000000000000000001"`) {
 			t.Errorf("form data = %q, want the callback JSON", data)
@@ -319,5 +319,35 @@ func TestMountRefusesBlankFlipToken(t *testing.T) {
 		if routes := r.Routes(); len(routes) != 0 {
 			t.Errorf("token %q: routes mounted: %v", token, routes)
 		}
+	}
+}
+
+// Handlers after the callback read the body and the form as the flip
+// provider keeps them: the payment's data, never Flip's token.
+func TestLaterHandlersNeverSeeFlipsToken(t *testing.T) {
+	t.Parallel()
+	var body, data, token string
+	read := func(c *gin.Context) {
+		data, token = c.PostForm("data"), c.PostForm("token")
+		b, _ := io.ReadAll(c.Request.Body)
+		body = string(b)
+	}
+	a := newFlipApp(t, ginadapter.Config{CallbackHandlers: []gin.HandlerFunc{read}})
+	l, err := a.svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(45000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay, err := a.fake.Pay(t.Context(), l.ID, fliptest.PayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.fake.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(data, pay.ID) {
+		t.Fatalf("later handler read data %q, want the payment %s", data, pay.ID)
+	}
+	if token != "" || strings.Contains(body, testToken) || strings.Contains(body, "token=") {
+		t.Fatalf("later handler read the token: form %q, body %q", token, body)
 	}
 }

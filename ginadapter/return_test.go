@@ -164,8 +164,8 @@ func TestUnauthenticatedAnswersCarryNoPersonalData(t *testing.T) {
 	t.Parallel()
 	personal := []string{"Budi Santoso", "budi@example.com", "081234567", "Jl. Merdeka", "9881234567890"}
 	cfg := ginadapter.Config{APIPrefix: "/paylink", APIPublic: true, ReturnPath: "/paylink/return"}
-	a := newApp(t, nil, cfg)
 	customer := provider.Customer{Name: "Budi Santoso", Email: "budi@example.com", Phone: "081234567", Address: "Jl. Merdeka 1"}
+	a := newApp(t, nil, cfg, func(m *providertest.MemProvider) provider.Provider { return senderProvider{m, customer} })
 	l, err := a.svc.CreateLink(context.Background(), "", provider.CreateLinkParams{
 		Title: "Order 1", Amount: provider.Rupiah(15000), Step: provider.StepPaymentMethod, Customer: customer,
 	})
@@ -173,7 +173,7 @@ func TestUnauthenticatedAnswersCarryNoPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := a.settle(l.ID, provider.PaymentSuccessful)
-	p.Sender, p.VANumber = customer, "9881234567890"
+	p.Sender, p.VANumber = customer, "9881234567890" // what the provider shows too
 	if rec := a.do(a.callback(cbPath, testToken, p)); rec.Code != http.StatusOK {
 		t.Fatalf("callback: %d %s", rec.Code, rec.Body)
 	}
@@ -234,4 +234,19 @@ func TestMountRefusesOpenJSONRoutes(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("POST without credentials: %d, want 401", rec.Code)
 	}
+}
+
+// senderProvider shows every payment with the customer as its sender and
+// a VA number: personal data the public answers must hide.
+type senderProvider struct {
+	*providertest.MemProvider
+	customer provider.Customer
+}
+
+func (s senderProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+	pays, err := s.MemProvider.ListLinkPayments(ctx, linkID)
+	for i := range pays {
+		pays[i].Sender, pays[i].VANumber = s.customer, "9881234567890"
+	}
+	return pays, err
 }

@@ -115,6 +115,7 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 			// stored and handed to hooks is what the provider shows,
 			// never the callback's unsigned fields.
 			ev.Payment = *got
+			cleanEvent(ev) // the provider's text is cleaned like the callback's
 			confirmed = true
 			if d, err = s.decide(ev, st, s.now()); err != nil {
 				return Outcome{}, err
