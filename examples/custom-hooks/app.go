@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,10 @@ import (
 // requests, and serves until ctx is done.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready func(baseURL string)) error {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
+	apiToken := getenv("API_TOKEN")
+	if apiToken == "" {
+		return errors.New("API_TOKEN is required: it protects paylink's JSON routes")
+	}
 	failures, err1 := strconv.Atoi(cmp.Or(getenv("MAILER_FAILURES"), "1"))
 	maxAttempts, err2 := strconv.Atoi(cmp.Or(getenv("HOOK_MAX_ATTEMPTS"), "3"))
 	if err := errors.Join(err1, err2); err != nil {
@@ -95,7 +100,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 
 	r := gin.New()
 	r.Use(gin.Recovery())
-	if err := ginadapter.Mount(r, svc, ginadapter.Config{APIPrefix: "/paylink", Logger: log}); err != nil {
+	// The JSON routes create links and show customers' names and emails:
+	// Mount refuses them without an APIAuth.
+	err = ginadapter.Mount(r, svc, ginadapter.Config{
+		APIPrefix: "/paylink",
+		APIAuth:   requireToken(apiToken),
+		Logger:    log,
+	})
+	if err != nil {
 		return err
 	}
 	admin := r.Group("/admin")
@@ -144,6 +156,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return errors.Join(errServe, srv.Shutdown(stopCtx), svc.Stop(stopCtx))
+}
+
+// requireToken authorizes "Authorization: Bearer <token>".
+func requireToken(token string) gin.HandlerFunc {
+	want := []byte("Bearer " + token)
+	return func(c *gin.Context) {
+		if subtle.ConstantTimeCompare([]byte(c.GetHeader("Authorization")), want) != 1 {
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "unauthorized"})
+			return
+		}
+		c.Next()
+	}
 }
 
 // reply answers v as JSON, or err with the status ginadapter maps it to.

@@ -24,13 +24,15 @@
 //	GET  /admin/outbox                   the mails, with sent_at
 //	GET  /admin/audit                    the audit hook's rows
 //
-// Links are created through ginadapter's JSON routes (POST /paylink/links);
-// Flip is the in-process fake and the store is gormstore on SQLite:
+// Links are created through ginadapter's JSON routes (POST /paylink/links,
+// GET /paylink/links/:id), which answer 401 without the bearer token
+// API_TOKEN (ginadapter.Config.APIAuth: Mount refuses JSON routes without
+// one). Flip is the in-process fake and the store is gormstore on SQLite:
 //
-//	go run ./examples/custom-hooks
+//	API_TOKEN=s3cret go run ./examples/custom-hooks
 //
-// Environment: ADDR (default 127.0.0.1:8080), SQLITE_PATH (default
-// paylink-custom-hooks.db in the temp directory), MAILER_FAILURES,
-// HOOK_MAX_ATTEMPTS. The admin routes have no auth here; protect them in a
-// real app (see examples/mount-existing).
+// Environment: API_TOKEN (required), ADDR (default 127.0.0.1:8080),
+// SQLITE_PATH (default paylink-custom-hooks.db in the temp directory),
+// MAILER_FAILURES, HOOK_MAX_ATTEMPTS. The admin routes have no auth here;
+// protect them in a real app (see examples/mount-existing).
 package main

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,9 +11,16 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/glebarez/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/paylinkgo/paylink/examples/internal/runtest"
+	"github.com/paylinkgo/paylink/gormstore"
 )
+
+// apiToken is the tests' API_TOKEN, the bearer token of the JSON routes.
+const apiToken = "test-api-token"
 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.TestMode)
@@ -122,6 +130,7 @@ func TestFailedHookRunIsRetriedFromTheAdminRoute(t *testing.T) {
 func start(t *testing.T, failures, attempts string) *runtest.App {
 	return runtest.Start(t, run, map[string]string{
 		"ADDR":              "127.0.0.1:0",
+		"API_TOKEN":         apiToken,
 		"SQLITE_PATH":       filepath.Join(t.TempDir(), "hooks.db"),
 		"MAILER_FAILURES":   failures,
 		"HOOK_MAX_ATTEMPTS": attempts,
@@ -137,7 +146,7 @@ type link struct {
 // JSON route.
 func createLink(t *testing.T, app *runtest.App, title string) link {
 	t.Helper()
-	status, body := app.Call(t, "POST", "/paylink/links", "", map[string]any{
+	status, body := app.Call(t, "POST", "/paylink/links", apiToken, map[string]any{
 		"title": title, "amount": 45000, "step": 2,
 		"customer": map[string]string{"name": "Ana", "email": "ana@example.com"},
 	})
@@ -201,6 +210,7 @@ func TestRestartOnTheSameDatabaseMakesFreshLinks(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
 		"ADDR":            "127.0.0.1:0",
+		"API_TOKEN":       apiToken,
 		"SQLITE_PATH":     filepath.Join(t.TempDir(), "hooks.db"),
 		"MAILER_FAILURES": "0",
 	}
@@ -218,10 +228,66 @@ func TestRestartOnTheSameDatabaseMakesFreshLinks(t *testing.T) {
 	var got struct {
 		Payments []struct{ Status string } `json:"payments"`
 	}
-	status, body := second.Call(t, "GET", "/paylink/links/"+fresh.ID, "", nil)
+	status, body := second.Call(t, "GET", "/paylink/links/"+fresh.ID, apiToken, nil)
 	runtest.Decode(t, body, &got)
 	if status != http.StatusOK || len(got.Payments) != 0 {
 		t.Errorf("GET /paylink/links/%s = %d %s, want 200 and no payments for a new link", fresh.ID, status, body)
 	}
 	second.Shutdown(t)
+}
+
+// TestJSONRoutesRequireTheAPIToken checks that paylink's JSON routes answer
+// 401 without API_TOKEN's bearer token (or with another), create no link
+// and show no customer.
+func TestJSONRoutesRequireTheAPIToken(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "hooks.db")
+	app := runtest.Start(t, run, map[string]string{
+		"ADDR":        "127.0.0.1:0",
+		"API_TOKEN":   apiToken,
+		"SQLITE_PATH": dbPath,
+	})
+	l := createLink(t, app, "Order 1")
+	for _, token := range []string{"", "wrong", strings.ToUpper(apiToken)} {
+		status, body := app.Call(t, "POST", "/paylink/links", token, map[string]any{
+			"title": "Order 2", "amount": 45000, "step": 2,
+			"customer": map[string]string{"name": "Mallory", "email": "mallory@example.com"},
+		})
+		if status != http.StatusUnauthorized {
+			t.Errorf("POST /paylink/links with token %q = %d %s, want 401", token, status, body)
+		}
+		status, body = app.Call(t, "GET", "/paylink/links/"+l.ID, token, nil)
+		if status != http.StatusUnauthorized || strings.Contains(string(body), "ana@example.com") {
+			t.Errorf("GET /paylink/links/%s with token %q = %d %s, want 401 without the customer", l.ID, token, status, body)
+		}
+	}
+	app.Shutdown(t)
+	if strings.Contains(app.Out.String(), apiToken) {
+		t.Error("the API token appears in the logs")
+	}
+
+	// Only the authorized link is in the store, and no intent of another.
+	db, err := gorm.Open(sqlite.Open(gormstore.OpenSQLiteDSN(dbPath)), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	for _, table := range []string{"paylink_links", "paylink_link_intents"} {
+		var n int64
+		if err := db.Table(table).Count(&n).Error; err != nil {
+			t.Fatalf("counting %s: %v", table, err)
+		}
+		if want := map[string]int64{"paylink_links": 1}[table]; n != want {
+			t.Errorf("%s holds %d rows, want %d: an unauthorized request created something", table, n, want)
+		}
+	}
+}
+
+func TestRefusesToStartWithoutAPIToken(t *testing.T) {
+	err := run(t.Context(), func(k string) string { return map[string]string{"ADDR": "127.0.0.1:0"}[k] }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "API_TOKEN") {
+		t.Errorf("run without API_TOKEN = %v, want an error naming API_TOKEN", err)
+	}
 }

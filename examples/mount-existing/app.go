@@ -104,12 +104,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 
 	// paylink on its own group, outside /api/admin: Flip authenticates with
 	// its callback token, which ginadapter checks. The JSON routes reuse
-	// the app's auth.
+	// the app's auth, as their APIAuth: Mount refuses JSON routes without
+	// one.
 	err = ginadapter.Mount(r.Group("/paylink"), svc, ginadapter.Config{
-		CallbackPath:  "/flip/callback",
-		APIPrefix:     "/api",
-		APIMiddleware: []gin.HandlerFunc{requireToken(adminToken)},
-		Logger:        log,
+		CallbackPath: "/flip/callback",
+		APIPrefix:    "/api",
+		APIAuth:      requireToken(adminToken),
+		Logger:       log,
 	})
 	if err != nil {
 		return err

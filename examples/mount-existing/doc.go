@@ -14,7 +14,7 @@
 // Flip cannot send the app's admin token, so its callback route must not be
 // behind the app's auth; ginadapter checks Flip's own token instead. The
 // JSON routes are protected with the app's middleware through
-// ginadapter.Config.APIMiddleware.
+// ginadapter.Config.APIAuth, without which Mount refuses them.
 //
 // Payments are stored by gormstore in a SQLite file and Flip is the
 // in-process fake (flip/fliptest), so the example runs offline:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,10 @@ const callbackPath = "/flip/callback"
 // requests, and serves until ctx is done.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready func(baseURL string)) error {
 	log := slog.New(slog.NewTextHandler(stdout, nil))
+	apiToken := getenv("API_TOKEN")
+	if apiToken == "" {
+		return errors.New("API_TOKEN is required: it protects both accounts' JSON routes")
+	}
 	ln, err := net.Listen("tcp", cmp.Or(getenv("ADDR"), "127.0.0.1:8080"))
 	if err != nil {
 		return err
@@ -75,11 +80,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 
 	r := gin.New()
 	r.Use(gin.Recovery())
+	// The JSON routes create links and show customers: Mount refuses them
+	// without an APIAuth. Both accounts' routes take the app's API token;
+	// the callback routes take each account's own callback token.
 	for _, a := range accounts {
 		err := ginadapter.Mount(r.Group("/"+a.name), svc, ginadapter.Config{
 			Provider:     a.name,
 			CallbackPath: callbackPath,
 			APIPrefix:    "/api",
+			APIAuth:      requireToken(apiToken),
 			Logger:       log,
 		})
 		if err != nil {
@@ -106,4 +115,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return errors.Join(errServe, srv.Shutdown(stopCtx), svc.Stop(stopCtx))
+}
+
+// requireToken authorizes "Authorization: Bearer <token>".
+func requireToken(token string) gin.HandlerFunc {
+	want := []byte("Bearer " + token)
+	return func(c *gin.Context) {
+		if subtle.ConstantTimeCompare([]byte(c.GetHeader("Authorization")), want) != 1 {
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "unauthorized"})
+			return
+		}
+		c.Next()
+	}
 }

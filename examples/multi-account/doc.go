@@ -12,6 +12,10 @@
 //	POST /flip-books/api/links         POST /flip-coffee/api/links
 //	GET  /flip-books/api/links/:id     GET  /flip-coffee/api/links/:id
 //
+// The JSON routes of both accounts answer 401 without the app's bearer
+// token, API_TOKEN (ginadapter.Config.APIAuth: Mount refuses JSON routes
+// without one).
+//
 // Links and payments are stored under the provider's name, so the two
 // accounts' ids never collide even when they are equal (both fakes number
 // their first bill 1). One hook sees the payments of both, told apart by
@@ -20,9 +24,10 @@
 // Both accounts are in-process fakes (flip/fliptest) and payments are kept
 // in memory:
 //
-//	go run ./examples/multi-account
+//	API_TOKEN=s3cret go run ./examples/multi-account
 //
-// Environment: ADDR (default 127.0.0.1:8080), BOOKS_CALLBACK_TOKEN and
-// COFFEE_CALLBACK_TOKEN (default: random). With real accounts, each token
-// comes from that account's Flip dashboard.
+// Environment: API_TOKEN (required), ADDR (default 127.0.0.1:8080),
+// BOOKS_CALLBACK_TOKEN and COFFEE_CALLBACK_TOKEN (default: random). With
+// real accounts, each callback token comes from that account's Flip
+// dashboard.
 package main

@@ -14,7 +14,7 @@ import (
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env := map[string]string{"ADDR": "127.0.0.1:0"}
+	env := map[string]string{"ADDR": "127.0.0.1:0", "API_TOKEN": "s3cret"}
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
 		done <- run(ctx, func(k string) string { return env[k] }, io.Discard, func(u string) { ready <- u })
@@ -28,8 +28,15 @@ func Example() {
 	}
 
 	for _, account := range []string{"flip-books", "flip-coffee"} {
-		resp, err := http.Post(baseURL+"/"+account+"/api/links", "application/json",
+		req, err := http.NewRequest("POST", baseURL+"/"+account+"/api/links",
 			strings.NewReader(`{"title": "Gift card", "amount": 100000}`))
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer s3cret") // API_TOKEN
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			fmt.Println(err)
 			continue

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 const (
 	booksToken  = "books-callback-token"
 	coffeeToken = "coffee-callback-token"
+	apiToken    = "test-api-token" // API_TOKEN: the JSON routes' bearer token
 )
 
 func TestMain(m *testing.M) {
@@ -39,13 +41,14 @@ type linkStatus struct {
 func TestTwoAccountsInOneProcess(t *testing.T) {
 	app := runtest.Start(t, run, map[string]string{
 		"ADDR":                  "127.0.0.1:0",
+		"API_TOKEN":             apiToken,
 		"BOOKS_CALLBACK_TOKEN":  booksToken,
 		"COFFEE_CALLBACK_TOKEN": coffeeToken,
 	})
 	accounts := []string{"flip-books", "flip-coffee"}
 	links := map[string]link{}
 	for _, name := range accounts {
-		status, body := app.Call(t, "POST", "/"+name+"/api/links", "", map[string]any{"title": "Order at " + name, "amount": 45000})
+		status, body := app.Call(t, "POST", "/"+name+"/api/links", apiToken, map[string]any{"title": "Order at " + name, "amount": 45000})
 		if status != http.StatusCreated {
 			t.Fatalf("POST /%s/api/links = %d %s, want 201", name, status, body)
 		}
@@ -59,7 +62,7 @@ func TestTwoAccountsInOneProcess(t *testing.T) {
 	payments := func(t *testing.T, name string) linkStatus {
 		t.Helper()
 		var got linkStatus
-		status, body := app.Call(t, "GET", "/"+name+"/api/links/"+links[name].ID, "", nil)
+		status, body := app.Call(t, "GET", "/"+name+"/api/links/"+links[name].ID, apiToken, nil)
 		if status != http.StatusOK {
 			t.Fatalf("GET link of %s = %d %s", name, status, body)
 		}
@@ -112,9 +115,57 @@ func TestTwoAccountsInOneProcess(t *testing.T) {
 	})
 
 	app.Shutdown(t)
-	for _, token := range []string{booksToken, coffeeToken} {
+	for _, token := range []string{booksToken, coffeeToken, apiToken} {
 		if strings.Contains(app.Out.String(), token) {
-			t.Errorf("a callback token appears in the logs")
+			t.Errorf("a callback token or the API token appears in the logs")
 		}
+	}
+}
+
+// TestJSONRoutesRequireTheAPIToken checks that both accounts' JSON routes
+// answer 401 without API_TOKEN's bearer token (or with another, or with a
+// callback token), and that the refused requests created no bill: each
+// fake numbers its bills from 1, so the first authorized link is 1.
+func TestJSONRoutesRequireTheAPIToken(t *testing.T) {
+	app := runtest.Start(t, run, map[string]string{
+		"ADDR":                  "127.0.0.1:0",
+		"API_TOKEN":             apiToken,
+		"BOOKS_CALLBACK_TOKEN":  booksToken,
+		"COFFEE_CALLBACK_TOKEN": coffeeToken,
+	})
+	refused := []string{"", "wrong", booksToken, coffeeToken}
+	for _, name := range []string{"flip-books", "flip-coffee"} {
+		for _, token := range refused {
+			status, body := app.Call(t, "POST", "/"+name+"/api/links", token, map[string]any{
+				"title": "Order at " + name, "amount": 45000,
+				"customer": map[string]string{"name": "Mallory", "email": "mallory@example.com"},
+			})
+			if status != http.StatusUnauthorized {
+				t.Errorf("POST /%s/api/links with token %q = %d %s, want 401", name, token, status, body)
+			}
+		}
+		status, body := app.Call(t, "POST", "/"+name+"/api/links", apiToken, map[string]any{
+			"title": "Order at " + name, "amount": 45000,
+			"customer": map[string]string{"name": "Ana", "email": "ana@example.com"},
+		})
+		var l link
+		runtest.Decode(t, body, &l)
+		if status != http.StatusCreated || l.ID != "1" {
+			t.Errorf("POST /%s/api/links with the API token = %d %s, want 201 and link 1 (the refused requests made no bill)", name, status, body)
+		}
+		for _, token := range refused {
+			status, body := app.Call(t, "GET", "/"+name+"/api/links/1", token, nil)
+			if status != http.StatusUnauthorized || strings.Contains(string(body), "ana@example.com") {
+				t.Errorf("GET /%s/api/links/1 with token %q = %d %s, want 401 without the customer", name, token, status, body)
+			}
+		}
+	}
+	app.Shutdown(t)
+}
+
+func TestRefusesToStartWithoutAPIToken(t *testing.T) {
+	err := run(t.Context(), func(k string) string { return map[string]string{"ADDR": "127.0.0.1:0"}[k] }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "API_TOKEN") {
+		t.Errorf("run without API_TOKEN = %v, want an error naming API_TOKEN", err)
 	}
 }
