@@ -35,11 +35,16 @@
 // trail of provider.Service.Act ([Store] is a provider.ActionLog); Prune
 // never removes it.
 //
-// [Migrate] creates the tables and, on PostgreSQL, the function
-// paylink_write_conflict(). It is explicit ([New] never migrates),
-// idempotent, and safe when several replicas run it at once: on PostgreSQL
-// it holds an advisory lock keyed by the current schema. Tables go to the
-// schema of the connection's search_path.
+// [Migrate] brings the tables to this release's schema and, on
+// PostgreSQL, creates the function paylink_write_conflict(). It runs
+// numbered SQL steps, embedded from gormstore/migrations (one directory per
+// dialect), with goose, and records each in [MigrationsTable]; the models
+// document the columns but GORM creates nothing. It is explicit ([New]
+// never migrates), idempotent, and safe when several replicas run it at
+// once: on PostgreSQL it holds an advisory lock keyed by the current
+// schema. Tables, and the version table, go to the schema of the
+// connection's search_path. A database made by the last release before
+// versioned migrations (GORM AutoMigrate) is adopted as it is.
 //
 // # A callback in two statements
 //

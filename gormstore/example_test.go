@@ -104,3 +104,32 @@ func ExampleContextWithTx() {
 	fmt.Println(len(links), links[0].ID)
 	// Output: 1 77
 }
+
+// Migrate at startup, as often as you like: the second call finds every
+// step recorded and does nothing. The version table says where the
+// database stands.
+func ExampleMigrate() {
+	dir, err := os.MkdirTemp("", "paylink-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	db, err := gorm.Open(sqlite.Open(gormstore.OpenSQLiteDSN(filepath.Join(dir, "paylink.db"))),
+		&gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := gormstore.ConfigureSQLite(db); err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		if err := gormstore.Migrate(ctx, db); err != nil {
+			log.Fatal(err)
+		}
+	}
+	var version int64
+	err = db.Raw("SELECT max(version_id) FROM " + gormstore.MigrationsTable + " WHERE is_applied").Scan(&version).Error
+	fmt.Println(version, err)
+	// Output: 2 <nil>
+}

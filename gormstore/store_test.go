@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,38 +48,6 @@ func TestMigrateIsIdempotent(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// Several replicas start at once and all call Migrate: the advisory lock
-// makes them take turns instead of failing on each other's DDL.
-func TestMigrateConcurrentlyOnPostgres(t *testing.T) {
-	t.Parallel()
-	dsn := newSchema(t)
-	dbs := make([]*gorm.DB, 3)
-	for i := range dbs {
-		dbs[i] = openPostgres(t, dsn)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	errs := make([]error, len(dbs))
-	var wg sync.WaitGroup
-	for i, db := range dbs {
-		wg.Go(func() { errs[i] = gormstore.Migrate(ctx, db) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("replica %d: Migrate: %v", i, err)
-		}
-	}
-	s, err := gormstore.New(dbs[0], testOptions())
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	link := provider.Link{ID: "1", Provider: "test", Status: provider.LinkActive, Amount: provider.Rupiah(1)}
-	if err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }); err != nil {
-		t.Fatalf("PutLink after concurrent migrations: %v", err)
 	}
 }
 
