@@ -169,15 +169,13 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 	return v
 }
 
-// failingStore is a MemStore whose transactions and writes fail with err.
+// failingStore is a MemStore whose writes fail with err.
 type failingStore struct {
 	*providertest.MemStore
 	err error
 }
 
-func (s failingStore) InTx(ctx context.Context, fn func(context.Context, provider.Tx) error) error {
-	return s.err
-}
+func (s failingStore) SaveLink(ctx context.Context, w *provider.LinkWrite) error { return s.err }
 
 func (s failingStore) Apply(ctx context.Context, w *provider.ApplyWrite) error { return s.err }
 

@@ -433,32 +433,9 @@ func postgresSQL(parts []applyPart) string {
 
 func (s *Store) applyPostgres(ctx context.Context, plan *applyPlan, args []any) (int64, error) {
 	query := plan.postgres
-	run := func(db querier) (int64, error) {
-		var id int64
-		err := db.QueryRowContext(ctx, query, args...).Scan(&id)
-		return id, err
-	}
-	tx := s.joinedTx(ctx)
-	if tx == nil {
-		var id int64
-		err := s.pgxRow(ctx, query, args, []any{&id})
-		return id, s.applyErr(err)
-	}
-	// In the caller's transaction: a refused write must leave it usable.
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT paylink_apply"); err != nil {
-		return 0, s.wrap("Apply", err)
-	}
-	id, err := run(tx)
-	if err != nil {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT paylink_apply"); rerr != nil {
-			return 0, s.wrap("Apply", rerr)
-		}
-		return 0, s.applyErr(err)
-	}
-	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT paylink_apply"); err != nil {
-		return 0, s.wrap("Apply", err)
-	}
-	return id, nil
+	var id int64
+	err := s.pgxRow(ctx, query, args, []any{&id})
+	return id, s.applyErr(err)
 }
 
 // applyErr maps the conflict check's error to provider.ErrWriteConflict.
@@ -506,7 +483,6 @@ type groupCommit struct {
 const maxGroup = 64
 
 func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any) (int64, error) {
-	tx := s.joinedTx(ctx)
 	n := len(plan.parts)
 	w := &sqliteWrite{ctx: ctx, cbIndex: -1, done: make(chan struct{}),
 		queries: plan.sqlite, args: make([][]any, n), musts: make([]bool, n)}
@@ -519,10 +495,6 @@ func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any)
 		if p.name == "ev" && i == 0 {
 			w.claimID = w.args[i][0].(string)
 		}
-	}
-	if tx != nil {
-		err := s.writeUnderSavepoint(ctx, tx, w)
-		return w.id, err
 	}
 	w.do = func(ctx context.Context, tx *sql.Tx) error { return s.writeParts(ctx, tx, w) }
 	err := s.group.write(ctx, s, w)

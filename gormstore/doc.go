@@ -63,13 +63,12 @@
 //
 // # Transactions
 //
-// [Store.InTx] runs one GORM transaction. To make paylink's writes part of
-// a transaction of your own, pass it in the context with [ContextWithTx]
-// or bind a store to it with [Store.WithTx]: the store then joins it and
-// neither commits nor rolls back. Store methods called with the ctx that
-// InTx hands to its function run in the same transaction; Apply in a
-// joined transaction runs under a savepoint, so a refused write leaves
-// your transaction usable.
+// Each Store method is one atomic step of its own: Apply writes a
+// callback's whole decision, SaveLink a link with its idempotency intent
+// and its reconciliation mark. The store never joins a transaction of
+// yours, and none is carried in a context: a write of your own that must
+// go with a payment belongs in a hook, which runs after the payment is
+// durable, once per event, with an idempotency key.
 //
 // Errors carry provider error codes: a missing row is CodeNotFound, an
 // idempotency key used by another link is CodeConflict, and a database that

@@ -6,7 +6,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
@@ -45,7 +44,7 @@ func Example() {
 		ID: "1234567890123456789", Provider: "flip", Title: "Order 42",
 		Amount: provider.Rupiah(45000), Status: provider.LinkActive, Type: provider.LinkSingle,
 	}
-	err = store.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) })
+	err = store.SaveLink(ctx, &provider.LinkWrite{Provider: link.Provider, ID: link.ID, Link: &link})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -60,49 +59,6 @@ func Example() {
 	// Output:
 	// Order 42 IDR 45000 ACTIVE
 	// gormstore.GetLink: link not found
-}
-
-// Join the application's own transaction: the order row and the payment
-// link commit or roll back together.
-func ExampleContextWithTx() {
-	dir, err := os.MkdirTemp("", "paylink-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	ctx := context.Background()
-	db, err := gorm.Open(sqlite.Open(gormstore.OpenSQLiteDSN(filepath.Join(dir, "shop.db"))),
-		&gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := gormstore.ConfigureSQLite(db); err != nil {
-		log.Fatal(err)
-	}
-	if err := gormstore.Migrate(ctx, db); err != nil {
-		log.Fatal(err)
-	}
-	store, err := gormstore.New(db, gormstore.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	err = db.Transaction(func(tx *gorm.DB) error {
-		// ... the application writes its order with tx here ...
-		link := provider.Link{ID: "77", Provider: "flip", Status: provider.LinkActive, CreatedAt: time.Now()}
-		return store.InTx(gormstore.ContextWithTx(ctx, tx), func(ctx context.Context, ptx provider.Tx) error {
-			return ptx.PutLink(ctx, &link)
-		})
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	links, err := store.ListOpenLinks(ctx, "flip", time.Time{}, 10)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(len(links), links[0].ID)
-	// Output: 1 77
 }
 
 // Migrate at startup, as often as you like: the second call finds every

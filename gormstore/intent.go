@@ -47,14 +47,10 @@ func (s *Store) PutLinkIntent(ctx context.Context, in provider.LinkIntent) (*pro
 	return nil, provider.Errorf(provider.CodeUnavailable, "gormstore."+op, "the intent with key %q changed concurrently; try again", in.Key)
 }
 
-// CompleteLinkIntent records the link created for the intent with key
-// (see provider.Store).
-func (s *Store) CompleteLinkIntent(ctx context.Context, key, linkID string, at time.Time) error {
-	const op = "CompleteLinkIntent"
-	if linkID == "" {
-		return provider.Errorf(provider.CodeInvalidArgument, "gormstore."+op, "no link id")
-	}
-	db := s.conn(ctx)
+// completeIntent records, on db (SaveLink's transaction), the link
+// created for the intent with key.
+func (s *Store) completeIntent(db *gorm.DB, key, linkID string, at time.Time) error {
+	const op = "SaveLink"
 	res := db.Model(&LinkIntentRecord{}).
 		Where("idempotency_key = ? AND link_id IS NULL", key).
 		Updates(map[string]any{"link_id": linkID, "completed_at": utc(at)})

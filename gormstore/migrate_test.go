@@ -189,7 +189,7 @@ func writeARelease(t *testing.T, store *gormstore.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	link := provider.Link{ID: "L1", Provider: "mem", Title: "Order 42", Amount: provider.Rupiah(10000),
 		Status: provider.LinkActive, Type: provider.LinkSingle, CreatedAt: now, UpdatedAt: now}
-	if err := store.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }); err != nil {
+	if err := store.SaveLink(ctx, &provider.LinkWrite{Provider: link.Provider, ID: link.ID, Link: &link}); err != nil {
 		t.Fatalf("PutLink: %v", err)
 	}
 	if _, err := store.PutLinkIntent(ctx, provider.LinkIntent{Key: "order-43", Provider: "mem", ParamsHash: "h",
@@ -253,7 +253,7 @@ func TestMigrateConcurrentlyOnPostgres(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	link := provider.Link{ID: "1", Provider: "test", Status: provider.LinkActive, Amount: provider.Rupiah(1)}
-	if err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }); err != nil {
+	if err := s.SaveLink(ctx, &provider.LinkWrite{Provider: link.Provider, ID: link.ID, Link: &link}); err != nil {
 		t.Fatalf("PutLink after concurrent migrations: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ const (
 // of those when it is zero), the succeeded hook runs last updated before
 // q.Before, and the payloads of finished events stored before it (see
 // provider.Store). The statements run one after another, each its own
-// short transaction (or in the caller's, see ContextWithTx); on error the
+// short transaction; on error the
 // report counts what the statements before it removed.
 func (s *Store) Prune(ctx context.Context, q provider.PruneQuery) (provider.PruneReport, error) {
 	const op = "Prune"

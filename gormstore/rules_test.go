@@ -160,10 +160,8 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 						t.Fatalf("verdict %s", got)
 					}
 				}
-				if err := store.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
-					return tx.PutLink(ctx, &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
-						Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()})
-				}); err != nil {
+				if err := store.SaveLink(ctx, &provider.LinkWrite{Provider: "mem", ID: "LATE", Link: &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
+					Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()}}); err != nil {
 					t.Fatal(err)
 				}
 				if got := apply(t, svc, "LATE", "P1", provider.PaymentSuccessful, 45000); got != provider.VerdictApplied {

@@ -40,10 +40,9 @@ func OpenSQLiteDSN(path string) string {
 // included, then takes turns on it, which is what SQLite does internally
 // anyway. It fails on any database that is not SQLite.
 //
-// With one connection, never use the *gorm.DB outside a transaction while
-// that transaction is open in the same goroutine: the call waits for the
-// connection the transaction holds. Pass the transaction's ctx to the
-// store instead (see [ContextWithTx]).
+// With one connection, never call the store while a transaction of your
+// own is open on the same *gorm.DB in the same goroutine: the call waits
+// for the connection the transaction holds.
 func ConfigureSQLite(db *gorm.DB) error {
 	if d, err := dialectOf(db); err != nil || d != dialectSQLite {
 		return provider.Errorf(provider.CodeInvalidArgument, "gormstore.ConfigureSQLite", "not a SQLite database")

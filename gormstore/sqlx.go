@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// querier is what the hot paths run their SQL on: the pool, or the
-// caller's transaction. They use database/sql directly: GORM's reflection
+// querier is what the hot paths run their SQL on: the pool, or a
+// transaction of the store's own. They use database/sql directly: GORM's reflection
 // costs more per statement than the statement itself on a callback.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -105,7 +105,7 @@ func (s *Store) pgxRow(ctx context.Context, query string, args, dest []any) erro
 // pgxQuery runs a query on db and calls each for every row. When db is
 // the pool of a pgx connection, it talks pgx directly: its native scan
 // costs a fraction of database/sql's allocations per column, which on the
-// callback path are most of them. Otherwise (the caller's transaction,
+// callback path are most of them. Otherwise (a transaction,
 // SQLite) it goes through database/sql.
 func (s *Store) pgxQuery(ctx context.Context, db querier, query string, args []any, each func(scan func(dest ...any) error) error) error {
 	if _, pool := db.(*sql.DB); pool && s.dialect == dialectPostgres {

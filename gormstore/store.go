@@ -32,8 +32,6 @@ type Store struct {
 	sqlDB   *sql.DB
 	opts    Options
 	dialect dialect
-	// tx is set on stores returned by WithTx: every method runs in it.
-	tx *gorm.DB
 
 	group *groupCommit // SQLite: concurrent Applies commit together
 	plans *planCache   // Apply's statements by shape
@@ -43,7 +41,6 @@ var (
 	_ provider.Store     = (*Store)(nil)
 	_ provider.HookQueue = (*Store)(nil)
 	_ provider.ActionLog = (*Store)(nil)
-	_ provider.Tx        = (*storeTx)(nil)
 )
 
 // New returns a Store on db. It neither migrates (call [Migrate] first) nor
@@ -69,94 +66,11 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 // DB returns the *gorm.DB the store was created with.
 func (s *Store) DB() *gorm.DB { return s.db }
 
-// WithTx returns a store whose every method runs in tx, the caller's own
-// GORM transaction: InTx joins it without committing or rolling back, and
-// hook runs queued through it exist only if the caller commits.
-func (s *Store) WithTx(tx *gorm.DB) *Store {
-	c := *s
-	c.tx = tx
-	return &c
-}
+// querier returns what raw statements run on: the pool.
+func (s *Store) querier(context.Context) querier { return s.sqlDB }
 
-type txKey struct{}
-
-// ContextWithTx returns a context carrying tx, the caller's own GORM
-// transaction. Store methods called with it (InTx included) run inside tx
-// and never commit or roll it back:
-//
-//	db.Transaction(func(tx *gorm.DB) error {
-//		// ... the app's own writes ...
-//		return svc.ApplyEvent(gormstore.ContextWithTx(ctx, tx), ev)
-//	})
-func ContextWithTx(ctx context.Context, tx *gorm.DB) context.Context {
-	return context.WithValue(ctx, txKey{}, tx)
-}
-
-// txFrom returns the transaction the store or ctx carries, if any.
-func (s *Store) txFrom(ctx context.Context) *gorm.DB {
-	if s.tx != nil {
-		return s.tx
-	}
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok && tx != nil {
-		return tx
-	}
-	return nil
-}
-
-// joinedTx returns the *sql.Tx of the caller's transaction, if any.
-func (s *Store) joinedTx(ctx context.Context) *sql.Tx {
-	if tx := s.txFrom(ctx); tx != nil {
-		if sqlTx, ok := sqlTxOf(tx); ok {
-			return sqlTx
-		}
-	}
-	return nil
-}
-
-// querier returns what raw statements run on: the caller's transaction if
-// there is one, the pool otherwise.
-func (s *Store) querier(ctx context.Context) querier {
-	if tx := s.joinedTx(ctx); tx != nil {
-		return tx
-	}
-	return s.sqlDB
-}
-
-// conn returns the handle a read or write should use: the joined
-// transaction if there is one, the pool otherwise.
-func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if tx := s.txFrom(ctx); tx != nil {
-		return tx.WithContext(ctx)
-	}
-	return s.db.WithContext(ctx)
-}
-
-// InTx runs fn in one transaction. If ctx (or the store, see WithTx)
-// carries the caller's transaction, fn joins it and InTx neither commits
-// nor rolls back; otherwise InTx begins, commits when fn returns nil, and
-// rolls back when it returns an error or panics. The ctx given to fn
-// carries the transaction, so store methods called with it join it.
-func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx provider.Tx) error) error {
-	if tx := s.txFrom(ctx); tx != nil {
-		if _, ok := sqlTxOf(tx); !ok {
-			return provider.Errorf(provider.CodeInvalidArgument, "gormstore.InTx",
-				"the *gorm.DB given to ContextWithTx or WithTx is not inside a transaction")
-		}
-		return fn(ContextWithTx(ctx, tx), &storeTx{s: s, db: tx})
-	}
-	var fnErr error
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fnErr = fn(ContextWithTx(ctx, tx), &storeTx{s: s, db: tx})
-		return fnErr
-	})
-	switch {
-	case fnErr != nil:
-		return fnErr // fn's own error, unchanged, after the rollback
-	case err != nil:
-		return s.wrap("InTx", err) // begin or commit failed
-	}
-	return nil
-}
+// conn returns the handle a read or write should use.
+func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
 // GetLink reads a link by provider name and provider id.
 func (s *Store) GetLink(ctx context.Context, providerName, linkID string) (*provider.Link, error) {
@@ -241,21 +155,6 @@ func (s *Store) linksToReconcile(q *gorm.DB, op string, since time.Time, limit i
 		links[i] = *linkFromRecord(&recs[i])
 	}
 	return links, nil
-}
-
-// MarkReconciled records that linkID was reconciled at at.
-func (s *Store) MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error {
-	const op = "MarkReconciled"
-	res := s.conn(ctx).Model(&LinkRecord{}).
-		Where("provider = ? AND link_id = ?", providerName, linkID).
-		Update("last_reconciled_at", at.UTC())
-	if res.Error != nil {
-		return s.wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return notFound(op, "link")
-	}
-	return nil
 }
 
 // GetPayment reads a payment by provider name and provider id.

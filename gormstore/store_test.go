@@ -51,123 +51,6 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestContextWithTxJoinsCallerTransaction(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			s := migrated(t, b.open(t))
-			ctx := context.Background()
-			errRollback := errors.New("caller rolls back")
-
-			tests := []struct {
-				name string
-				// put writes a link through the store inside the caller's tx.
-				put func(ctx context.Context, tx *gorm.DB, l *provider.Link) error
-			}{
-				{"ContextWithTx", func(ctx context.Context, tx *gorm.DB, l *provider.Link) error {
-					ctx = gormstore.ContextWithTx(ctx, tx)
-					if err := s.InTx(ctx, func(ctx context.Context, ptx provider.Tx) error { return ptx.PutLink(ctx, l) }); err != nil {
-						return err
-					}
-					_, err := s.GetLink(ctx, l.Provider, l.ID) // reads join the transaction too
-					return err
-				}},
-				{"WithTx", func(ctx context.Context, tx *gorm.DB, l *provider.Link) error {
-					bound := s.WithTx(tx)
-					if err := bound.InTx(ctx, func(ctx context.Context, ptx provider.Tx) error { return ptx.PutLink(ctx, l) }); err != nil {
-						return err
-					}
-					_, err := bound.GetLink(ctx, l.Provider, l.ID)
-					return err
-				}},
-			}
-			for _, tt := range tests {
-				// Caller rolls back: the link is gone.
-				rolled := provider.Link{ID: tt.name + "-rolled", Provider: "test", Status: provider.LinkActive}
-				err := s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-					if err := tt.put(ctx, tx, &rolled); err != nil {
-						return err
-					}
-					return errRollback
-				})
-				if !errors.Is(err, errRollback) {
-					t.Fatalf("%s: transaction returned %v", tt.name, err)
-				}
-				if _, err := s.GetLink(ctx, "test", rolled.ID); !errors.Is(err, provider.CodeNotFound) {
-					t.Errorf("%s: link after the caller's rollback: %v, want CodeNotFound", tt.name, err)
-				}
-
-				// Caller commits: the link is there.
-				kept := provider.Link{ID: tt.name + "-kept", Provider: "test", Status: provider.LinkActive}
-				if err := s.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return tt.put(ctx, tx, &kept) }); err != nil {
-					t.Fatalf("%s: committed transaction: %v", tt.name, err)
-				}
-				if _, err := s.GetLink(ctx, "test", kept.ID); err != nil {
-					t.Errorf("%s: link after the caller's commit: %v", tt.name, err)
-				}
-			}
-
-			// A *gorm.DB that is not a transaction is refused.
-			err := s.InTx(gormstore.ContextWithTx(ctx, s.DB()), func(context.Context, provider.Tx) error { return nil })
-			if !errors.Is(err, provider.CodeInvalidArgument) {
-				t.Errorf("InTx joining a non-transaction: %v, want CodeInvalidArgument", err)
-			}
-		})
-	}
-}
-
-// Hooks queued in the caller's transaction run only if it commits.
-func TestHooksQueuedInCallerTransaction(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			s := migrated(t, b.open(t))
-			ctx := context.Background()
-			calls := make(chan string, 10)
-			svc := newService(t, s, providertest.NewMemProvider("mem", "token"), func(svc *provider.Service) {
-				_ = svc.OnSucceeded("h", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
-					calls <- ev.Payment.ID
-					return nil
-				}))
-			})
-			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000), Type: provider.LinkMultiple})
-			if err != nil {
-				t.Fatalf("CreateLink: %v", err)
-			}
-			apply := func(id string, commit bool) {
-				err := s.DB().Transaction(func(tx *gorm.DB) error {
-					ev := successEvent("mem", link, id)
-					_, err := svc.ApplyEvent(gormstore.ContextWithTx(ctx, tx), &ev)
-					if err == nil && !commit {
-						err = errors.New("rollback")
-					}
-					return err
-				})
-				if commit && err != nil {
-					t.Fatalf("apply %s: %v", id, err)
-				}
-			}
-			apply("dropped", false)
-			apply("kept", true)
-			select {
-			case got := <-calls:
-				if got != "kept" {
-					t.Fatalf("hook ran for %q, want only the committed event", got)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("hook for the committed event did not run within 30 s")
-			}
-			if _, err := s.GetPayment(ctx, "mem", "dropped"); !errors.Is(err, provider.CodeNotFound) {
-				t.Fatalf("the rolled-back payment is stored: %v", err)
-			}
-		})
-	}
-}
-
-// A callback answered 200 must survive a power loss: the recommended
-// SQLite settings sync every commit and keep the write-ahead log.
 func TestOpenSQLiteDSNIsDurable(t *testing.T) {
 	t.Parallel()
 	db := openSQLite(t)
@@ -246,7 +129,7 @@ func TestDatabaseDownIsUnavailable(t *testing.T) {
 			defer cancel()
 			link := provider.Link{ID: "1", Provider: "test", Status: provider.LinkActive}
 			errs := map[string]error{
-				"InTx": s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &link) }),
+				"SaveLink": s.SaveLink(ctx, &provider.LinkWrite{Provider: link.Provider, ID: link.ID, Link: &link}),
 			}
 			if !strings.Contains(tt.name, "busy") { // WAL readers are never blocked by a writer
 				_, errs["GetLink"] = s.GetLink(ctx, "test", "1")

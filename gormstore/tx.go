@@ -2,37 +2,87 @@ package gormstore
 
 import (
 	"context"
+	"fmt"
+	"time"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/paylinkgo/paylink/provider"
 )
 
-// storeTx is a provider.Tx inside one GORM transaction.
+// SaveLink writes w in one transaction (see provider.Store): on
+// PostgreSQL the link's row is locked from the precondition's read to the
+// commit, so of two writes decided on one read exactly one is written.
+func (s *Store) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
+	const op = "SaveLink"
+	if w == nil || w.Provider == "" || w.ID == "" {
+		return provider.Errorf(provider.CodeInvalidArgument, "gormstore."+op, "a link write needs a provider and an id")
+	}
+	if w.Link != nil && (w.Link.Provider != w.Provider || w.Link.ID != w.ID) {
+		return provider.Errorf(provider.CodeInvalidArgument, "gormstore."+op, "the link is %s/%s, the write names %s/%s", w.Link.Provider, w.Link.ID, w.Provider, w.ID)
+	}
+	var refused error
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		t := &storeTx{s: s, db: db}
+		existing, found, err := t.findLink(s.dialect.lock(db), w.Provider, w.ID)
+		if err != nil {
+			return s.wrap(op, err)
+		}
+		if !w.PreviousUpdatedAt.IsZero() && (!found || !existing.UpdatedAt.Equal(utc(w.PreviousUpdatedAt))) {
+			refused = fmt.Errorf("gormstore.%s: link %q: %w", op, w.ID, provider.ErrWriteConflict)
+			return refused
+		}
+		stamp := now()
+		if found && !stamp.After(existing.UpdatedAt) {
+			stamp = existing.UpdatedAt.Add(time.Microsecond) // every write is a new version
+		}
+		if w.Link != nil {
+			if err := t.putLink(w.Link, stamp); err != nil {
+				refused = err
+				return err
+			}
+			found = true
+		}
+		if w.IntentKey != "" {
+			if err := s.completeIntent(db, w.IntentKey, w.ID, stamp); err != nil {
+				refused = err
+				return err
+			}
+		}
+		if !w.ReconciledAt.IsZero() {
+			if !found {
+				refused = notFound(op, "link")
+				return refused
+			}
+			res := db.Model(&LinkRecord{}).Where("provider = ? AND link_id = ?", w.Provider, w.ID).
+				Update("last_reconciled_at", utc(w.ReconciledAt))
+			if res.Error != nil {
+				return s.wrap(op, res.Error)
+			}
+		}
+		return nil
+	})
+	if refused != nil {
+		return refused
+	}
+	return s.wrap(op, err)
+}
+
+// storeTx writes a link inside SaveLink's transaction.
 type storeTx struct {
 	s  *Store
 	db *gorm.DB
 }
 
-func (t *storeTx) conn(ctx context.Context) *gorm.DB { return t.db.WithContext(ctx) }
-
-// GetLinkForUpdate reads a link and, on PostgreSQL, locks its row until the
-// transaction ends.
-func (t *storeTx) GetLinkForUpdate(ctx context.Context, providerName, linkID string) (*provider.Link, error) {
-	return t.s.getLink(t.conn(ctx), "GetLinkForUpdate", providerName, linkID, true)
-}
-
-// PutLink inserts a link, or replaces every field of the stored link with
+// putLink inserts a link, or replaces every field of the stored link with
 // the same (Provider, ID) except CreatedAt when link.CreatedAt is zero and
-// the reconciliation time. It sets link.CreatedAt (when zero) and
-// link.UpdatedAt to what it stored. An IdempotencyKey used by another link
-// is CodeConflict.
-func (t *storeTx) PutLink(ctx context.Context, link *provider.Link) error {
-	const op = "PutLink"
-	if link == nil || link.Provider == "" || link.ID == "" {
-		return provider.Errorf(provider.CodeInvalidArgument, "gormstore."+op, "link needs a provider and an id")
-	}
-	db := t.conn(ctx)
+// the reconciliation time, stamped updated at stamp. It sets
+// link.CreatedAt (when zero) and link.UpdatedAt to what it stored. An
+// IdempotencyKey used by another link is CodeConflict.
+func (t *storeTx) putLink(link *provider.Link, stamp time.Time) error {
+	const op = "SaveLink"
+	db := t.db
 	rec := linkToRecord(link)
 	if rec.IdempotencyKey != nil {
 		var n int64
@@ -46,7 +96,6 @@ func (t *storeTx) PutLink(ctx context.Context, link *provider.Link) error {
 			return provider.Errorf(provider.CodeConflict, "gormstore."+op, "idempotency key already used by another link")
 		}
 	}
-	stamp := now()
 	rec.UpdatedAt = stamp
 	existing, found, err := t.findLink(db, rec.Provider, rec.LinkID)
 	if err != nil {

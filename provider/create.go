@@ -38,7 +38,7 @@ func (s *Service) createOnce(ctx context.Context, p Provider, params CreateLinkP
 	// A link stored under the key before intents were recorded.
 	if l, err := s.linkByKey(ctx, p, in.Key); err != nil || l != nil {
 		if l != nil {
-			s.completeIntent(ctx, in.Key, l.ID)
+			s.completeIntent(ctx, in.Key, l)
 		}
 		return l, err
 	}
@@ -65,7 +65,7 @@ func (s *Service) resumeIntent(ctx context.Context, p Provider, params CreateLin
 		return nil, err
 	case l != nil:
 		if !prev.Completed() {
-			s.completeIntent(ctx, in.Key, l.ID)
+			s.completeIntent(ctx, in.Key, l)
 		}
 		return l, nil
 	case prev.Completed():
@@ -110,7 +110,7 @@ func (s *Service) recoverIntent(ctx context.Context, p Provider, params CreateLi
 			return nil, err
 		case stored.IdempotencyKey == in.Key:
 			// Stored since this call looked (a concurrent call did it).
-			s.completeIntent(ctx, in.Key, stored.ID)
+			s.completeIntent(ctx, in.Key, stored)
 			return stored, nil
 		}
 		// Otherwise the store holds it for another key: not this one.
@@ -218,17 +218,13 @@ func (s *Service) createAndStore(ctx context.Context, p Provider, params CreateL
 }
 
 // storeLink stores l and, when in is not nil, completes the intent, in
-// one transaction.
+// one atomic write.
 func (s *Service) storeLink(ctx context.Context, l *Link, in *LinkIntent) error {
-	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if err := tx.PutLink(ctx, l); err != nil {
-			return err
-		}
-		if in == nil {
-			return nil
-		}
-		return s.store.CompleteLinkIntent(ctx, in.Key, l.ID, l.UpdatedAt)
-	})
+	w := LinkWrite{Provider: l.Provider, ID: l.ID, Link: l}
+	if in != nil {
+		w.IntentKey = in.Key
+	}
+	return s.store.SaveLink(ctx, &w)
 }
 
 // linkByKey returns the stored link of key, nil when there is none.
@@ -245,12 +241,12 @@ func (s *Service) linkByKey(ctx context.Context, p Provider, key string) (*Link,
 	return l, nil
 }
 
-// completeIntent completes key's intent with linkID, for a link stored
+// completeIntent completes key's intent with l, for a link stored
 // without it (before intents existed, or by a concurrent call). Failing
 // is harmless: the stored link answers later calls all the same.
-func (s *Service) completeIntent(ctx context.Context, key, linkID string) {
-	if err := s.store.CompleteLinkIntent(ctx, key, linkID, s.now()); err != nil {
-		s.log.WarnContext(ctx, "paylink: could not complete a link intent", "idempotency_key", key, "link", linkID, "err", err)
+func (s *Service) completeIntent(ctx context.Context, key string, l *Link) {
+	if err := s.store.SaveLink(ctx, &LinkWrite{Provider: l.Provider, ID: l.ID, IntentKey: key}); err != nil {
+		s.log.WarnContext(ctx, "paylink: could not complete a link intent", "idempotency_key", key, "link", l.ID, "err", err)
 	}
 }
 

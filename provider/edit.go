@@ -3,6 +3,7 @@ package provider
 import (
 	"cmp"
 	"context"
+	"errors"
 )
 
 // EditLink changes a stored link at the provider (when it implements
@@ -51,11 +52,10 @@ func (s *Service) DeactivateLink(ctx context.Context, providerName, linkID strin
 // what only the store knows (the idempotency key, creation time) and what
 // the provider's answer may leave out.
 func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fresh *Link, openAmount bool) (*Link, error) {
-	var out *Link
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		cur, err := tx.GetLinkForUpdate(ctx, p.Name(), linkID)
+	for conflicts := 0; ; conflicts++ {
+		cur, err := s.store.GetLink(ctx, p.Name(), linkID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		next := *cur
 		next.Title = cmp.Or(fresh.Title, cur.Title)
@@ -79,12 +79,16 @@ func (s *Service) restoreLink(ctx context.Context, p Provider, linkID string, fr
 		if len(fresh.Raw) > 0 {
 			next.Raw = fresh.Raw
 		}
-		next.UpdatedAt = s.now()
-		if err := tx.PutLink(ctx, &next); err != nil {
-			return err
+		// Written only over the link as read: a concurrent change (a
+		// payment closing a SINGLE link, another edit) is read and merged
+		// again rather than overwritten.
+		err = s.store.SaveLink(ctx, &LinkWrite{Provider: cur.Provider, ID: cur.ID, Link: &next, PreviousUpdatedAt: cur.UpdatedAt})
+		if errors.Is(err, ErrWriteConflict) && conflicts < maxApplyConflicts {
+			continue
 		}
-		out = &next
-		return nil
-	})
-	return out, err
+		if err != nil {
+			return nil, err
+		}
+		return &next, nil
+	}
 }

@@ -327,7 +327,7 @@ func (s *Service) reconcileOne(ctx context.Context, rec *OperatorAction) error {
 	if err != nil {
 		return err
 	}
-	return s.store.MarkReconciled(ctx, p.Name(), rec.LinkID, s.now())
+	return s.store.SaveLink(ctx, &LinkWrite{Provider: p.Name(), ID: rec.LinkID, ReconciledAt: s.now()})
 }
 
 func pulled(seen, applied int) string {

@@ -104,7 +104,7 @@ func (s *Service) visit(ctx context.Context, p Provider, linkID string, rep *Rec
 	// Mark the visit even when it failed, so the link goes to the back of
 	// the queue: a link that keeps failing must not hold the head of every
 	// pass and starve the links behind it.
-	if err := s.store.MarkReconciled(ctx, p.Name(), linkID, s.now()); err != nil {
+	if err := s.store.SaveLink(ctx, &LinkWrite{Provider: p.Name(), ID: linkID, ReconciledAt: s.now()}); err != nil {
 		rep.Errors = append(rep.Errors, err)
 	}
 	return true

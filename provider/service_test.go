@@ -453,7 +453,7 @@ func TestReconcileMovesPastALinkThatKeepsFailing(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{ReconcileBatch: 1})
 	ghost := provider.Link{ID: "ghost", Provider: "mem", Type: provider.LinkSingle, Status: provider.LinkActive,
 		Amount: provider.Rupiah(45000), CreatedAt: time.Now().Add(-time.Hour)} // stored, unknown to the provider, oldest
-	must(t, f.store.InTx(t.Context(), func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &ghost) }))
+	must(t, f.store.SaveLink(t.Context(), &provider.LinkWrite{Provider: "mem", ID: ghost.ID, Link: &ghost}))
 	l := f.link(t, 45000, provider.LinkSingle)
 	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0) // its callback is lost
 	must(t, err)
@@ -598,10 +598,8 @@ func TestFlaggedHooksRunOncePerFlaggedEventAndNeverBlockTheRealOne(t *testing.T)
 	// A payment for a link the store does not have yet...
 	f.apply(t, event("LATE", "P2", provider.PaymentSuccessful, 45000))
 	// ...which then appears (say, restored from a backup): the same news now applies.
-	must(t, f.store.InTx(t.Context(), func(ctx context.Context, tx provider.Tx) error {
-		return tx.PutLink(ctx, &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
-			Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()})
-	}))
+	must(t, f.store.SaveLink(t.Context(), &provider.LinkWrite{Provider: "mem", ID: "LATE", Link: &provider.Link{ID: "LATE", Provider: "mem", Title: "late", Type: provider.LinkSingle,
+		Amount: provider.Rupiah(45000), Status: provider.LinkActive, CreatedAt: time.Now()}}))
 	if out := f.apply(t, event("LATE", "P2", provider.PaymentSuccessful, 45000)); out.Verdict != provider.VerdictApplied {
 		t.Fatalf("the same news once the link exists: %s, want applied", out.Verdict)
 	}

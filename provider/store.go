@@ -21,13 +21,6 @@ import (
 //
 // Reads return CodeNotFound for a missing row. A Store starts no goroutines.
 type Store interface {
-	// InTx runs fn in one database transaction and commits when fn returns
-	// nil. If ctx already carries a transaction the store understands (the
-	// caller's own, see the store's docs), fn joins it and InTx neither
-	// commits nor rolls back. Store methods called with the ctx given to fn
-	// run in the transaction too.
-	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
-
 	// LoadApply reads, in one round trip and without locking, what applying
 	// news about one payment needs: the link, the payment and the event
 	// keys already claimed for the payment. The link and the payment come
@@ -39,6 +32,14 @@ type Store interface {
 	// or the payment's status or refunded amount is no longer
 	// w.PreviousStatus and w.PreviousRefunded: news applied concurrently. The caller reads again and decides again.
 	Apply(ctx context.Context, w *ApplyWrite) error
+
+	// SaveLink writes w in one atomic step: the link, the completion of
+	// its idempotency intent and its reconciliation mark, all or nothing.
+	// It fails with an error matching [ErrWriteConflict], having written
+	// nothing, when w.PreviousUpdatedAt is set and the stored link is no
+	// longer the one read (changed since, or gone); the caller reads again
+	// and decides again. See [LinkWrite] for each part's rules.
+	SaveLink(ctx context.Context, w *LinkWrite) error
 
 	// GetLink reads a link by provider name and provider id.
 	GetLink(ctx context.Context, providerName, linkID string) (*Link, error)
@@ -52,9 +53,6 @@ type Store interface {
 	// one payment in one of statuses; never-reconciled links first (oldest
 	// created first), then the least recently reconciled, as ListOpenLinks.
 	ListLinksWithPayments(ctx context.Context, providerName string, statuses []PaymentStatus, since time.Time, limit int) ([]Link, error)
-	// MarkReconciled records that linkID was reconciled at at.
-	MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error
-
 	// GetPayment reads a payment by provider name and provider id.
 	GetPayment(ctx context.Context, providerName, paymentID string) (*Payment, error)
 	// ListLinkPayments returns a link's payments, oldest first.
@@ -75,12 +73,6 @@ type Store interface {
 	// its intent and the others return it. An empty Key, Provider or
 	// ParamsHash is CodeInvalidArgument.
 	PutLinkIntent(ctx context.Context, in LinkIntent) (existing *LinkIntent, err error)
-	// CompleteLinkIntent records that the link linkID was created and
-	// stored for the intent with key, at at. Completing it again with the
-	// same link changes nothing; with another link it is CodeConflict. An
-	// unknown key is CodeNotFound. [Service] calls it in the transaction
-	// that stores the link.
-	CompleteLinkIntent(ctx context.Context, key, linkID string, at time.Time) error
 	// DeleteLinkIntent removes the pending intent with key, freeing the key
 	// (the provider refused the link, so none exists). Deleting an unknown
 	// key is not an error; a completed intent is CodeFailedPrecondition and
@@ -105,20 +97,36 @@ type Store interface {
 	Prune(ctx context.Context, q PruneQuery) (PruneReport, error)
 }
 
-// Tx is a Store inside one transaction, for changes to links (creation,
-// edits) that read and write under a row lock.
-type Tx interface {
-	// GetLinkForUpdate reads and locks a link until the transaction ends.
-	GetLinkForUpdate(ctx context.Context, providerName, linkID string) (*Link, error)
-	// PutLink inserts or updates a link keyed by (Provider, ID). A
-	// non-empty IdempotencyKey already used by another link gives
-	// CodeConflict.
-	PutLink(ctx context.Context, link *Link) error
+// LinkWrite is one atomic change to a stored link, written by
+// [Store.SaveLink]. Zero fields are not written.
+type LinkWrite struct {
+	// Provider and ID name the link (the provider's name and id).
+	Provider, ID string
+	// Link, when set, is stored: inserted, or replacing every field of the
+	// stored link with the same Provider and ID (which it must have), its
+	// reconciliation time excepted. A zero CreatedAt keeps the stored one
+	// (now for a new link); UpdatedAt is set to when it was written, and
+	// both are set on Link. A non-empty IdempotencyKey used by another link
+	// is CodeConflict.
+	Link *Link
+	// PreviousUpdatedAt, when not zero, is the UpdatedAt of the stored
+	// link the write was decided on: the write is refused with
+	// ErrWriteConflict when the stored link has another (or is gone).
+	PreviousUpdatedAt time.Time
+	// IntentKey, when set, completes the pending intent with this key for
+	// the link, at the write's time. Completing it again for the same link
+	// changes nothing; for another link it is CodeConflict; an unknown key
+	// is CodeNotFound.
+	IntentKey string
+	// ReconciledAt, when not zero, records that the reconciler visited the
+	// link then. A link the store does not have is CodeNotFound.
+	ReconciledAt time.Time
 }
 
 // ErrWriteConflict is what [Store.Apply] returns (possibly wrapped) when
 // news about the same payment was applied between its LoadApply and its
-// Apply. Nothing was written; [Service] reads again and decides again.
+// Apply, and [Store.SaveLink] when the link changed since it was read.
+// Nothing was written; [Service] reads again and decides again.
 var ErrWriteConflict = errors.New("paylink: the payment changed since it was read")
 
 // ApplyState is what [Store.LoadApply] read.

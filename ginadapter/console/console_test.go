@@ -214,7 +214,7 @@ func (h *harness) scenario(t *testing.T) scenario {
 		t.Fatalf("flagged callbacks: %v, %v", cbs, err)
 	}
 	s.flagged = cbs[0]
-	if err := h.store.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, s.late) }); err != nil {
+	if err := h.store.SaveLink(ctx, &provider.LinkWrite{Provider: s.late.Provider, ID: s.late.ID, Link: s.late}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -16,8 +16,7 @@ import (
 
 // MemStore is an in-memory [provider.Store] and [provider.HookQueue]: the
 // reference implementation of both contracts. Every call is atomic under
-// one lock; a transaction (InTx) holds the lock throughout and a failed one
-// leaves nothing behind. Nothing survives the process, so use it in tests
+// one lock, and a call that fails leaves nothing behind. Nothing survives the process, so use it in tests
 // and demos, never in production.
 type MemStore struct {
 	mu    sync.Mutex // guards state; held for the whole of a transaction
@@ -70,9 +69,10 @@ func notFound(what, id string) error {
 
 type memTxKey struct{}
 
-// InTx runs fn atomically. A nested InTx (ctx from an outer fn) joins the
-// outer transaction, and so do the store's other methods called with it.
-func (s *MemStore) InTx(ctx context.Context, fn func(ctx context.Context, tx provider.Tx) error) error {
+// inTx runs fn atomically under the store's lock: a failed fn leaves
+// nothing behind. A nested call (ctx from an outer fn) joins the outer
+// one, and so do the store's other methods called with that ctx.
+func (s *MemStore) inTx(ctx context.Context, fn func(ctx context.Context, tx *memTx) error) error {
 	if tx := s.txOf(ctx); tx != nil {
 		return fn(ctx, tx)
 	}
@@ -98,7 +98,7 @@ func (s *MemStore) txOf(ctx context.Context) *memTx {
 
 // do runs fn in ctx's transaction, or in a new one.
 func (s *MemStore) do(ctx context.Context, fn func(tx *memTx) error) error {
-	return s.InTx(ctx, func(_ context.Context, t provider.Tx) error { return fn(t.(*memTx)) })
+	return s.inTx(ctx, func(_ context.Context, t *memTx) error { return fn(t) })
 }
 
 // read runs fn on the state under the lock (or in ctx's transaction).
@@ -271,13 +271,48 @@ func sortForReconciling(st *memState, links []provider.Link) {
 	})
 }
 
-// MarkReconciled implements provider.Store.
-func (s *MemStore) MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error {
+// SaveLink implements provider.Store.
+func (s *MemStore) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
+	const op = "providertest.MemStore.SaveLink"
+	if w == nil || w.Provider == "" || w.ID == "" || strings.ContainsRune(w.ID, 0) {
+		return provider.Errorf(provider.CodeInvalidArgument, op, "a link write needs a provider and an id")
+	}
+	if w.Link != nil && (w.Link.Provider != w.Provider || w.Link.ID != w.ID) {
+		return provider.Errorf(provider.CodeInvalidArgument, op, "the link is %s/%s, the write names %s/%s", w.Link.Provider, w.Link.ID, w.Provider, w.ID)
+	}
 	return s.do(ctx, func(tx *memTx) error {
-		if _, err := tx.st.getLink(providerName, linkID); err != nil {
-			return err
+		k := key(w.Provider, w.ID)
+		cur, found := tx.st.links[k]
+		if !w.PreviousUpdatedAt.IsZero() && (!found || !cur.UpdatedAt.Equal(w.PreviousUpdatedAt)) {
+			return fmt.Errorf("%s: link %q: %w", op, w.ID, provider.ErrWriteConflict)
 		}
-		setKey(tx, tx.st.reconAt, key(providerName, linkID), at)
+		now := time.Now()
+		if found && !now.After(cur.UpdatedAt) {
+			now = cur.UpdatedAt.Add(time.Nanosecond) // every write is a new version
+		}
+		if w.Link != nil {
+			l := *w.Link
+			if l.CreatedAt.IsZero() {
+				l.CreatedAt = cmp.Or(cur.CreatedAt, now)
+			}
+			l.UpdatedAt = now
+			if err := tx.putLink(&l); err != nil {
+				return err
+			}
+			w.Link.CreatedAt, w.Link.UpdatedAt = l.CreatedAt, l.UpdatedAt
+			found = true
+		}
+		if w.IntentKey != "" {
+			if err := tx.completeIntent(w.IntentKey, w.ID, now); err != nil {
+				return err
+			}
+		}
+		if !w.ReconciledAt.IsZero() {
+			if !found {
+				return notFound("link", w.ID)
+			}
+			setKey(tx, tx.st.reconAt, k, w.ReconciledAt)
+		}
 		return nil
 	})
 }
@@ -558,18 +593,12 @@ func (tx *memTx) nextID() int64 {
 	return tx.st.nextID
 }
 
-func (tx *memTx) GetLinkForUpdate(ctx context.Context, providerName, linkID string) (*provider.Link, error) {
-	return tx.st.getLink(providerName, linkID)
-}
-
-func (tx *memTx) PutLink(ctx context.Context, l *provider.Link) error {
-	if l.Provider == "" || l.ID == "" || strings.ContainsRune(l.ID, 0) {
-		return provider.Errorf(provider.CodeInvalidArgument, "providertest.MemStore.PutLink", "link needs a provider and an id")
-	}
+// putLink inserts or replaces a link in the transaction.
+func (tx *memTx) putLink(l *provider.Link) error {
 	if l.IdempotencyKey != "" {
 		for k, x := range tx.st.links {
 			if x.IdempotencyKey == l.IdempotencyKey && k != key(l.Provider, l.ID) {
-				return provider.Errorf(provider.CodeConflict, "providertest.MemStore.PutLink", "idempotency key already used by link %q", x.ID)
+				return provider.Errorf(provider.CodeConflict, "providertest.MemStore.SaveLink", "idempotency key already used by link %q", x.ID)
 			}
 		}
 	}

@@ -24,26 +24,21 @@ func (s *MemStore) PutLinkIntent(ctx context.Context, in provider.LinkIntent) (e
 	return existing, err
 }
 
-// CompleteLinkIntent implements provider.Store.
-func (s *MemStore) CompleteLinkIntent(ctx context.Context, key, linkID string, at time.Time) error {
-	const op = "providertest.MemStore.CompleteLinkIntent"
-	if linkID == "" {
-		return provider.Errorf(provider.CodeInvalidArgument, op, "no link id")
-	}
-	return s.do(ctx, func(tx *memTx) error {
-		in, ok := tx.st.intents[key]
-		switch {
-		case !ok:
-			return notFound("link intent", key)
-		case in.LinkID == linkID:
-			return nil
-		case in.LinkID != "":
-			return provider.Errorf(provider.CodeConflict, op, "the intent with key %q was completed with link %q", key, in.LinkID)
-		}
-		in.LinkID, in.CompletedAt = linkID, at
-		setKey(tx, tx.st.intents, key, in)
+// completeIntent records that the intent with key made the link linkID.
+func (tx *memTx) completeIntent(key, linkID string, at time.Time) error {
+	const op = "providertest.MemStore.SaveLink"
+	in, ok := tx.st.intents[key]
+	switch {
+	case !ok:
+		return notFound("link intent", key)
+	case in.LinkID == linkID:
 		return nil
-	})
+	case in.LinkID != "":
+		return provider.Errorf(provider.CodeConflict, op, "the intent with key %q was completed with link %q", key, in.LinkID)
+	}
+	in.LinkID, in.CompletedAt = linkID, at
+	setKey(tx, tx.st.intents, key, in)
+	return nil
 }
 
 // DeleteLinkIntent implements provider.Store.

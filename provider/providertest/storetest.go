@@ -26,7 +26,8 @@ const storeDeadline = 30 * time.Second
 // What the suite pins down, beyond the doc comments of provider.Store and
 // provider.HookQueue:
 //   - times come back equal (time.Time.Equal) at microsecond precision;
-//   - PutLink replaces the stored link, IdempotencyKey included;
+//   - SaveLink replaces the stored link, IdempotencyKey included, and
+//     gives every write a new UpdatedAt;
 //   - ListLinkPayments orders by the payment's CreatedAt;
 //   - ListOpenLinks and ListLinksWithPayments list never-reconciled links
 //     first, oldest created first, then the least recently reconciled;
@@ -40,7 +41,8 @@ const storeDeadline = 30 * time.Second
 //   - of concurrent writes decided on one read of a payment, with
 //     distinct claims, exactly one succeeds: Apply's precondition covers
 //     the refunded amount as well as the status;
-//   - Apply called with the ctx of InTx joins that transaction;
+//   - SaveLink is all or nothing: a refused part (an intent of another
+//     link, a stale PreviousUpdatedAt) leaves the link as it was;
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
 //   - RetryHookRun of an unknown id is CodeNotFound;
@@ -48,8 +50,8 @@ const storeDeadline = 30 * time.Second
 //     events' storing with before on the store's clock, and removes the
 //     oldest first; callbacks with a verdict in Keep go only before
 //     KeptBefore, and never when it is zero;
-//   - a link intent comes back from PutLinkIntent field for field, and
-//     intent calls made with the ctx of InTx join its transaction;
+//   - a link intent comes back from PutLinkIntent field for field, and is
+//     completed by the SaveLink that stores its link;
 //   - ListCallbacks orders by ReceivedAt, then ID, newest first, and
 //     BeforeID pages in that order;
 //   - when the store is a provider.ActionLog: actions come back field for
@@ -68,7 +70,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"LinkRoundTripAndNotFound", storeTestLinkRoundTrip},
 		{"IdempotencyKeyLookupAndConflict", storeTestIdempotencyKey},
 		{"PutLinkUpdates", storeTestPutLinkUpdates},
-		{"ListOpenLinksAndMarkReconciled", storeTestListOpenLinks},
+		{"ListOpenLinksAndTheReconciliationMark", storeTestListOpenLinks},
 		{"ListLinksWithPaymentsInTheirStatuses", storeTestListLinksWithPayments},
 		{"LoadApplyOfNothing", storeTestLoadApplyEmpty},
 		{"ApplyWritesEverythingOnce", storeTestApplyRoundTrip},
@@ -89,13 +91,13 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"CallbacksByVerdictAndPages", storeTestCallbackPages},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"PruneKeepsTheKeptVerdictsUntilKeptBefore", storeTestPruneKeepsVerdicts},
-		{"ApplyJoinsInTxAndRollsBack", storeTestInTxRollback},
-		{"InTxRollbackRestoresUpdatedRows", storeTestInTxRollbackRestores},
+		{"SaveLinkRefusesAWriteOverAChangedLink", storeTestSaveLinkPrecondition},
+		{"SaveLinkIsAllOrNothing", storeTestSaveLinkAllOrNothing},
 		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},
 		{"LinkIntentConcurrentPutsStoreOne", storeTestLinkIntentConcurrent},
 		{"LinkIntentCompletedOnce", storeTestLinkIntentComplete},
 		{"LinkIntentDeleteFreesAPendingKey", storeTestLinkIntentDelete},
-		{"LinkIntentJoinsInTx", storeTestLinkIntentInTx},
+		{"LinkAndIntentSavedTogether", storeTestLinkIntentSavedWithLink},
 		{"CreateLinkWithAKeyAsksTheProviderOnce", createTestOneProviderCall},
 		{"CreateLinkKeyReusedWithOtherParametersIsAConflict", createTestConflict},
 		{"CreateLinkAfterACrashFindsTheLinkTheProviderMade", createTestCrashAfterTheProviderMadeTheLink},
@@ -182,24 +184,20 @@ func storePayment(id, linkID string) provider.Payment {
 	}
 }
 
-// storeDo runs fn in one committed transaction and fails the test on error.
-func storeDo(t *testing.T, s provider.Store, fn func(ctx context.Context, tx provider.Tx) error) {
+// storeSave writes w and fails the test on error.
+func storeSave(t *testing.T, s provider.Store, w provider.LinkWrite) {
 	t.Helper()
-	if err := s.InTx(storeCtx(t), fn); err != nil {
-		t.Fatalf("InTx: %v", err)
+	if err := s.SaveLink(storeCtx(t), &w); err != nil {
+		t.Fatalf("SaveLink(%s %s): %v", w.Provider, w.ID, err)
 	}
 }
 
+// storePutLinks saves each link (setting its CreatedAt and UpdatedAt).
 func storePutLinks(t *testing.T, s provider.Store, links ...provider.Link) {
 	t.Helper()
-	storeDo(t, s, func(ctx context.Context, tx provider.Tx) error {
-		for i := range links {
-			if err := tx.PutLink(ctx, &links[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	for i := range links {
+		storeSave(t, s, provider.LinkWrite{Provider: links[i].Provider, ID: links[i].ID, Link: &links[i]})
+	}
 }
 
 func storeWantCode(t *testing.T, what string, err error, code provider.ErrorCode) {
@@ -270,17 +268,6 @@ func storeTestLinkRoundTrip(t *testing.T, s provider.Store) {
 	}
 	storeSameLink(t, *got, want)
 
-	storeDo(t, s, func(ctx context.Context, tx provider.Tx) error {
-		locked, err := tx.GetLinkForUpdate(ctx, "test", want.ID)
-		if err != nil {
-			return err
-		}
-		storeSameLink(t, *locked, want)
-		_, err = tx.GetLinkForUpdate(ctx, "test", "missing")
-		storeWantCode(t, "GetLinkForUpdate of a missing link", err, provider.CodeNotFound)
-		return nil
-	})
-
 	_, err = s.GetLink(ctx, "test", "missing")
 	storeWantCode(t, "GetLink of a missing link", err, provider.CodeNotFound)
 	_, err = s.GetLink(ctx, "other-provider", want.ID)
@@ -304,8 +291,8 @@ func storeTestIdempotencyKey(t *testing.T, s provider.Store) {
 
 	b := storeLink("b")
 	b.IdempotencyKey = "order-1"
-	err = s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, &b) })
-	storeWantCode(t, "PutLink reusing another link's idempotency key", err, provider.CodeConflict)
+	err = s.SaveLink(ctx, &provider.LinkWrite{Provider: b.Provider, ID: b.ID, Link: &b})
+	storeWantCode(t, "SaveLink reusing another link's idempotency key", err, provider.CodeConflict)
 	_, err = s.GetLink(ctx, "test", "b")
 	storeWantCode(t, "GetLink of the refused link", err, provider.CodeNotFound)
 
@@ -388,23 +375,17 @@ func storeTestListOpenLinks(t *testing.T, s provider.Store) {
 		t.Fatalf("limit 2: got %v, want %v", got, want)
 	}
 
-	if err := s.MarkReconciled(ctx, "test", "a", storeBase.Add(10*time.Hour)); err != nil {
-		t.Fatalf("MarkReconciled: %v", err)
-	}
-	if err := s.MarkReconciled(ctx, "test", "c", storeBase.Add(5*time.Hour)); err != nil {
-		t.Fatalf("MarkReconciled: %v", err)
-	}
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: "a", ReconciledAt: storeBase.Add(10 * time.Hour)})
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: "c", ReconciledAt: storeBase.Add(5 * time.Hour)})
 	if got, want := list(10), []string{"b", "c", "a"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after reconciling a and c: got %v, want %v (unreconciled, then oldest reconciliation)", got, want)
 	}
-	if err := s.MarkReconciled(ctx, "test", "b", storeBase.Add(11*time.Hour)); err != nil {
-		t.Fatalf("MarkReconciled: %v", err)
-	}
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: "b", ReconciledAt: storeBase.Add(11 * time.Hour)})
 	if got, want := list(10), []string{"c", "a", "b"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after reconciling all: got %v, want %v", got, want)
 	}
-	err := s.MarkReconciled(ctx, "test", "missing", storeBase)
-	storeWantCode(t, "MarkReconciled of a missing link", err, provider.CodeNotFound)
+	err := s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: "missing", ReconciledAt: storeBase})
+	storeWantCode(t, "marking a missing link reconciled", err, provider.CodeNotFound)
 }
 
 func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
@@ -454,9 +435,7 @@ func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
 	if got := list("other", 10); len(got) != 0 {
 		t.Fatalf("another provider's: got %v, want none", got)
 	}
-	if err := s.MarkReconciled(ctx, "test", "partly", storeBase.Add(10*time.Hour)); err != nil {
-		t.Fatalf("MarkReconciled: %v", err)
-	}
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: "partly", ReconciledAt: storeBase.Add(10 * time.Hour)})
 	if got, want := list("test", 10), []string{"paid", "multi", "partly"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after reconciling partly: got %v, want %v", got, want)
 	}

@@ -346,7 +346,7 @@ func actTestReprocessUnknownLink(t *testing.T, s provider.Store, l provider.Acti
 	if !strings.HasPrefix(rec.Result, string(provider.VerdictUnknownLink)) {
 		t.Fatalf("reprocess without the link: result %q, want unknown_link", rec.Result)
 	}
-	storeDo(t, s, func(ctx context.Context, tx provider.Tx) error { return tx.PutLink(ctx, link) })
+	storePutLinks(t, s, *link)
 	rec = f.act(t, provider.Action{Kind: provider.ActionReprocessCallback, Actor: "ana", CallbackID: flagged.ID})
 	if rec.Result != "applied, payment SUCCESSFUL" || rec.Provider != "mem" || rec.PaymentID != pay.ID || rec.LinkID != link.ID {
 		t.Fatalf("reprocess with the link: recorded %+v, want applied, naming the payment and link", rec)

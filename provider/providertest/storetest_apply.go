@@ -2,9 +2,7 @@ package providertest
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -436,58 +434,70 @@ func storeTestCallbacks(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestInTxRollback(t *testing.T, s provider.Store) {
+// A write decided on a link that changed since it was read is refused,
+// and nothing of it is written; one decided on the link as stored passes.
+func storeTestSaveLinkPrecondition(t *testing.T, s provider.Store) {
 	ctx := storeCtx(t)
-	boom := errors.New("boom")
-	l := storeLink("rolled")
-	p := storePayment("rolled-p", "rolled")
-	err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
-		if err := tx.PutLink(ctx, &l); err != nil {
-			return err
-		}
-		if st, err := s.LoadApply(ctx, "test", "rolled", "rolled-p"); err != nil || st.Link == nil {
-			return fmt.Errorf("LoadApply inside InTx does not see the transaction's link: %v, %w", st, err)
-		}
-		if err := s.Apply(ctx, storeWrite(p, "h")); err != nil {
-			return err
-		}
-		return fmt.Errorf("after writing everything: %w", boom)
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("InTx returned %v, want fn's error", err)
+	l := storeLink("edited")
+	storePutLinks(t, s, l)
+	read, err := s.GetLink(ctx, "test", l.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = s.GetLink(ctx, "test", l.ID)
-	storeWantCode(t, "GetLink after rollback", err, provider.CodeNotFound)
-	_, err = s.GetPayment(ctx, "test", p.ID)
-	storeWantCode(t, "GetPayment after rollback", err, provider.CodeNotFound)
-	if cbs, changes, runs := storeCounts(t, s, p.ID); cbs != 0 || changes != 0 || runs != 0 {
-		t.Errorf("after rollback: %d callbacks, %d changes, %d runs; want none", cbs, changes, runs)
+	// Another writer changes the link after it was read.
+	other := *read
+	other.Title = "Changed by another writer"
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: l.ID, Link: &other})
+	if !other.UpdatedAt.After(read.UpdatedAt) {
+		t.Fatalf("UpdatedAt did not move: %v then %v", read.UpdatedAt, other.UpdatedAt)
 	}
-	if st := storeLoad(t, s, "rolled", p.ID); len(st.Claimed) != 0 {
-		t.Errorf("claims after rollback: %v, want none", st.Claimed)
+
+	stale := *read
+	stale.Title = "Decided on the old read"
+	err = s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: l.ID, Link: &stale, PreviousUpdatedAt: read.UpdatedAt, ReconciledAt: storeBase})
+	if !errors.Is(err, provider.ErrWriteConflict) {
+		t.Fatalf("SaveLink over a changed link: %v, want ErrWriteConflict", err)
 	}
-	storeApply(t, s, storeWrite(p, "h")) // the key is free again
+	if got, _ := s.GetLink(ctx, "test", l.ID); got.Title != other.Title {
+		t.Fatalf("after the refused write the title is %q, want %q", got.Title, other.Title)
+	}
+
+	fresh, err := s.GetLink(ctx, "test", l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *fresh
+	next.Title = "Decided on the latest read"
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: l.ID, Link: &next, PreviousUpdatedAt: fresh.UpdatedAt})
+	if got, _ := s.GetLink(ctx, "test", l.ID); got.Title != next.Title {
+		t.Fatalf("title %q, want %q", got.Title, next.Title)
+	}
+	err = s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: "gone", Link: &next, PreviousUpdatedAt: fresh.UpdatedAt})
+	if !errors.Is(err, provider.ErrWriteConflict) && !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("SaveLink decided on a link that is not stored: %v, want a refusal", err)
+	}
 }
 
-func storeTestInTxRollbackRestores(t *testing.T, s provider.Store) {
+// A write whose intent part is refused writes nothing: the link stays as
+// it was (or absent), and the intent stays pending.
+func storeTestSaveLinkAllOrNothing(t *testing.T, s provider.Store) {
 	ctx := storeCtx(t)
-	l := storeLink("kept")
-	storePutLinks(t, s, l)
-	boom := errors.New("boom")
-	err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
-		l2 := l
-		l2.Title, l2.Status = "Changed", provider.LinkInactive
-		if err := tx.PutLink(ctx, &l2); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("InTx returned %v, want fn's error", err)
+	in := storeIntent("order-aon")
+	storeReadIntent(t, s, in)
+	first := storeLink("aon-1")
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: first.ID, Link: &first, IntentKey: in.Key})
+
+	second := storeLink("aon-2")
+	err := s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: second.ID, Link: &second, IntentKey: in.Key, ReconciledAt: storeBase})
+	storeWantCode(t, "saving a link with another link's intent", err, provider.CodeConflict)
+	if _, err := s.GetLink(ctx, "test", second.ID); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("the refused write's link: %v, want CodeNotFound (nothing written)", err)
 	}
-	gotL, err := s.GetLink(ctx, "test", l.ID)
-	if err != nil || gotL.Title != l.Title || gotL.Status != provider.LinkActive {
-		t.Errorf("link after rollback = %+v, %v; want the committed one", gotL, err)
+
+	err = s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: "aon-3", Link: &provider.Link{Provider: "test", ID: "aon-3", Title: "x", Type: provider.LinkSingle, Status: provider.LinkActive}, IntentKey: "no-such-key"})
+	storeWantCode(t, "saving a link with an unknown intent", err, provider.CodeNotFound)
+	if _, err := s.GetLink(ctx, "test", "aon-3"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("the refused write's link: %v, want CodeNotFound (nothing written)", err)
 	}
 }
 

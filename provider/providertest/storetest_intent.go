@@ -1,8 +1,6 @@
 package providertest
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -117,28 +115,25 @@ func storeTestLinkIntentComplete(t *testing.T, s provider.Store) {
 	ctx := storeCtx(t)
 	in := storeIntent("order-c")
 	storeReadIntent(t, s, in)
-	done := storeBase.Add(2 * time.Second)
-	if err := s.CompleteLinkIntent(ctx, in.Key, "link-1", done); err != nil {
-		t.Fatalf("CompleteLinkIntent: %v", err)
+	l := storeLink("link-1")
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: l.ID, Link: &l, IntentKey: in.Key})
+	got := storeReadIntent(t, s, storeIntent("order-c"))
+	if !got.Completed() || got.CompletedAt.IsZero() {
+		t.Fatalf("intent %+v after SaveLink, want completed", got)
 	}
 	want := in
-	want.LinkID, want.CompletedAt = "link-1", done
-	got := storeReadIntent(t, s, storeIntent("order-c"))
+	want.LinkID, want.CompletedAt = "link-1", got.CompletedAt
 	storeSameIntent(t, "the completed intent", got, want)
-	if !got.Completed() {
-		t.Error("Completed() = false after CompleteLinkIntent")
-	}
 
-	if err := s.CompleteLinkIntent(ctx, in.Key, "link-1", done.Add(time.Hour)); err != nil {
-		t.Fatalf("completing again with the same link: %v, want nil", err)
-	}
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: "link-1", IntentKey: in.Key})
 	storeSameIntent(t, "after completing again", storeReadIntent(t, s, in), want)
 
-	err := s.CompleteLinkIntent(ctx, in.Key, "link-2", done)
+	l2 := storeLink("link-2")
+	err := s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: l2.ID, Link: &l2, IntentKey: in.Key})
 	storeWantCode(t, "completing with another link", err, provider.CodeConflict)
 	storeSameIntent(t, "after the refused completion", storeReadIntent(t, s, in), want)
 
-	err = s.CompleteLinkIntent(ctx, "no-such-key", "link-1", done)
+	err = s.SaveLink(ctx, &provider.LinkWrite{Provider: "test", ID: "link-1", IntentKey: "no-such-key"})
 	storeWantCode(t, "completing an unknown key", err, provider.CodeNotFound)
 }
 
@@ -159,57 +154,29 @@ func storeTestLinkIntentDelete(t *testing.T, s provider.Store) {
 		t.Errorf("deleting an unknown key: %v, want nil", err)
 	}
 
-	if err := s.CompleteLinkIntent(ctx, in.Key, "link-d", storeBase); err != nil {
-		t.Fatalf("CompleteLinkIntent: %v", err)
-	}
+	ld := storeLink("link-d")
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: ld.ID, Link: &ld, IntentKey: in.Key})
 	err := s.DeleteLinkIntent(ctx, in.Key)
 	storeWantCode(t, "deleting a completed intent", err, provider.CodeFailedPrecondition)
 	want := again
-	want.LinkID, want.CompletedAt = "link-d", storeBase
+	want.LinkID, want.CompletedAt = "link-d", storeReadIntent(t, s, in).CompletedAt
 	storeSameIntent(t, "the completed intent after a refused delete", storeReadIntent(t, s, in), want)
 }
 
-// Intent calls made with the ctx of InTx join its transaction: storing the
-// link and completing its intent commit together or not at all.
-func storeTestLinkIntentInTx(t *testing.T, s provider.Store) {
-	ctx := storeCtx(t)
-	errRollback := errors.New("rollback")
-	link := storeLink("tx-link")
-	link.IdempotencyKey = "order-tx"
+// A link and its intent are saved in one write: the intent is completed
+// exactly when the link is stored.
+func storeTestLinkIntentSavedWithLink(t *testing.T, s provider.Store) {
 	in := storeIntent("order-tx")
 	storeReadIntent(t, s, in)
-
-	err := s.InTx(ctx, func(ctx context.Context, tx provider.Tx) error {
-		if err := tx.PutLink(ctx, &link); err != nil {
-			return err
-		}
-		if err := s.CompleteLinkIntent(ctx, in.Key, link.ID, storeBase); err != nil {
-			return err
-		}
-		fresh := storeIntent("order-tx-2")
-		if got, err := s.PutLinkIntent(ctx, fresh); err != nil || got != nil {
-			return fmt.Errorf("PutLinkIntent in the transaction: %+v, %v", got, err)
-		}
-		return errRollback
-	})
-	if !errors.Is(err, errRollback) {
-		t.Fatalf("InTx: %v", err)
+	link := storeLink("tx-link")
+	link.IdempotencyKey = "order-tx"
+	storeSave(t, s, provider.LinkWrite{Provider: "test", ID: link.ID, Link: &link, IntentKey: in.Key})
+	got := storeReadIntent(t, s, in)
+	if got.LinkID != link.ID || !got.Completed() {
+		t.Fatalf("intent after saving its link: %+v, want completed by %s", got, link.ID)
 	}
-	storeSameIntent(t, "the intent after the rollback", storeReadIntent(t, s, in), in)
-	if got := storeReadIntent(t, s, storeIntent("order-tx-2")); got != nil {
-		t.Errorf("an intent stored in the rolled-back transaction survived: %+v", got)
+	stored, err := s.GetLink(storeCtx(t), "test", link.ID)
+	if err != nil || stored.IdempotencyKey != "order-tx" {
+		t.Fatalf("stored link %+v, %v; want it with its key", stored, err)
 	}
-	if _, err := s.GetLink(ctx, "test", link.ID); !errors.Is(err, provider.CodeNotFound) {
-		t.Errorf("the link stored in the rolled-back transaction: %v, want CodeNotFound", err)
-	}
-
-	storeDo(t, s, func(ctx context.Context, tx provider.Tx) error {
-		if err := tx.PutLink(ctx, &link); err != nil {
-			return err
-		}
-		return s.CompleteLinkIntent(ctx, in.Key, link.ID, storeBase)
-	})
-	want := in
-	want.LinkID, want.CompletedAt = link.ID, storeBase
-	storeSameIntent(t, "the intent after the commit", storeReadIntent(t, s, in), want)
 }
