@@ -452,3 +452,42 @@ func TestTheServiceLogsToTheDefaultLoggerUnlessToldOtherwise(t *testing.T) {
 		t.Fatalf("default logger got %q, want the unverified callback logged", buf.String())
 	}
 }
+
+// interleavingStore changes the link once, from "another writer", just
+// before the first write that was decided on an earlier read.
+type interleavingStore struct {
+	*providertest.MemStore
+	once sync.Once
+}
+
+func (s *interleavingStore) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
+	if !w.PreviousUpdatedAt.IsZero() {
+		s.once.Do(func() {
+			cur, err := s.MemStore.GetLink(ctx, w.Provider, w.ID)
+			if err == nil {
+				other := *cur
+				other.Title = "Renamed meanwhile"
+				_ = s.MemStore.SaveLink(ctx, &provider.LinkWrite{Provider: w.Provider, ID: w.ID, Link: &other})
+			}
+		})
+	}
+	return s.MemStore.SaveLink(ctx, w)
+}
+
+// The write decided on the first read is refused (the link changed);
+// the Service reads again and deactivates the link as it now is.
+func TestDeactivatingALinkThatChangedMeanwhileDecidesAgain(t *testing.T) {
+	store := &interleavingStore{MemStore: providertest.NewMemStore()}
+	mem := providertest.NewMemProvider("mem", "tok")
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}, Logger: slog.New(slog.DiscardHandler)})
+	must(t, err)
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(10000)})
+	must(t, err)
+	got, err := svc.DeactivateLink(t.Context(), "mem", l.ID)
+	must(t, err)
+	stored, err := store.GetLink(t.Context(), "mem", l.ID)
+	must(t, err)
+	if stored.Status != provider.LinkInactive || got.Status != provider.LinkInactive {
+		t.Fatalf("stored %s, returned %s; want INACTIVE", stored.Status, got.Status)
+	}
+}
