@@ -33,7 +33,9 @@ const loadApplySQL = `SELECT
  l.created_at, l.updated_at,
  p.link_id, p.amount, p.currency, p.status, p.raw_status, p.refunded_amount, p.sender_name, p.sender_email, p.sender_phone, p.sender_address,
  p.method_bank, p.method_type, p.va_number, p.payment_url, p.provider_created_at, p.completed_at, p.updated_at,
- (SELECT string_agg(e.status, ',') FROM paylink_events e WHERE e.provider = $1 AND e.payment_id = $3)
+ (SELECT string_agg(e.status, ',') FROM paylink_events e WHERE e.provider = $1 AND e.payment_id = $3),
+ CASE WHEN l.type = 'SINGLE' THEN (SELECT o.payment_id FROM paylink_payments o WHERE o.provider = $1 AND o.link_id = $2
+  AND o.payment_id <> $3 AND o.status IN (` + paidStatusesSQL + `) LIMIT 1) END
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN paylink_links l ON l.provider = $1 AND l.link_id = $2
 LEFT JOIN paylink_payments p ON p.provider = $1 AND p.payment_id = $3`
@@ -45,7 +47,12 @@ const (
 	loadLinkSQLite    = "SELECT " + loadLinkColumns + " FROM paylink_links WHERE provider = ? AND link_id = ?"
 	loadPaymentSQLite = "SELECT " + loadPaymentColumns + " FROM paylink_payments WHERE provider = ? AND payment_id = ?"
 	loadClaimsSQLite  = "SELECT group_concat(status, ',') FROM paylink_events WHERE provider = ? AND payment_id = ?"
+	loadPaidBySQLite  = "SELECT payment_id FROM paylink_payments WHERE provider = ? AND link_id = ? AND payment_id <> ? AND status IN (" + paidStatusesSQL + ") LIMIT 1"
 )
+
+// paidStatusesSQL lists the statuses provider.PaymentStatus.Paid holds,
+// for LoadApply's question "did another payment pay this SINGLE link?".
+const paidStatusesSQL = "'SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK'"
 
 // linkScan and paymentScan hold one row of LoadApply while it is scanned.
 // pgtype's nullable types scan natively on pgx and as sql.Scanners on
@@ -110,9 +117,10 @@ func pgTime(t pgtype.Timestamptz) time.Time {
 	return t.Time.UTC()
 }
 
-// LoadApply reads the link, the payment and the payment's claimed events
-// without locks (see provider.Store): one statement on PostgreSQL, three
-// short ones on SQLite. Links and payments come without their raw
+// LoadApply reads the link, the payment, the payment's claimed events and,
+// for a SINGLE link, another paid payment of it, without locks (see
+// provider.Store): one statement on PostgreSQL, three or four short ones
+// on SQLite. Links and payments come without their raw
 // provider payloads.
 func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*provider.ApplyState, error) {
 	var (
@@ -120,10 +128,11 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 		ps      paymentScan
 		hasLink pgtype.Bool
 		claimed pgtype.Text
+		paidBy  pgtype.Text
 	)
 	q := s.querier(ctx)
 	if s.dialect == dialectPostgres {
-		dest := append(append(append([]any{&hasLink}, ls.dest()...), ps.dest()...), &claimed)
+		dest := append(append(append([]any{&hasLink}, ls.dest()...), ps.dest()...), &claimed, &paidBy)
 		err := s.pgxRow(ctx, loadApplySQL, []any{providerName, linkID, paymentID}, dest)
 		if err != nil {
 			return nil, s.wrap("LoadApply", err)
@@ -142,8 +151,14 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 		if err := q.QueryRowContext(ctx, loadClaimsSQLite, providerName, paymentID).Scan(&claimed); err != nil {
 			return nil, s.wrap("LoadApply", err)
 		}
+		if hasLink.Bool && ls.typ.String == string(provider.LinkSingle) {
+			err := q.QueryRowContext(ctx, loadPaidBySQLite, providerName, linkID, paymentID).Scan(&paidBy)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, s.wrap("LoadApply", err)
+			}
+		}
 	}
-	st := &provider.ApplyState{}
+	st := &provider.ApplyState{LinkPaidBy: paidBy.String}
 	if hasLink.Bool {
 		st.Link = ls.link(providerName, linkID)
 	}

@@ -29,8 +29,8 @@ const maxApplyConflicts = 8
 //
 // Events for unknown links, with an amount that differs from the link's,
 // with a status the library does not know, naming a payment the store
-// keeps under another link, or paying a SINGLE link that is no longer
-// active are recorded and flagged, never applied; the flagged hooks run
+// keeps under another link, or paying a SINGLE link another payment paid
+// already are recorded and flagged, never applied; the flagged hooks run
 // once per payment and kind of flag. A late status that would move a
 // payment backwards is recorded as stale and changes nothing. These are
 // not errors: the callback was handled and the provider should stop
@@ -255,7 +255,7 @@ func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (*Paymen
 
 // needsConfirmation reports whether d changes anything a forged callback
 // must not: a payment, a hook run, or a flagged money fact (an amount, a
-// reversal, a payment on the wrong or a closed link). Duplicates, stale
+// reversal, a payment on the wrong link, a second payment of one order). Duplicates, stale
 // news and flags without hooks about unknown links or statuses only
 // record that the callback came.
 func (d *decision) needsConfirmation() bool {
@@ -263,7 +263,7 @@ func (d *decision) needsConfirmation() bool {
 		return true
 	}
 	switch d.out.Verdict {
-	case VerdictAmountMismatch, VerdictFailedAfterPaid, VerdictLinkMismatch, VerdictLinkInactive:
+	case VerdictAmountMismatch, VerdictFailedAfterPaid, VerdictLinkMismatch, VerdictSecondPayment:
 		return true
 	}
 	return false
@@ -311,11 +311,10 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	case ev.Payment.Status.Paid() && !amountMatches(link, ev.Payment.Amount),
 		!refundMatches(ev.Payment):
 		return d, s.flag(d, ev, st, VerdictAmountMismatch, now, verdict)
-	case firstPaid && link.Type == LinkSingle && link.Status != LinkActive:
-		// A SINGLE link takes one payment: it closes when paid (or was
-		// deactivated). Money on it now is a second payment or one after
-		// the order was closed: kept for a human, never applied.
-		return d, s.flag(d, ev, st, VerdictLinkInactive, now, verdict)
+	case firstPaid && link.Type == LinkSingle && st.LinkPaidBy != "":
+		// A SINGLE link takes one payment; another paid it already. Money
+		// on it now is a second payment: kept for a human, never applied.
+		return d, s.flag(d, ev, st, VerdictSecondPayment, now, verdict)
 	}
 
 	key := ev.Key()

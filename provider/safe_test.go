@@ -285,13 +285,13 @@ func TestASecondPaymentOnASingleLinkIsRecordedAndFlagged(t *testing.T) {
 	f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 10000))
 	for range 2 {
 		out := f.apply(t, event(l.ID, "P2", provider.PaymentSuccessful, 10000))
-		if out.Verdict != provider.VerdictLinkInactive || !out.Verdict.Flagged() {
-			t.Fatalf("second payment: %s, want link_inactive", out.Verdict)
+		if out.Verdict != provider.VerdictSecondPayment || !out.Verdict.Flagged() {
+			t.Fatalf("second payment: %s, want second_payment", out.Verdict)
 		}
 	}
 	cbs, err := f.store.ListCallbacks(t.Context(), provider.CallbackFilter{PaymentID: "P2"})
 	must(t, err)
-	if len(cbs) != 2 || cbs[0].Verdict != provider.VerdictLinkInactive || cbs[0].Amount.Amount != 10000 {
+	if len(cbs) != 2 || cbs[0].Verdict != provider.VerdictSecondPayment || cbs[0].Amount.Amount != 10000 {
 		t.Fatalf("recorded %+v, want both callbacks of P2 with their amount, flagged", cbs)
 	}
 	waitFor(t, "the flagged hook", func() bool { return flagged.total() == 1 })
@@ -489,5 +489,18 @@ func TestDeactivatingALinkThatChangedMeanwhileDecidesAgain(t *testing.T) {
 	must(t, err)
 	if stored.Status != provider.LinkInactive || got.Status != provider.LinkInactive {
 		t.Fatalf("stored %s, returned %s; want INACTIVE", stored.Status, got.Status)
+	}
+}
+
+// A SINGLE link deactivated before its payment arrived is still paid by
+// it: only a second payment of a paid link is flagged.
+func TestAPaymentOnADeactivatedSingleLinkIsApplied(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	l := f.link(t, 10000, provider.LinkSingle)
+	if _, err := f.svc.DeactivateLink(t.Context(), "mem", l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if out := f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 10000)); out.Verdict != provider.VerdictApplied {
+		t.Fatalf("payment of a deactivated SINGLE link: %s, want applied", out.Verdict)
 	}
 }

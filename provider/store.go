@@ -22,8 +22,9 @@ import (
 // Reads return CodeNotFound for a missing row. A Store starts no goroutines.
 type Store interface {
 	// LoadApply reads, in one round trip and without locking, what applying
-	// news about one payment needs: the link, the payment and the event
-	// keys already claimed for the payment. The link and the payment come
+	// news about one payment needs: the link, the payment, the event keys
+	// already claimed for the payment and, for a SINGLE link, another of
+	// its payments that is paid. The link and the payment come
 	// without their Raw provider payloads (a hook event's snapshot does
 	// not carry them); GetLink and GetPayment have them.
 	LoadApply(ctx context.Context, providerName, linkID, paymentID string) (*ApplyState, error)
@@ -137,6 +138,10 @@ type ApplyState struct {
 	Payment *Payment
 	// Claimed lists the event keys already claimed for the payment.
 	Claimed []EventKey
+	// LinkPaidBy is, for a SINGLE link, the id of another of its payments
+	// that is paid (SUCCESSFUL or later); empty when there is none, and
+	// for MULTIPLE links.
+	LinkPaidBy string
 }
 
 // HasClaimed reports whether key was claimed.
@@ -228,19 +233,18 @@ const (
 	// under another link. A payment never moves between links (it would
 	// pay the wrong order): recorded and flagged, never applied.
 	VerdictLinkMismatch Verdict = "link_mismatch"
-	// VerdictLinkInactive: a payment was paid on a SINGLE link that is no
-	// longer active: paid already by another payment, or deactivated.
-	// Money arrived all the same: recorded and flagged for a human (a
-	// refund, or delivering the order), never applied, so the success
-	// hooks do not run twice for one order.
-	VerdictLinkInactive Verdict = "link_inactive"
+	// VerdictSecondPayment: a second payment was paid on a SINGLE link
+	// that another payment paid already. Money arrived all the same:
+	// recorded and flagged for a human (a refund, or a second delivery),
+	// never applied, so the success hooks do not run twice for one order.
+	VerdictSecondPayment Verdict = "second_payment"
 )
 
 // Flagged reports whether the verdict needs a human to look.
 func (v Verdict) Flagged() bool {
 	switch v {
 	case VerdictUnknownLink, VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid,
-		VerdictLinkMismatch, VerdictLinkInactive:
+		VerdictLinkMismatch, VerdictSecondPayment:
 		return true
 	}
 	return false
@@ -250,7 +254,7 @@ func (v Verdict) Flagged() bool {
 func Verdicts() []Verdict {
 	return []Verdict{VerdictApplied, VerdictDuplicate, VerdictStale, VerdictUnknownLink,
 		VerdictAmountMismatch, VerdictUnverified, VerdictUnknownStatus, VerdictFailedAfterPaid,
-		VerdictLinkMismatch, VerdictLinkInactive}
+		VerdictLinkMismatch, VerdictSecondPayment}
 }
 
 // HookIdempotencyKey is the idempotency key of the run of hook for the

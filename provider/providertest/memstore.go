@@ -128,6 +128,14 @@ func (s *MemStore) LoadApply(ctx context.Context, providerName, linkID, paymentI
 			st.Payment = &p
 		}
 		st.Claimed = slices.Clone(ms.claims[key(providerName, paymentID)])
+		if st.Link != nil && st.Link.Type == provider.LinkSingle {
+			for _, p := range ms.payments {
+				if p.Provider == providerName && p.LinkID == linkID && p.ID != paymentID && p.Status.Paid() {
+					st.LinkPaidBy = p.ID
+					break
+				}
+			}
+		}
 	})
 	return st, nil
 }

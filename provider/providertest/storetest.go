@@ -92,6 +92,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"PruneKeepsTheKeptVerdictsUntilKeptBefore", storeTestPruneKeepsVerdicts},
 		{"SaveLinkRefusesAWriteOverAChangedLink", storeTestSaveLinkPrecondition},
+		{"LoadApplyNamesTheLinksOtherPaidPayment", storeTestLoadApplyNamesTheLinksOtherPaidPayment},
 		{"SaveLinkIsAllOrNothing", storeTestSaveLinkAllOrNothing},
 		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},
 		{"LinkIntentConcurrentPutsStoreOne", storeTestLinkIntentConcurrent},

@@ -523,3 +523,33 @@ func storeTestFlaggedFilter(t *testing.T, s provider.Store) {
 		t.Fatalf("flagged callbacks have verdicts %v, want exactly %v", seen, want)
 	}
 }
+
+// LoadApply tells, for a SINGLE link, which other payment paid it: not
+// the payment asked about itself, not an unpaid one, never for a
+// MULTIPLE link.
+func storeTestLoadApplyNamesTheLinksOtherPaidPayment(t *testing.T, s provider.Store) {
+	single, multi := storeLink("paid-once"), storeLink("paid-many")
+	multi.Type = provider.LinkMultiple
+	storePutLinks(t, s, single, multi)
+	pending := storePayment("sp-pending", single.ID)
+	storeApply(t, s, storeWrite(pending))
+	if st := storeLoad(t, s, single.ID, "sp-new"); st.LinkPaidBy != "" {
+		t.Fatalf("with only a PENDING payment: LinkPaidBy %q, want empty", st.LinkPaidBy)
+	}
+	paid := storePayment("sp-paid", single.ID)
+	paid.Status = provider.PaymentPartiallyRefunded
+	paid.RefundedAmount = provider.Rupiah(1000)
+	storeApply(t, s, storeWrite(paid))
+	if st := storeLoad(t, s, single.ID, "sp-new"); st.LinkPaidBy != paid.ID {
+		t.Fatalf("LinkPaidBy %q, want %q (partly refunded is paid)", st.LinkPaidBy, paid.ID)
+	}
+	if st := storeLoad(t, s, single.ID, paid.ID); st.LinkPaidBy != "" {
+		t.Fatalf("asked about the paying payment itself: LinkPaidBy %q, want empty", st.LinkPaidBy)
+	}
+	other := storePayment("mp-paid", multi.ID)
+	other.Status = provider.PaymentSuccessful
+	storeApply(t, s, storeWrite(other))
+	if st := storeLoad(t, s, multi.ID, "mp-new"); st.LinkPaidBy != "" {
+		t.Fatalf("MULTIPLE link: LinkPaidBy %q, want empty", st.LinkPaidBy)
+	}
+}
