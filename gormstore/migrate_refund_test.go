@@ -100,7 +100,7 @@ func TestMigrateAnExistingDatabaseForRefunds(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A flagged hook makes a flagged event claim its own key.
-			if err := svc.OnFlagged("ops", provider.FlaggedHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+			if err := svc.On("ops", provider.WhenFlagged(), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
 			apply := func(st provider.PaymentStatus, refunded int64) provider.Verdict {

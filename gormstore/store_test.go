@@ -160,10 +160,10 @@ func TestHooksQueuedInCallerTransaction(t *testing.T) {
 			ctx := context.Background()
 			calls := make(chan string, 10)
 			svc := newService(t, s, providertest.NewMemProvider("mem", "token"), func(svc *provider.Service) {
-				_ = svc.OnSucceeded("h", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+				_ = svc.On("h", provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 					calls <- ev.Payment.ID
 					return nil
-				}))
+				})
 			})
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000), Type: provider.LinkMultiple})
 			if err != nil {
@@ -319,8 +319,8 @@ func TestLongestHookNameIsStored(t *testing.T) {
 				t.Fatalf("NewService: %v", err)
 			}
 			name := strings.Repeat("h", 200)
-			if err := svc.OnSucceeded(name, provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
-				t.Fatalf("OnSucceeded with a 200-character name: %v", err)
+			if err := svc.On(name, provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
+				t.Fatalf("On with a 200-character name: %v", err)
 			}
 			ctx := context.Background()
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
