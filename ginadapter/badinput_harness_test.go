@@ -133,7 +133,7 @@ func newGuardedApp(t *testing.T, db *gorm.DB) *guardedApp {
 		t.Fatal(err)
 	}
 	a.svc = svc
-	if err := svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+	if err := svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	a.r.Use(a.recoverPanics)

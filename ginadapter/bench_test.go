@@ -107,7 +107,7 @@ func BenchmarkCallback(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := svc.OnSucceeded("bench.receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+				if err := svc.On("bench.receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
 				link, err := svc.CreateLink(b.Context(), "", provider.CreateLinkParams{Title: "Bench", Type: provider.LinkMultiple, Amount: provider.Rupiah(45000)})

@@ -414,7 +414,7 @@ func TestCallbackFormBodyReadableLater(t *testing.T) {
 func TestConcurrentDuplicateCallbacks(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, nil, ginadapter.Config{})
-	err := a.svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil }))
+	err := a.svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

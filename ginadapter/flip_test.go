@@ -106,10 +106,10 @@ func TestFlipEndToEnd(t *testing.T) {
 	defer cancel()
 	a := newFlipApp(t, ginadapter.Config{APIPrefix: "/paylink", APIAuth: trustedCaller, ReturnPath: "/paylink/return"})
 	var receipts atomic.Int32
-	if err := a.svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+	if err := a.svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 		receipts.Add(1)
 		return nil
-	})); err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.svc.Start(ctx); err != nil {

@@ -44,10 +44,10 @@ func BenchmarkHookLatency(b *testing.B) {
 				b.Fatal(err)
 			}
 			ran := make(chan string, 1)
-			if err := svc.OnSucceeded("bench", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+			if err := svc.On("bench", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 				ran <- ev.Payment.ID
 				return nil
-			})); err != nil {
+			}); err != nil {
 				b.Fatal(err)
 			}
 			if err := svc.Start(b.Context()); err != nil {

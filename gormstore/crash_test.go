@@ -91,10 +91,10 @@ func testHookAfterSIGKILL(t *testing.T, mode string) {
 				t.Fatal(err)
 			}
 			var calls atomic.Int32
-			if err := svc.OnSucceeded(crashHook, provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+			if err := svc.On(crashHook, provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 				calls.Add(1)
 				return nil
-			})); err != nil {
+			}); err != nil {
 				t.Fatal(err)
 			}
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(45000)})
@@ -272,7 +272,7 @@ func crashChild(t *testing.T, kind, dsn, mode string) {
 			select {} // until SIGKILL, whatever the context says
 		}
 	}
-	if err := svc.OnSucceeded(crashHook, provider.SucceededHookFunc(hook)); err != nil {
+	if err := svc.On(crashHook, provider.When(provider.PaymentSuccessful), hook); err != nil {
 		t.Fatal(err)
 	}
 	if mode == "mid-hook" {

@@ -12,7 +12,7 @@
 //	if err := gormstore.Migrate(ctx, db); err != nil { ... }
 //	store, err := gormstore.New(db, gormstore.Options{Logger: logger})
 //	svc, err := provider.NewService(store, provider.ServiceOptions{...})
-//	svc.OnSucceeded("mark_order_paid", ...)
+//	svc.On("mark_order_paid", provider.When(provider.PaymentSuccessful), ...)
 //	err = svc.Start(ctx) // runs hooks from the store's queue
 //	defer svc.Stop(shutdownCtx)
 //

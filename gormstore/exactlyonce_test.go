@@ -120,10 +120,10 @@ func TestExactlyOnceUnderConcurrentDuplicates(t *testing.T) {
 			log := newHookLog()
 			mem := providertest.NewMemProvider("mem", "token")
 			svc := newService(t, store, mem, func(svc *provider.Service) {
-				svc.OnSucceeded("send_receipt", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+				svc.On("send_receipt", provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 					log.add("send_receipt", ev)
 					return nil
-				}))
+				})
 			})
 			ctx := context.Background()
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order 1", Amount: provider.Rupiah(45000)})
@@ -208,10 +208,10 @@ func TestExactlyOnceAcrossReplicas(t *testing.T) {
 		stores[i] = s
 		svcs[i] = newService(t, s, gateway, func(svc *provider.Service) {
 			for _, h := range hooks {
-				svc.OnSucceeded(h, provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+				svc.On(h, provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 					log.add(h, ev)
 					return nil
-				}))
+				})
 			}
 		})
 	}
@@ -283,14 +283,14 @@ func TestFailingHooksThroughService(t *testing.T) {
 			var mu sync.Mutex
 			brokenFixed := false
 			svc := newService(t, store, providertest.NewMemProvider("mem", "token"), func(svc *provider.Service) {
-				svc.OnSucceeded("flaky", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+				svc.On("flaky", provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 					log.add("flaky", ev)
 					if ev.Attempt < 2 {
 						return errors.New("temporary failure")
 					}
 					return nil
-				}))
-				svc.OnSucceeded("broken", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+				})
+				svc.On("broken", provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 					log.add("broken", ev)
 					mu.Lock()
 					defer mu.Unlock()
@@ -298,7 +298,7 @@ func TestFailingHooksThroughService(t *testing.T) {
 						return errors.New("mail server down")
 					}
 					return nil
-				}))
+				})
 			})
 			ctx := context.Background()
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})

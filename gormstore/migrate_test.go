@@ -202,7 +202,7 @@ func writeARelease(t *testing.T, store *gormstore.Store) {
 		t.Fatal(err)
 	}
 	// The Service is never started: the runs it queues stay pending.
-	if err := svc.OnSucceeded("mark_paid", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+	if err := svc.On("mark_paid", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	apply := func(st provider.PaymentStatus, amount, refunded int64, want provider.Verdict) {

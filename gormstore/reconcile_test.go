@@ -30,10 +30,10 @@ func TestReconcilerAppliesACallbackFlipNeverDelivered(t *testing.T) {
 				t.Fatal(err)
 			}
 			var paid atomic.Int32
-			if err := svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+			if err := svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 				paid.Add(1)
 				return nil
-			})); err != nil {
+			}); err != nil {
 				t.Fatal(err)
 			}
 			if err := svc.Start(ctx); err != nil {

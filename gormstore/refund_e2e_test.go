@@ -173,9 +173,9 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 					var hooks hookCalls
 					e := newMidtransE2E(t, b, func(svc *provider.Service) error {
 						return errors.Join(
-							svc.OnSucceeded("paid", provider.SucceededHookFunc(hooks.record("paid"))),
-							svc.OnRefunded("refunded", provider.RefundedHookFunc(hooks.record("refunded"))),
-							svc.OnChargedBack("charged_back", provider.ChargedBackHookFunc(hooks.record("charged_back"))))
+							svc.On("paid", provider.When(provider.PaymentSuccessful), hooks.record("paid")),
+							svc.On("refunded", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), hooks.record("refunded")),
+							svc.On("charged_back", provider.When(provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack), hooks.record("charged_back")))
 					})
 					fake, notes, store, svc, l := e.fake, e.notes, e.store, e.svc, e.link
 					must := func(err error) {
@@ -328,7 +328,7 @@ func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
 			ctx := t.Context()
 			var hooks hookCalls
 			e := newMidtransE2E(t, b, func(svc *provider.Service) error {
-				return svc.OnFlagged("look", provider.FlaggedHookFunc(hooks.record("look")))
+				return svc.On("look", provider.WhenFlagged(), hooks.record("look"))
 			})
 			fake, notes, store, l := e.fake, e.notes, e.store, e.link
 			deliver := func(body []byte) provider.Verdict {

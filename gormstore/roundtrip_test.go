@@ -59,7 +59,7 @@ func TestACallbackCostsTwoRoundTripsOnPostgres(t *testing.T) {
 	}
 	// A hook is registered (so the write queues a run) but not started,
 	// so its runner sends nothing while the statements are counted.
-	if err := svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
+	if err := svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

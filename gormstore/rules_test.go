@@ -134,19 +134,19 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 			t.Run("FlaggedHooksRunOnceAndNeverBlockTheRealEvent", func(t *testing.T) {
 				svc, _, store := newSvc(t)
 				var flagged, paid atomic.Int32
-				if err := svc.OnFlagged("alert", provider.FlaggedHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+				if err := svc.On("alert", provider.WhenFlagged(), func(ctx context.Context, ev *provider.HookEvent) error {
 					if ev.Verdict != provider.VerdictUnknownLink || ev.Payment.ID != "P1" {
 						return fmt.Errorf("unexpected flagged event %+v", ev)
 					}
 					flagged.Add(1)
 					return nil
-				})); err != nil {
+				}); err != nil {
 					t.Fatal(err)
 				}
-				if err := svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+				if err := svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 					paid.Add(1)
 					return nil
-				})); err != nil {
+				}); err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)

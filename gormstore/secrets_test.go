@@ -50,10 +50,10 @@ func (s *seenByHooks) text() string {
 
 // register adds the hooks whose inputs the test searches.
 func (s *seenByHooks) register(svc *provider.Service) error {
-	if err := svc.OnEvent("secrets.every", provider.EventHookFunc(s.hook)); err != nil {
+	if err := svc.On("secrets.every", provider.When(), s.hook); err != nil {
 		return err
 	}
-	return svc.OnFlagged("secrets.flagged", provider.FlaggedHookFunc(s.hook))
+	return svc.On("secrets.flagged", provider.WhenFlagged(), s.hook)
 }
 
 // dumpTables returns every value of every row of every table of the
@@ -172,7 +172,7 @@ func TestNoFlipSecretIsStoredLoggedOrHandedToHooks(t *testing.T) {
 			if err := fake.WaitIdle(ctx); err != nil {
 				t.Fatal(err)
 			}
-			waitHookRuns(t, svc, 2) // the success (OnEvent) and the underpayment (OnFlagged)
+			waitHookRuns(t, svc, 2) // the success (When()) and the underpayment (WhenFlagged())
 			cbs, err := store.ListCallbacks(ctx, provider.CallbackFilter{})
 			if err != nil || len(cbs) < 3 {
 				t.Fatalf("callbacks %d, %v: want the payment, its repeat and the underpayment", len(cbs), err)

@@ -169,8 +169,8 @@ func TestLongestHookNameIsStored(t *testing.T) {
 				t.Fatalf("NewService: %v", err)
 			}
 			name := strings.Repeat("h", 200)
-			if err := svc.OnSucceeded(name, provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error { return nil })); err != nil {
-				t.Fatalf("OnSucceeded with a 200-character name: %v", err)
+			if err := svc.On(name, provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error { return nil }); err != nil {
+				t.Fatalf("On with a 200-character name: %v", err)
 			}
 			ctx := context.Background()
 			link, err := svc.CreateLink(ctx, "mem", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})

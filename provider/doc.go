@@ -28,10 +28,13 @@
 //
 // # Hooks
 //
-// Register hooks with [Service.OnSucceeded], [Service.OnCancelled],
-// [Service.OnFailed], [Service.OnRefunded], [Service.OnChargedBack] and
-// [Service.OnEvent] (and [Service.OnFlagged] for
-// events recorded but not applied) before [Service.Start]. Each
+// Register hooks with [Service.On] before [Service.Start]: a name, a
+// [Trigger] that selects the events ([When] some statuses, When() every
+// status, [WhenFlagged] events recorded but not applied) and a [HookFunc]:
+//
+//	svc.On("orders.mark-paid", provider.When(provider.PaymentSuccessful), markPaid)
+//
+// Each
 // registered hook runs once per payment event when it succeeds; a hook that
 // returns an error or panics is retried with backoff ([HookPolicy]), and
 // after its last attempt its run is FAILED and visible through

@@ -10,17 +10,17 @@ import (
 
 // A hook runs once per payment event, with a key that stays the same across
 // retries, restarts and replicas.
-func ExampleService_OnSucceeded() {
+func ExampleService_On() {
 	ctx := context.Background()
 	mem := providertest.NewMemProvider("mem", "token")
 	store := providertest.NewMemStore()
 	svc, _ := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}})
 
 	done := make(chan string, 1)
-	_ = svc.OnSucceeded("mark-order-paid", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	_ = svc.On("mark-order-paid", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		done <- fmt.Sprintf("link %s paid %v (attempt %d)", ev.Link.ID, ev.Payment.Amount, ev.Attempt)
 		return nil
-	}))
+	})
 	_ = svc.Start(ctx)
 	defer svc.Stop(ctx)
 
@@ -39,10 +39,10 @@ func ExampleService_Refund() {
 	svc, _ := provider.NewService(providertest.NewMemStore(), provider.ServiceOptions{Providers: []provider.Provider{mem}})
 
 	done := make(chan string, 2)
-	_ = svc.OnRefunded("credit-refund", provider.RefundedHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	_ = svc.On("credit-refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), func(ctx context.Context, ev *provider.HookEvent) error {
 		done <- fmt.Sprintf("%s: %v back, %v in all", ev.Status, ev.RefundedDelta, ev.Payment.RefundedAmount)
 		return nil
-	}))
+	})
 	_ = svc.Start(ctx)
 	defer svc.Stop(ctx)
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -41,99 +42,70 @@ type HookEvent struct {
 	Attempt int `json:"-"`
 }
 
-// SucceededHook runs when a payment becomes SUCCESSFUL.
-type SucceededHook interface {
-	PaymentSucceeded(ctx context.Context, ev *HookEvent) error
+// HookFunc is a hook: your code, run once per event it was registered
+// for (see [Service.On]). A returned error makes the run retry under the
+// service's HookPolicy; ev.IdempotencyKey stays the same across retries.
+type HookFunc func(ctx context.Context, ev *HookEvent) error
+
+// Trigger says which events run a hook. Make one with [When] or
+// [WhenFlagged]; the zero Trigger selects nothing and [Service.On]
+// refuses it.
+type Trigger struct {
+	statuses []PaymentStatus // the statuses selected, unless every
+	every    bool            // every applied event
+	flagged  bool            // flagged events only
 }
 
-// SucceededHookFunc adapts a function to a SucceededHook.
-type SucceededHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentSucceeded calls f.
-func (f SucceededHookFunc) PaymentSucceeded(ctx context.Context, ev *HookEvent) error {
-	return f(ctx, ev)
+// When selects applied events that reach any of statuses. With none it
+// selects every status any payment reaches, PENDING included, and each
+// new amount of a partial refund or chargeback; never a flagged event.
+//
+// A hook selected by [PaymentSuccessful] runs once, the first time a
+// payment is paid, whichever paid status it lands on (a payment first seen
+// PARTIALLY_REFUNDED was paid all the same). Partial statuses
+// (PARTIALLY_REFUNDED, PARTIALLY_CHARGED_BACK) run the hook once for each
+// new cumulative amount: ev.RefundedDelta is what this refund or
+// chargeback returned, ev.Payment.RefundedAmount what all of them did.
+// So When(PaymentPartiallyRefunded, PaymentRefunded) selects every refund
+// of a payment, and When(PaymentPartiallyChargedBack, PaymentChargedBack)
+// every chargeback.
+//
+// [Service.On] refuses a status that is not one of [PaymentStatuses].
+func When(statuses ...PaymentStatus) Trigger {
+	if len(statuses) == 0 {
+		return Trigger{every: true}
+	}
+	return Trigger{statuses: slices.Clone(statuses)}
 }
 
-// CancelledHook runs when a payment becomes CANCELLED (expired).
-type CancelledHook interface {
-	PaymentCancelled(ctx context.Context, ev *HookEvent) error
-}
-
-// CancelledHookFunc adapts a function to a CancelledHook.
-type CancelledHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentCancelled calls f.
-func (f CancelledHookFunc) PaymentCancelled(ctx context.Context, ev *HookEvent) error {
-	return f(ctx, ev)
-}
-
-// FailedHook runs when a payment becomes FAILED.
-type FailedHook interface {
-	PaymentFailed(ctx context.Context, ev *HookEvent) error
-}
-
-// FailedHookFunc adapts a function to a FailedHook.
-type FailedHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentFailed calls f.
-func (f FailedHookFunc) PaymentFailed(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
-
-// EventHook runs on every status a payment reaches, PENDING included.
-type EventHook interface {
-	PaymentEvent(ctx context.Context, ev *HookEvent) error
-}
-
-// EventHookFunc adapts a function to an EventHook.
-type EventHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentEvent calls f.
-func (f EventHookFunc) PaymentEvent(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
-
-// FlaggedHook runs when news about a payment is recorded but flagged instead
-// of applied: an amount that differs from the link's (an underpayment, say),
+// WhenFlagged selects events that are recorded but flagged instead of
+// applied: an amount that differs from the link's (an underpayment, say),
 // a link this store does not know, or a success the provider does not
 // confirm. ev.Verdict says which; ev.Link is empty for an unknown link.
-// It runs once per payment, status and verdict however often the provider
-// repeats itself. Nothing was paid: this is for a human to look at.
-type FlaggedHook interface {
-	PaymentFlagged(ctx context.Context, ev *HookEvent) error
+// The hook runs once per payment and kind of flag (verdict), however often
+// the provider repeats itself. Nothing was paid: this is for a human to
+// look at.
+func WhenFlagged() Trigger { return Trigger{flagged: true} }
+
+// check reports why t cannot register a hook, or nil.
+func (t Trigger) check() error {
+	const op = "provider.Service.On"
+	if !t.every && !t.flagged && len(t.statuses) == 0 {
+		return Errorf(CodeInvalidArgument, op, "a hook needs a trigger: use When or WhenFlagged")
+	}
+	for _, st := range t.statuses {
+		if !st.Valid() {
+			return Errorf(CodeInvalidArgument, op, "When(%q): not a payment status", st)
+		}
+	}
+	return nil
 }
 
-// FlaggedHookFunc adapts a function to a FlaggedHook.
-type FlaggedHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentFlagged calls f.
-func (f FlaggedHookFunc) PaymentFlagged(ctx context.Context, ev *HookEvent) error { return f(ctx, ev) }
-
-// RefundedHook runs when money of a successful payment is refunded: once
-// for each new cumulative amount of PARTIALLY_REFUNDED, and once for
-// REFUNDED. ev.RefundedDelta is what this refund returned;
-// ev.Payment.RefundedAmount what all of them did.
-type RefundedHook interface {
-	PaymentRefunded(ctx context.Context, ev *HookEvent) error
-}
-
-// RefundedHookFunc adapts a function to a RefundedHook.
-type RefundedHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentRefunded calls f.
-func (f RefundedHookFunc) PaymentRefunded(ctx context.Context, ev *HookEvent) error {
-	return f(ctx, ev)
-}
-
-// ChargedBackHook runs when the customer's bank charges a successful
-// payment back: once for each new cumulative amount of
-// PARTIALLY_CHARGED_BACK, and once for CHARGED_BACK. ev.RefundedDelta is
-// what this chargeback took back; ev.Payment.RefundedAmount what every
-// refund and chargeback did.
-type ChargedBackHook interface {
-	PaymentChargedBack(ctx context.Context, ev *HookEvent) error
-}
-
-// ChargedBackHookFunc adapts a function to a ChargedBackHook.
-type ChargedBackHookFunc func(ctx context.Context, ev *HookEvent) error
-
-// PaymentChargedBack calls f.
-func (f ChargedBackHookFunc) PaymentChargedBack(ctx context.Context, ev *HookEvent) error {
-	return f(ctx, ev)
+// selects reports whether t selects an event with status st, applied or,
+// with flagged, flagged.
+func (t Trigger) selects(st PaymentStatus, flagged bool) bool {
+	if flagged || t.flagged {
+		return flagged && t.flagged
+	}
+	return t.every || slices.Contains(t.statuses, st)
 }

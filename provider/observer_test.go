@@ -77,7 +77,7 @@ func TestTheObserverSeesEveryCallbackOnceAndEveryHookAttempt(t *testing.T) {
 	rec := &recorder{}
 	f := newFixture(t, provider.ServiceOptions{Observer: rec})
 	fails := 1
-	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, f.svc.On("receipt", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		if ev.Trace != "callback-trace" {
 			t.Errorf("hook event trace = %q, want the callback's", ev.Trace)
 		}
@@ -86,7 +86,7 @@ func TestTheObserverSeesEveryCallbackOnceAndEveryHookAttempt(t *testing.T) {
 			return errors.New("mail server down")
 		}
 		return nil
-	})))
+	}))
 	if d := rec.snapshot().described; len(d) != 1 || !slices.Equal(d[0].Providers, []string{"mem"}) || d[0].HookQueue == nil {
 		t.Fatalf("NewService described %+v, want provider mem and the queue", d)
 	}

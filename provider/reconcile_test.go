@@ -15,7 +15,7 @@ import (
 func TestReconcileFindsAChargebackWhoseCallbackWasLost(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{ReconcilePaid: 30 * 24 * time.Hour})
 	var chargebacks counter
-	must(t, f.svc.OnChargedBack("alert", provider.ChargedBackHookFunc(chargebacks.hook)))
+	must(t, f.svc.On("alert", provider.When(provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack), chargebacks.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 45000, provider.LinkSingle)
 	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)

@@ -127,10 +127,10 @@ func TestAFullRefundWithoutAnAmountMeansAllOfIt(t *testing.T) {
 func TestRefundAndChargebackHooksRunOncePerNewAmount(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var log hookLog
-	must(t, f.svc.OnRefunded("refund", provider.RefundedHookFunc(log.hook("refund"))))
-	must(t, f.svc.OnChargedBack("chargeback", provider.ChargedBackHookFunc(log.hook("chargeback"))))
-	must(t, f.svc.OnSucceeded("paid", provider.SucceededHookFunc(log.hook("paid"))))
-	must(t, f.svc.OnEvent("audit", provider.EventHookFunc(log.hook("audit"))))
+	must(t, f.svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
+	must(t, f.svc.On("chargeback", provider.When(provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack), log.hook("chargeback")))
+	must(t, f.svc.On("paid", provider.When(provider.PaymentSuccessful), log.hook("paid")))
+	must(t, f.svc.On("audit", provider.When(), log.hook("audit")))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkMultiple)
 	for _, ev := range []*provider.Event{
@@ -184,7 +184,7 @@ func TestRefundAndChargebackHooksRunOncePerNewAmount(t *testing.T) {
 func TestConcurrentPartialRefundsEndAtTheLargestAmount(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var log hookLog
-	must(t, f.svc.OnRefunded("refund", provider.RefundedHookFunc(log.hook("refund"))))
+	must(t, f.svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkMultiple)
 	f.apply(t, event(l.ID, "PAY", provider.PaymentSuccessful, 10000))
@@ -259,7 +259,7 @@ func TestVerificationConfirmsRefundsAndChargebacks(t *testing.T) {
 func TestServiceRefundAppliesTheProvidersAnswerOnce(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var log hookLog
-	must(t, f.svc.OnRefunded("refund", provider.RefundedHookFunc(log.hook("refund"))))
+	must(t, f.svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkSingle)
 	paid, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)

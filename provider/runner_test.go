@@ -43,10 +43,10 @@ func TestARunOfAHookThisProcessLacksWaitsForOneThatHasIt(t *testing.T) {
 	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
 	var receipts, crm counter
 	older := replica(t, store, mem, provider.ServiceOptions{})
-	must(t, older.OnSucceeded("receipt", provider.SucceededHookFunc(receipts.hook)))
+	must(t, older.On("receipt", provider.When(provider.PaymentSuccessful), receipts.hook))
 	newer := replica(t, store, mem, provider.ServiceOptions{})
-	must(t, newer.OnSucceeded("receipt", provider.SucceededHookFunc(receipts.hook)))
-	must(t, newer.OnSucceeded("crm", provider.SucceededHookFunc(crm.hook)))
+	must(t, newer.On("receipt", provider.When(provider.PaymentSuccessful), receipts.hook))
+	must(t, newer.On("crm", provider.When(provider.PaymentSuccessful), crm.hook))
 
 	l, err := newer.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 	must(t, err)
@@ -87,10 +87,10 @@ func TestARunWithoutAReadableEventFailsWithoutCallingTheHook(t *testing.T) {
 			store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
 			svc := replica(t, store, mem, provider.ServiceOptions{})
 			var calls atomic.Int64
-			must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+			must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 				calls.Add(1)
 				return nil
-			})))
+			}))
 			key := provider.EventKey{Provider: "mem", PaymentID: "P1", Status: provider.PaymentSuccessful}
 			id := key.String()
 			must(t, store.Apply(t.Context(), &provider.ApplyWrite{Claim: &key, Event: c.event, HookRuns: []provider.NewHookRun{
@@ -123,14 +123,14 @@ func TestARunLeftByADeadProcessIsTakenOverWithinALease(t *testing.T) {
 	svc := replica(t, store, mem, provider.ServiceOptions{HookLease: lease})
 	var keys []string
 	done := make(chan struct{})
-	must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+	must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 		keys = append(keys, ev.IdempotencyKey)
 		if ev.Attempt != 2 {
 			t.Errorf("attempt %d, want 2 (the dead process's claim counts)", ev.Attempt)
 		}
 		close(done)
 		return nil
-	})))
+	}))
 	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 	must(t, err)
 	f := &fixture{svc: svc, store: store, mem: mem}
@@ -162,10 +162,10 @@ func TestARunWhoseAttemptsAllDiedEndsFailed(t *testing.T) {
 	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
 	svc := replica(t, store, mem, provider.ServiceOptions{HookLease: time.Millisecond})
 	var calls atomic.Int64
-	must(t, svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(context.Context, *provider.HookEvent) error {
+	must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 		calls.Add(1)
 		return nil
-	})))
+	}))
 	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 	must(t, err)
 	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
@@ -192,11 +192,11 @@ func TestTimeoutsCountAndStopsDoNot(t *testing.T) {
 	svc := replica(t, store, mem, provider.ServiceOptions{HookPolicy: provider.HookPolicy{
 		MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: 50 * time.Millisecond}})
 	started := make(chan struct{}, 10)
-	must(t, svc.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, svc.On("slow", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		started <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
-	})))
+	}))
 	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
 	must(t, err)
 	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
@@ -210,11 +210,11 @@ func TestTimeoutsCountAndStopsDoNot(t *testing.T) {
 	// Now a stop in the middle of an attempt.
 	svc2 := replica(t, store, mem, provider.ServiceOptions{HookPolicy: provider.HookPolicy{
 		MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Millisecond }, Timeout: time.Minute}})
-	must(t, svc2.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, svc2.On("slow", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		started <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
-	})))
+	}))
 	failed := runsOf(t, svc2, provider.HookRunFilter{State: provider.HookRunFailed})
 	must(t, svc2.RetryHookRun(t.Context(), failed[0].ID))
 	for len(started) > 0 {
@@ -240,11 +240,11 @@ func TestStopGivesBackEveryRunItHolds(t *testing.T) {
 	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
 	svc := replica(t, store, mem, provider.ServiceOptions{HookWorkers: 1})
 	started := make(chan struct{}, 10)
-	must(t, svc.OnSucceeded("slow", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, svc.On("slow", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		started <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
-	})))
+	}))
 	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Donations", Type: provider.LinkMultiple})
 	must(t, err)
 	f := &fixture{svc: svc, store: store, mem: mem}

@@ -61,9 +61,9 @@ func newSafeFixture(t *testing.T) (*fixture, *reversingProvider, *hookLog) {
 	must(t, err)
 	f.svc = svc
 	log := &hookLog{}
-	must(t, svc.OnSucceeded("paid", provider.SucceededHookFunc(log.hook("paid"))))
-	must(t, svc.OnRefunded("refund", provider.RefundedHookFunc(log.hook("refund"))))
-	must(t, svc.OnFlagged("flag", provider.FlaggedHookFunc(log.hook("flag"))))
+	must(t, svc.On("paid", provider.When(provider.PaymentSuccessful), log.hook("paid")))
+	must(t, svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
+	must(t, svc.On("flag", provider.WhenFlagged(), log.hook("flag")))
 	must(t, svc.Start(t.Context()))
 	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
 	return f, rp, log
@@ -223,8 +223,8 @@ func slicesHave(s []string, v string) bool {
 func TestASkippedRungStillRunsTheSuccessHooksOnce(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var log hookLog
-	must(t, f.svc.OnSucceeded("paid", provider.SucceededHookFunc(log.hook("paid"))))
-	must(t, f.svc.OnRefunded("refund", provider.RefundedHookFunc(log.hook("refund"))))
+	must(t, f.svc.On("paid", provider.When(provider.PaymentSuccessful), log.hook("paid")))
+	must(t, f.svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkMultiple)
 	f.apply(t, event(l.ID, "PAY", provider.PaymentPending, 10000))
@@ -252,7 +252,7 @@ func TestASkippedRungStillRunsTheSuccessHooksOnce(t *testing.T) {
 func TestAPaymentNeverMovesToAnotherLink(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var paid counter
-	must(t, f.svc.OnSucceeded("paid", provider.SucceededHookFunc(paid.hook)))
+	must(t, f.svc.On("paid", provider.When(provider.PaymentSuccessful), paid.hook))
 	must(t, f.svc.Start(t.Context()))
 	a := f.link(t, 10000, provider.LinkSingle)
 	b := f.link(t, 10000, provider.LinkSingle)
@@ -278,8 +278,8 @@ func TestAPaymentNeverMovesToAnotherLink(t *testing.T) {
 func TestASecondPaymentOnASingleLinkIsRecordedAndFlagged(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var paid, flagged counter
-	must(t, f.svc.OnSucceeded("paid", provider.SucceededHookFunc(paid.hook)))
-	must(t, f.svc.OnFlagged("flag", provider.FlaggedHookFunc(flagged.hook)))
+	must(t, f.svc.On("paid", provider.When(provider.PaymentSuccessful), paid.hook))
+	must(t, f.svc.On("flag", provider.WhenFlagged(), flagged.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkSingle)
 	f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 10000))
@@ -305,7 +305,7 @@ func TestASecondPaymentOnASingleLinkIsRecordedAndFlagged(t *testing.T) {
 func TestFlaggedHooksRunOncePerPaymentAndKindWhateverTheStatus(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var flagged counter
-	must(t, f.svc.OnFlagged("flag", provider.FlaggedHookFunc(flagged.hook)))
+	must(t, f.svc.On("flag", provider.WhenFlagged(), flagged.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 10000, provider.LinkMultiple)
 	for _, raw := range []string{"REVERSED", "VOIDED", "HELD", "X1", "X2"} {

@@ -122,14 +122,10 @@ type Service struct {
 }
 
 type registeredHook struct {
-	name     string
-	statuses []PaymentStatus // empty: every status
-	flagged  bool            // runs for flagged events only
-	call     func(ctx context.Context, ev *HookEvent) error
+	name string
+	trig Trigger
+	call HookFunc
 }
-
-// flaggedStatus marks a FlaggedHook's registration.
-const flaggedStatus PaymentStatus = "!flagged"
 
 // Outcome is what ApplyEvent did with an event.
 type Outcome struct {
@@ -224,70 +220,26 @@ func (s *Service) Provider(name string) (Provider, error) {
 	return p, nil
 }
 
-// OnSucceeded registers h to run once for every payment that becomes
-// SUCCESSFUL. The name identifies the hook's runs in the store: keep it
-// stable across deploys, and unique.
-func (s *Service) OnSucceeded(name string, h SucceededHook) error {
-	return register(s, name, []PaymentStatus{PaymentSuccessful}, h, func(h SucceededHook) func(context.Context, *HookEvent) error {
-		return h.PaymentSucceeded
-	})
-}
-
-// OnCancelled registers h to run once for every payment that becomes CANCELLED.
-func (s *Service) OnCancelled(name string, h CancelledHook) error {
-	return register(s, name, []PaymentStatus{PaymentCancelled}, h, func(h CancelledHook) func(context.Context, *HookEvent) error {
-		return h.PaymentCancelled
-	})
-}
-
-// OnFailed registers h to run once for every payment that becomes FAILED.
-func (s *Service) OnFailed(name string, h FailedHook) error {
-	return register(s, name, []PaymentStatus{PaymentFailed}, h, func(h FailedHook) func(context.Context, *HookEvent) error {
-		return h.PaymentFailed
-	})
-}
-
-// OnFlagged registers h to run once for every payment event that is
-// recorded but flagged instead of applied (see [FlaggedHook]).
-func (s *Service) OnFlagged(name string, h FlaggedHook) error {
-	return register(s, name, []PaymentStatus{flaggedStatus}, h, func(h FlaggedHook) func(context.Context, *HookEvent) error {
-		return h.PaymentFlagged
-	})
-}
-
-// OnRefunded registers h to run once for every refund of a payment: each
-// new cumulative amount of PARTIALLY_REFUNDED, and REFUNDED (see
-// [RefundedHook]).
-func (s *Service) OnRefunded(name string, h RefundedHook) error {
-	return register(s, name, []PaymentStatus{PaymentPartiallyRefunded, PaymentRefunded}, h,
-		func(h RefundedHook) func(context.Context, *HookEvent) error { return h.PaymentRefunded })
-}
-
-// OnChargedBack registers h to run once for every chargeback of a
-// payment: each new cumulative amount of PARTIALLY_CHARGED_BACK, and
-// CHARGED_BACK (see [ChargedBackHook]).
-func (s *Service) OnChargedBack(name string, h ChargedBackHook) error {
-	return register(s, name, []PaymentStatus{PaymentPartiallyChargedBack, PaymentChargedBack}, h,
-		func(h ChargedBackHook) func(context.Context, *HookEvent) error { return h.PaymentChargedBack })
-}
-
-// OnEvent registers h to run once for every status any payment reaches,
-// PENDING included, and once for each new amount of a partial refund or
-// chargeback. It does not run for flagged events.
-func (s *Service) OnEvent(name string, h EventHook) error {
-	return register(s, name, nil, h, func(h EventHook) func(context.Context, *HookEvent) error {
-		return h.PaymentEvent
-	})
-}
-
-func register[H comparable](s *Service, name string, statuses []PaymentStatus, h H, call func(H) func(context.Context, *HookEvent) error) error {
+// On registers fn under name to run once for every event trig selects
+// (see [When] and [WhenFlagged]):
+//
+//	svc.On("orders.mark-paid", provider.When(provider.PaymentSuccessful), markPaid)
+//
+// The name identifies the hook's runs in the store: keep it stable across
+// deploys. It must be 1 to 200 characters and unique in the service: a
+// second registration under the same name fails with [CodeConflict]. A
+// nil fn, a blank name, the zero Trigger or a status When does not know
+// fail with [CodeInvalidArgument]. Register hooks before [Service.Start].
+func (s *Service) On(name string, trig Trigger, fn HookFunc) error {
 	const op = "provider.Service.On"
-	var zero H
-	if h == zero {
+	if fn == nil {
 		return Errorf(CodeInvalidArgument, op, "hook %q is nil", name)
 	}
 	if strings.TrimSpace(name) == "" || len(name) > 200 {
 		return Errorf(CodeInvalidArgument, op, "a hook needs a name of 1 to 200 characters")
+	}
+	if err := trig.check(); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,11 +248,7 @@ func register[H comparable](s *Service, name string, statuses []PaymentStatus, h
 			return Errorf(CodeConflict, op, "a hook named %q is already registered", name)
 		}
 	}
-	r := registeredHook{name: name, statuses: statuses, call: call(h)}
-	if slices.Equal(statuses, []PaymentStatus{flaggedStatus}) {
-		r.statuses, r.flagged = nil, true
-	}
-	s.hooks = append(s.hooks, r)
+	s.hooks = append(s.hooks, registeredHook{name: name, trig: trig, call: fn})
 	return nil
 }
 
@@ -311,7 +259,7 @@ func (s *Service) hooksFor(st PaymentStatus, flagged bool) []string {
 	defer s.mu.RUnlock()
 	var names []string
 	for _, r := range s.hooks {
-		if r.flagged == flagged && (len(r.statuses) == 0 || slices.Contains(r.statuses, st)) {
+		if r.trig.selects(st, flagged) {
 			names = append(names, r.name)
 		}
 	}

@@ -205,7 +205,7 @@ func TestFlaggedEventsAreRecordedButNeverPaid(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, provider.ServiceOptions{})
 			var hooks counter
-			if err := f.svc.OnSucceeded("count", provider.SucceededHookFunc(hooks.hook)); err != nil {
+			if err := f.svc.On("count", provider.When(provider.PaymentSuccessful), hooks.hook); err != nil {
 				t.Fatal(err)
 			}
 			l := f.link(t, 45000, provider.LinkSingle)
@@ -259,8 +259,8 @@ func TestAMultipleLinkCollectsManyPaymentsAndASingleLinkCloses(t *testing.T) {
 func TestHooksRunOncePerEventEvenUnderConcurrentDuplicates(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var succeeded, all counter
-	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(succeeded.hook)))
-	must(t, f.svc.OnEvent("audit", provider.EventHookFunc(all.hook)))
+	must(t, f.svc.On("receipt", provider.When(provider.PaymentSuccessful), succeeded.hook))
+	must(t, f.svc.On("audit", provider.When(), all.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 45000, provider.LinkSingle)
 	var wg sync.WaitGroup
@@ -289,7 +289,7 @@ func TestAFailingHookIsRetriedThenFailedThenRetriedByHand(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var calls atomic.Int32
 	var heal atomic.Bool
-	must(t, f.svc.OnSucceeded("flaky", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, f.svc.On("flaky", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		n := calls.Add(1)
 		if heal.Load() {
 			return nil
@@ -298,7 +298,7 @@ func TestAFailingHookIsRetriedThenFailedThenRetriedByHand(t *testing.T) {
 			panic("hook bug")
 		}
 		return errors.New("mail server down")
-	})))
+	}))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 45000, provider.LinkSingle)
 	f.apply(t, event(l.ID, "PAY1", provider.PaymentSuccessful, 45000))
@@ -359,7 +359,7 @@ func TestCreateLinkRefusesBadInputWithFieldErrors(t *testing.T) {
 func TestReconcileAppliesAPaymentWhoseCallbackWasLost(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var hooks counter
-	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(hooks.hook)))
+	must(t, f.svc.On("receipt", provider.When(provider.PaymentSuccessful), hooks.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 45000, provider.LinkSingle)
 	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0) // no callback is ever delivered
@@ -395,14 +395,14 @@ func TestRefreshLinkAppliesWhatTheProviderKnows(t *testing.T) {
 func TestHookNamesAreUniqueAndRequired(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var c counter
-	must(t, f.svc.OnSucceeded("a", provider.SucceededHookFunc(c.hook)))
-	if err := f.svc.OnFailed("a", provider.FailedHookFunc(c.hook)); !errors.Is(err, provider.CodeConflict) {
+	must(t, f.svc.On("a", provider.When(provider.PaymentSuccessful), c.hook))
+	if err := f.svc.On("a", provider.When(provider.PaymentFailed), c.hook); !errors.Is(err, provider.CodeConflict) {
 		t.Errorf("duplicate name: %v", err)
 	}
-	if err := f.svc.OnCancelled("", provider.CancelledHookFunc(c.hook)); !errors.Is(err, provider.CodeInvalidArgument) {
+	if err := f.svc.On("", provider.When(provider.PaymentCancelled), c.hook); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("empty name: %v", err)
 	}
-	if err := f.svc.OnEvent("nil", nil); !errors.Is(err, provider.CodeInvalidArgument) {
+	if err := f.svc.On("nil", provider.When(), nil); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("nil hook: %v", err)
 	}
 }
@@ -580,13 +580,13 @@ func TestFlaggedHooksRunOncePerFlaggedEventAndNeverBlockTheRealOne(t *testing.T)
 	var flagged, paid counter
 	var verdicts []provider.Verdict
 	var mu sync.Mutex
-	must(t, f.svc.OnFlagged("alert", provider.FlaggedHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	must(t, f.svc.On("alert", provider.WhenFlagged(), func(ctx context.Context, ev *provider.HookEvent) error {
 		mu.Lock()
 		verdicts = append(verdicts, ev.Verdict)
 		mu.Unlock()
 		return flagged.hook(ctx, ev)
-	})))
-	must(t, f.svc.OnSucceeded("receipt", provider.SucceededHookFunc(paid.hook)))
+	}))
+	must(t, f.svc.On("receipt", provider.When(provider.PaymentSuccessful), paid.hook))
 	must(t, f.svc.Start(t.Context()))
 
 	l := f.link(t, 45000, provider.LinkSingle)

@@ -140,7 +140,7 @@ type EventKey struct {
 	// Refunded is the cumulative amount returned, for the partial refund
 	// and chargeback statuses only (zero for every other status).
 	Refunded int64
-	// Flag is set for the claim of a flagged event (see [Service.OnFlagged]):
+	// Flag is set for the claim of a flagged event (see [WhenFlagged]):
 	// it never collides with the claim of the same status once the event
 	// can be applied.
 	Flag Verdict

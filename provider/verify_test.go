@@ -103,7 +103,7 @@ func TestVerificationMakesNoProviderCallForADuplicate(t *testing.T) {
 func TestAnUnknownStatusIsRecordedAndFlagged(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	var flagged counter
-	must(t, f.svc.OnFlagged("alert", provider.FlaggedHookFunc(flagged.hook)))
+	must(t, f.svc.On("alert", provider.WhenFlagged(), flagged.hook))
 	must(t, f.svc.Start(t.Context()))
 	l := f.link(t, 45000, provider.LinkSingle)
 	ev := event(l.ID, "P1", "", 45000)

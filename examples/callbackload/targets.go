@@ -77,10 +77,10 @@ func newPaylink(ctx context.Context, db *gorm.DB, token string, links int, obs p
 		return nil, err
 	}
 	hooks := newHookRecorder()
-	err = svc.OnSucceeded(hookName, provider.SucceededHookFunc(func(_ context.Context, ev *provider.HookEvent) error {
+	err = svc.On(hookName, provider.When(provider.PaymentSuccessful), func(_ context.Context, ev *provider.HookEvent) error {
 		hooks.record(ev.Payment.ID, time.Since(ev.OccurredAt))
 		return nil
-	}))
+	})
 	if err != nil {
 		fake.Close()
 		return nil, err

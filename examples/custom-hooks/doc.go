@@ -2,9 +2,9 @@
 //
 // Three hooks are registered on one Service:
 //
-//   - "receipt-mailer" (OnSucceeded) mails a receipt;
-//   - "expiry-mailer" (OnCancelled) mails "your payment link expired";
-//   - "audit" (OnEvent) records every status any payment reaches.
+//   - "receipt-mailer" (When(PaymentSuccessful)) mails a receipt;
+//   - "expiry-mailer" (When(PaymentCancelled)) mails "your payment link expired";
+//   - "audit" (When()) records every status any payment reaches.
 //
 // paylink runs each hook once per payment event, however often Flip repeats
 // its callback, and retries a hook that returns an error. A retried hook

@@ -53,24 +53,24 @@ type hooks struct {
 // register adds the app's hooks to svc (before svc.Start).
 func (h *hooks) register(svc *provider.Service) error {
 	return errors.Join(
-		svc.OnSucceeded("receipt-mailer", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		svc.On("receipt-mailer", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 			return h.sendOnce(ctx, ev.IdempotencyKey, Mail{
 				To:      customerEmail(ev),
 				Subject: "Receipt: " + ev.Link.Title,
 				Body:    fmt.Sprintf("We received %s (payment %s). Thank you!", ev.Payment.Amount, ev.Payment.ID),
 			})
-		})),
-		svc.OnCancelled("expiry-mailer", provider.CancelledHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		}),
+		svc.On("expiry-mailer", provider.When(provider.PaymentCancelled), func(ctx context.Context, ev *provider.HookEvent) error {
 			return h.sendOnce(ctx, ev.IdempotencyKey, Mail{
 				To:      customerEmail(ev),
 				Subject: "Payment link expired: " + ev.Link.Title,
 				Body:    "Your payment link expired before it was paid. Reply to get a new one.",
 			})
-		})),
-		svc.OnEvent("audit", provider.EventHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		}),
+		svc.On("audit", provider.When(), func(ctx context.Context, ev *provider.HookEvent) error {
 			row := AuditEvent{IdempotencyKey: ev.IdempotencyKey, EventID: ev.ID, LinkID: ev.Link.ID, Status: string(ev.Status)}
 			return h.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
-		})),
+		}),
 	)
 }
 

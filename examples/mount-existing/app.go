@@ -84,10 +84,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
-	err = svc.OnSucceeded("log-paid", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	err = svc.On("log-paid", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		log.InfoContext(ctx, "payment received", "link", ev.Link.ID, "amount", ev.Payment.Amount.String())
 		return nil
-	}))
+	})
 	if err != nil {
 		return err
 	}

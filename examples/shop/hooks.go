@@ -23,9 +23,9 @@ const (
 // svc.Start.
 func (s *shop) registerHooks(svc *provider.Service) error {
 	return errors.Join(
-		svc.OnSucceeded(hookMarkPaid, provider.SucceededHookFunc(s.markPaid)),
-		svc.OnCancelled(hookMarkCancelled, provider.CancelledHookFunc(s.markCancelled)),
-		svc.OnFailed(hookMarkFailed, provider.FailedHookFunc(s.markFailed)),
+		svc.On(hookMarkPaid, provider.When(provider.PaymentSuccessful), s.markPaid),
+		svc.On(hookMarkCancelled, provider.When(provider.PaymentCancelled), s.markCancelled),
+		svc.On(hookMarkFailed, provider.When(provider.PaymentFailed), s.markFailed),
 	)
 }
 

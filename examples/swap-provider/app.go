@@ -49,7 +49,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 
 	// From here on, nothing depends on which gateway was chosen.
 	app := newShop(svc, gw.provider.Name())
-	if err := svc.OnSucceeded("mark-order-paid", provider.SucceededHookFunc(app.markPaid)); err != nil {
+	if err := svc.On("mark-order-paid", provider.When(provider.PaymentSuccessful), app.markPaid); err != nil {
 		return err
 	}
 	r := gin.New()

@@ -6,7 +6,7 @@
 //
 // The shop (orders.go) knows only a *provider.Service and the name of the
 // provider to use: it creates links with svc.CreateLink and marks orders
-// paid from an OnSucceeded hook. Which gateway sits behind the name, how
+// paid from a hook on PaymentSuccessful. Which gateway sits behind the name, how
 // its callbacks are encoded (Flip: a form with a token field; the memory
 // provider: JSON with a token header) and how they are verified is decided
 // once, in newGateway, and handled by the provider and ginadapter.

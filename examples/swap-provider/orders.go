@@ -95,7 +95,7 @@ func (s *shop) order(id string) (Order, bool) {
 	return *o, true
 }
 
-// markPaid is the OnSucceeded hook. It is idempotent, so a retry is
+// markPaid is the hook for PaymentSuccessful. It is idempotent, so a retry is
 // harmless; an unknown link is an error, so paylink retries it.
 func (s *shop) markPaid(_ context.Context, ev *provider.HookEvent) error {
 	s.mu.Lock()

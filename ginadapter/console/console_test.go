@@ -50,7 +50,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	err = svc.On("receipt", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		if h.fail.Load() {
 			if msg := h.failWith.Load(); msg != nil {
 				return errors.New(*msg)
@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 			return errors.New("mail server down")
 		}
 		return nil
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,8 +70,8 @@ func TestARewrittenStatusMovesNoMoney(t *testing.T) {
 			runs = append(runs, string(ev.Status))
 			return nil
 		}
-		if err := errors.Join(svc.OnSucceeded("paid", provider.SucceededHookFunc(record)),
-			svc.OnRefunded("refunded", provider.RefundedHookFunc(record))); err != nil {
+		if err := errors.Join(svc.On("paid", provider.When(provider.PaymentSuccessful), record),
+			svc.On("refunded", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), record)); err != nil {
 			t.Fatal(err)
 		}
 		l, err := svc.CreateLink(ctx, "midtrans", orderParams)
@@ -188,8 +188,8 @@ func TestTheSignatureIsNeverKept(t *testing.T) {
 		seen = append(seen, b)
 	}
 	hook := func(_ context.Context, ev *provider.HookEvent) error { keep(ev); return nil }
-	if err := errors.Join(svc.OnSucceeded("paid", provider.SucceededHookFunc(hook)),
-		svc.OnRefunded("refunded", provider.RefundedHookFunc(hook))); err != nil {
+	if err := errors.Join(svc.On("paid", provider.When(provider.PaymentSuccessful), hook),
+		svc.On("refunded", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), hook)); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Start(ctx); err != nil {

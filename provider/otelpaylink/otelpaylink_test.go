@@ -190,7 +190,7 @@ func TestAScriptedRunIsCountedAndTraced(t *testing.T) {
 	s := newShop(t)
 	gate := make(chan struct{})
 	flakyCalls := 0
-	hooks := map[string]provider.SucceededHookFunc{
+	hooks := map[string]provider.HookFunc{
 		"receipt": func(ctx context.Context, ev *provider.HookEvent) error { return nil },
 		"flaky": func(ctx context.Context, ev *provider.HookEvent) error {
 			if flakyCalls++; flakyCalls == 1 {
@@ -202,14 +202,14 @@ func TestAScriptedRunIsCountedAndTraced(t *testing.T) {
 	}
 	for _, name := range []string{"receipt", "flaky", "broken"} {
 		h := hooks[name]
-		if err := s.svc.OnSucceeded(name, provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+		if err := s.svc.On(name, provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 			select {
 			case <-gate:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 			return h(ctx, ev)
-		})); err != nil {
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}

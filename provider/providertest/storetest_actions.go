@@ -249,15 +249,15 @@ func newActFixture(t *testing.T, s provider.Store) *actFixture {
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}
-	err = svc.OnSucceeded("receipt", provider.SucceededHookFunc(func(ctx context.Context, ev *provider.HookEvent) error {
+	err = svc.On("receipt", provider.When(provider.PaymentSuccessful), func(ctx context.Context, ev *provider.HookEvent) error {
 		f.calls.Add(1)
 		if f.fail.Load() {
 			return errors.New("mail server down")
 		}
 		return nil
-	}))
+	})
 	if err != nil {
-		t.Fatalf("OnSucceeded: %v", err)
+		t.Fatalf("On: %v", err)
 	}
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
