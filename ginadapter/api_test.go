@@ -137,7 +137,7 @@ func TestCreateLinkRefused(t *testing.T) {
 			if !slices.Equal(got, tt.fields) {
 				t.Errorf("fields = %v, want %v (%s)", got, tt.fields, rec.Body)
 			}
-			links, err := a.store.ListOpenLinks(context.Background(), "mem", time.Time{}, 10)
+			links, err := a.store.(provider.Reader).ListLinks(context.Background(), provider.LinkFilter{Provider: "mem", Active: true, Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}

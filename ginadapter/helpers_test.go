@@ -131,7 +131,7 @@ func (a *app) callback(path, token string, p provider.Payment) *http.Request {
 // callbacks returns every recorded callback.
 func (a *app) callbacks() []provider.CallbackRecord {
 	a.t.Helper()
-	cbs, err := a.store.ListCallbacks(context.Background(), provider.CallbackFilter{})
+	cbs, err := a.store.(provider.Reader).ListCallbacks(context.Background(), provider.CallbackFilter{})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func (a *app) callbacks() []provider.CallbackRecord {
 // payments returns the stored payments of a link.
 func (a *app) payments(linkID string) []provider.Payment {
 	a.t.Helper()
-	ps, err := a.store.ListLinkPayments(context.Background(), "mem", linkID)
+	ps, err := a.store.(provider.Reader).ListLinkPayments(context.Background(), "mem", linkID)
 	if err != nil {
 		a.t.Fatal(err)
 	}

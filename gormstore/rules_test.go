@@ -196,7 +196,7 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 				}
 				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 				defer cancel()
-				open, err := store.ListOpenLinks(ctx, "mem", time.Now().Add(-time.Hour), 10)
+				open, err := store.ListLinks(ctx, provider.LinkFilter{Provider: "mem", Active: true, Since: time.Now().Add(-time.Hour), Limit: 10})
 				if err != nil || len(open) != 1 || open[0].ID != multi.ID {
 					t.Errorf("open links = %+v, %v; want only the MULTIPLE one", open, err)
 				}

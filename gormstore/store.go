@@ -41,6 +41,8 @@ var (
 	_ provider.Store     = (*Store)(nil)
 	_ provider.HookQueue = (*Store)(nil)
 	_ provider.ActionLog = (*Store)(nil)
+	_ provider.Reader    = (*Store)(nil)
+	_ provider.Pruner    = (*Store)(nil)
 )
 
 // New returns a Store on db. It neither migrates (call [Migrate] first) nor
@@ -110,29 +112,26 @@ func (s *Store) GetLinkByIdempotencyKey(ctx context.Context, key string) (*provi
 	return linkFromRecord(&rec), nil
 }
 
-// ListOpenLinks returns up to limit ACTIVE links of a provider created at
-// or after since: links never reconciled first (oldest created first), then
-// the least recently reconciled. A limit <= 0 means no limit.
-func (s *Store) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]provider.Link, error) {
-	q := s.conn(ctx).Where("provider = ? AND status = ?", providerName, string(provider.LinkActive))
-	return s.linksToReconcile(q, "ListOpenLinks", since, limit)
-}
-
-// ListLinksWithPayments returns up to limit links of a provider, created at
-// or after since, with a payment in one of statuses, never-reconciled
-// first, then the least recently reconciled. The links are selected through
-// paylink_links_created_at; each is checked on paylink_payments_link.
-func (s *Store) ListLinksWithPayments(ctx context.Context, providerName string, statuses []provider.PaymentStatus, since time.Time, limit int) ([]provider.Link, error) {
-	if len(statuses) == 0 {
-		return nil, nil
+// ListLinks returns the links f selects (see provider.Reader), in the
+// reconciler's order. Links holding a payment in one of f.PaymentStatuses
+// are selected through paylink_links_created_at and each is checked on
+// paylink_payments_link.
+func (s *Store) ListLinks(ctx context.Context, f provider.LinkFilter) ([]provider.Link, error) {
+	q := s.conn(ctx).Where("provider = ?", f.Provider)
+	if f.Active {
+		q = q.Where("status = ?", string(provider.LinkActive))
 	}
-	names := make([]string, len(statuses))
-	for i, st := range statuses {
-		names[i] = string(st)
+	if f.PaymentStatuses != nil {
+		if len(f.PaymentStatuses) == 0 {
+			return nil, nil
+		}
+		names := make([]string, len(f.PaymentStatuses))
+		for i, st := range f.PaymentStatuses {
+			names[i] = string(st)
+		}
+		q = q.Where("EXISTS (SELECT 1 FROM paylink_payments p WHERE p.provider = paylink_links.provider AND p.link_id = paylink_links.link_id AND p.status IN ?)", names)
 	}
-	q := s.conn(ctx).Where("provider = ?", providerName).
-		Where("EXISTS (SELECT 1 FROM paylink_payments p WHERE p.provider = paylink_links.provider AND p.link_id = paylink_links.link_id AND p.status IN ?)", names)
-	return s.linksToReconcile(q, "ListLinksWithPayments", since, limit)
+	return s.linksToReconcile(q, "ListLinks", f.Since, f.Limit)
 }
 
 // linksToReconcile reads the links q selects that were created at or after
@@ -218,6 +217,9 @@ func (s *Store) ListStatusChanges(ctx context.Context, providerName, paymentID s
 // ListCallbacks returns recorded callbacks, newest first.
 func (s *Store) ListCallbacks(ctx context.Context, f provider.CallbackFilter) ([]provider.CallbackRecord, error) {
 	q := s.conn(ctx).Order("received_at DESC").Order("id DESC")
+	if f.ID != 0 {
+		q = q.Where("id = ?", f.ID)
+	}
 	if f.Provider != "" {
 		q = q.Where("provider = ?", f.Provider)
 	}
@@ -251,20 +253,6 @@ func (s *Store) ListCallbacks(ctx context.Context, f provider.CallbackFilter) ([
 		out[i] = callbackFromRecord(&recs[i])
 	}
 	return out, nil
-}
-
-// GetCallback reads one recorded callback by its ID.
-func (s *Store) GetCallback(ctx context.Context, id int64) (*provider.CallbackRecord, error) {
-	var rec CallbackRecord
-	res := s.conn(ctx).Where("id = ?", id).Limit(1).Find(&rec)
-	if res.Error != nil {
-		return nil, s.wrap("GetCallback", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, notFound("GetCallback", "callback")
-	}
-	c := callbackFromRecord(&rec)
-	return &c, nil
 }
 
 func callbackFromRecord(r *CallbackRecord) provider.CallbackRecord {

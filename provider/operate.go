@@ -258,10 +258,18 @@ func checkAction(a Action) error {
 // reprocess applies a recorded callback again.
 func (s *Service) reprocess(ctx context.Context, rec *OperatorAction) error {
 	const op = "provider.Service.Act"
-	cb, err := s.store.GetCallback(ctx, rec.CallbackID)
+	r, err := s.reader(op)
 	if err != nil {
 		return err
 	}
+	cbs, err := r.ListCallbacks(ctx, CallbackFilter{ID: rec.CallbackID, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(cbs) == 0 {
+		return Errorf(CodeNotFound, op, "callback %d not found", rec.CallbackID)
+	}
+	cb := &cbs[0]
 	rec.Provider, rec.PaymentID, rec.LinkID = cb.Provider, cb.PaymentID, cb.LinkID
 	p, err := s.Provider(cb.Provider)
 	if err != nil {

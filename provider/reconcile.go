@@ -48,10 +48,14 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 
 func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
+	r, err := s.reader("provider.Service.Reconcile")
+	if err != nil {
+		return rep, err
+	}
 	now := s.now()
 	for _, name := range s.names {
 		p := s.providers[name]
-		links, err := s.store.ListOpenLinks(ctx, name, now.Add(-s.lookback), s.batch)
+		links, err := r.ListLinks(ctx, LinkFilter{Provider: name, Active: true, Since: now.Add(-s.lookback), Limit: s.batch})
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Errorf("listing open links of %s: %w", name, err))
 			continue
@@ -66,7 +70,7 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 		if s.paidFor <= 0 {
 			continue
 		}
-		paid, err := s.store.ListLinksWithPayments(ctx, name, mayStillBeReturned(), now.Add(-s.paidFor), s.batch)
+		paid, err := r.ListLinks(ctx, LinkFilter{Provider: name, PaymentStatuses: mayStillBeReturned(), Since: now.Add(-s.paidFor), Limit: s.batch})
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Errorf("listing paid links of %s: %w", name, err))
 			continue

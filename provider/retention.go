@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -32,12 +33,16 @@ func (s *Service) Prune(ctx context.Context, olderThan time.Duration) (PruneRepo
 	if s.keptFor > 0 {
 		q.KeptBefore = now.Add(-s.keptFor)
 	}
+	pr, ok := s.store.(Pruner)
+	if !ok {
+		return PruneReport{}, &Error{Code: CodeUnimplemented, Op: "provider.Service.Prune", Message: "the store is not a provider.Pruner", Err: errors.ErrUnsupported}
+	}
 	var total PruneReport
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("pruning: %w", err)
 		}
-		rep, err := s.store.Prune(ctx, q)
+		rep, err := pr.Prune(ctx, q)
 		total = total.Add(rep)
 		if err != nil {
 			return total, fmt.Errorf("pruning: %w", err)

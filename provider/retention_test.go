@@ -24,9 +24,11 @@ func (c *pruneCountingStore) Prune(ctx context.Context, q provider.PruneQuery) (
 	return c.MemStore.Prune(ctx, q)
 }
 
-func (c *pruneCountingStore) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]provider.Link, error) {
-	c.passes.Add(1)
-	return c.MemStore.ListOpenLinks(ctx, providerName, since, limit)
+func (c *pruneCountingStore) ListLinks(ctx context.Context, f provider.LinkFilter) ([]provider.Link, error) {
+	if f.Active {
+		c.passes.Add(1) // each reconcile pass lists the open links once
+	}
+	return c.MemStore.ListLinks(ctx, f)
 }
 
 // retentionFixture is a service over a counting store whose clock runs

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -186,6 +187,9 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if _, ok := store.(Pruner); s.retention > 0 && !ok {
+		return nil, Errorf(CodeInvalidArgument, op, "Retention is set but the store is not a provider.Pruner")
 	}
 	if s.pruneMax <= 0 {
 		s.pruneMax = DefaultPruneBatch
@@ -427,7 +431,20 @@ func (s *Service) LinkPayments(ctx context.Context, providerName, linkID string)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.ListLinkPayments(ctx, p.Name(), linkID)
+	r, err := s.reader("provider.Service.LinkPayments")
+	if err != nil {
+		return nil, err
+	}
+	return r.ListLinkPayments(ctx, p.Name(), linkID)
+}
+
+// reader returns the store's read side, or a CodeUnimplemented error
+// naming op when the store has none.
+func (s *Service) reader(op string) (Reader, error) {
+	if r, ok := s.store.(Reader); ok {
+		return r, nil
+	}
+	return nil, &Error{Code: CodeUnimplemented, Op: op, Message: "the store is not a provider.Reader", Err: errors.ErrUnsupported}
 }
 
 // RefreshLink asks the provider for the link's payments, applies what it
@@ -449,7 +466,11 @@ func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	pays, err := s.store.ListLinkPayments(ctx, p.Name(), linkID)
+	r, err := s.reader("provider.Service.RefreshLink")
+	if err != nil {
+		return nil, nil, err
+	}
+	pays, err := r.ListLinkPayments(ctx, p.Name(), linkID)
 	return link, pays, err
 }
 
@@ -465,9 +486,13 @@ func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Sourc
 	if len(pays) == 0 {
 		return 0, 0, nil
 	}
-	stored, err := s.store.ListLinkPayments(ctx, p.Name(), linkID)
-	if err != nil {
-		return len(pays), 0, err
+	// Without a Reader every payment is applied again: the duplicates
+	// cost a read each and change nothing.
+	var stored []Payment
+	if r, ok := s.store.(Reader); ok {
+		if stored, err = r.ListLinkPayments(ctx, p.Name(), linkID); err != nil {
+			return len(pays), 0, err
+		}
 	}
 	known := make(map[string]PaymentState, len(stored))
 	for _, sp := range stored {

@@ -46,26 +46,8 @@ type Store interface {
 	GetLink(ctx context.Context, providerName, linkID string) (*Link, error)
 	// GetLinkByIdempotencyKey reads the link created with key.
 	GetLinkByIdempotencyKey(ctx context.Context, key string) (*Link, error)
-	// ListOpenLinks returns up to limit ACTIVE links of a provider, created
-	// at or after since, oldest reconciliation first.
-	ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]Link, error)
-	// ListLinksWithPayments returns up to limit links of a provider,
-	// created at or after since, whatever their status, that hold at least
-	// one payment in one of statuses; never-reconciled links first (oldest
-	// created first), then the least recently reconciled, as ListOpenLinks.
-	ListLinksWithPayments(ctx context.Context, providerName string, statuses []PaymentStatus, since time.Time, limit int) ([]Link, error)
 	// GetPayment reads a payment by provider name and provider id.
 	GetPayment(ctx context.Context, providerName, paymentID string) (*Payment, error)
-	// ListLinkPayments returns a link's payments, oldest first.
-	ListLinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error)
-	// ListStatusChanges returns a payment's status history, oldest first.
-	ListStatusChanges(ctx context.Context, providerName, paymentID string) ([]StatusChange, error)
-	// ListCallbacks returns recorded callbacks, newest first (by
-	// ReceivedAt, then by ID).
-	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
-	// GetCallback reads one recorded callback by its ID.
-	GetCallback(ctx context.Context, id int64) (*CallbackRecord, error)
-
 	// PutLinkIntent stores in, the intent to create a link with the
 	// idempotency key in.Key, unless an intent with that key is stored
 	// already: keys are unique per store, whatever the provider. It returns
@@ -79,7 +61,47 @@ type Store interface {
 	// key is not an error; a completed intent is CodeFailedPrecondition and
 	// stays.
 	DeleteLinkIntent(ctx context.Context, key string) error
+}
 
+// Reader is the read side of a store, optional: what the reconciler, the
+// console, the JSON routes and reports list. [Service] finds it by type
+// assertion on its Store (gormstore's and the in-memory store are
+// Readers); without one, the reconciler, RefreshLink, LinkPayments and
+// operator actions answer CodeUnimplemented. Reads take no locks and
+// return empty slices, not errors, when nothing matches.
+type Reader interface {
+	// ListLinks returns up to filter.Limit links of filter.Provider that
+	// the filter selects, in reconciliation order: never-reconciled
+	// links first (oldest created first), then the least recently
+	// reconciled.
+	ListLinks(ctx context.Context, filter LinkFilter) ([]Link, error)
+	// ListLinkPayments returns a link's payments, oldest first.
+	ListLinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error)
+	// ListStatusChanges returns a payment's status history, oldest first.
+	ListStatusChanges(ctx context.Context, providerName, paymentID string) ([]StatusChange, error)
+	// ListCallbacks returns recorded callbacks, newest first (by
+	// ReceivedAt, then by ID).
+	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
+}
+
+// LinkFilter selects links for [Reader.ListLinks].
+type LinkFilter struct {
+	// Provider is required.
+	Provider string
+	// Since selects links created at or after it; zero selects all.
+	Since time.Time
+	// Active selects ACTIVE links only.
+	Active bool
+	// PaymentStatuses, when set, selects links holding at least one
+	// payment in one of these statuses, whatever the link's own status.
+	PaymentStatuses []PaymentStatus
+	// Limit bounds the list; zero or less is no bound.
+	Limit int
+}
+
+// Pruner is a store that removes what it keeps only for a while,
+// optional: [Service] needs one for ServiceOptions.Retention.
+type Pruner interface {
 	// Prune removes, in one bounded batch, what the store keeps only for a
 	// while; the ledger (links, payments, status history) stays forever.
 	// It deletes at most q.Limit callbacks: those received before q.Before
@@ -287,6 +309,8 @@ type CallbackFilter struct {
 	Verdict Verdict
 	// Flagged selects only callbacks whose verdict is Flagged.
 	Flagged bool
+	// ID, when set, selects the one callback with this ID.
+	ID int64
 	// BeforeID, when set, selects only the callbacks listed after the
 	// callback with this ID (newest first: received earlier, or at the
 	// same time with a lower ID), for the next page of a list that ended

@@ -177,7 +177,12 @@ func requireToken(token string) gin.HandlerFunc {
 // listCallbacks shows the callbacks paylink recorded, for the back office.
 // The raw body is left out: it holds Flip's callback token.
 func listCallbacks(c *gin.Context, svc *provider.Service) {
-	recs, err := svc.Store().ListCallbacks(c.Request.Context(), provider.CallbackFilter{Limit: 50})
+	r, ok := svc.Store().(provider.Reader)
+	if !ok {
+		c.AbortWithStatusJSON(http.StatusNotImplemented, gin.H{"error": "the store keeps no readable callbacks"})
+		return
+	}
+	recs, err := r.ListCallbacks(c.Request.Context(), provider.CallbackFilter{Limit: 50})
 	if err != nil {
 		c.AbortWithStatusJSON(ginadapter.StatusCode(err), gin.H{"error": err.Error()})
 		return

@@ -64,6 +64,7 @@ type Options struct {
 type console struct {
 	svc      *provider.Service
 	log      provider.ActionLog
+	read     provider.Reader
 	base     string
 	actor    func(*gin.Context) string
 	key      []byte
@@ -106,6 +107,11 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 			"no Authorize middleware: the console is never mounted open (use gin.BasicAuth or the app's own)")
 	case svc.ActionLog() == nil:
 		return provider.Errorf(provider.CodeFailedPrecondition, op, "the service's store keeps no action log")
+	}
+	read, ok := svc.Store().(provider.Reader)
+	switch {
+	case !ok:
+		return provider.Errorf(provider.CodeFailedPrecondition, op, "the service's store is not a provider.Reader: the console has nothing to show")
 	case opts.CSRFKey != nil && len(opts.CSRFKey) < 32:
 		return provider.Errorf(provider.CodeInvalidArgument, op, "CSRFKey must be at least 32 bytes")
 	case opts.TokenLifetime < 0:
@@ -124,7 +130,7 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 	}
 	g := r.Group("", secureHeaders, opts.Authorize, capQuery)
 	con := &console{
-		svc: svc, log: svc.ActionLog(), base: strings.TrimSuffix(g.BasePath(), "/"),
+		svc: svc, log: svc.ActionLog(), read: read, base: strings.TrimSuffix(g.BasePath(), "/"),
 		actor: opts.Actor, key: key, lifetime: opts.TokenLifetime, now: opts.Now,
 		cop: http.NewCrossOriginProtection(), tmpl: tmpl, slog: opts.Logger,
 	}

@@ -168,7 +168,7 @@ func (con *console) inbox(c *gin.Context) {
 		con.answer(c, q.err)
 		return
 	}
-	cbs, err := con.svc.Store().ListCallbacks(c, f)
+	cbs, err := con.read.ListCallbacks(c, f)
 	if err != nil {
 		con.answer(c, err)
 		return
@@ -216,11 +216,15 @@ func (con *console) callback(c *gin.Context) {
 		con.answer(c, q.err)
 		return
 	}
-	cb, err := con.svc.Store().GetCallback(c, id)
+	cbs, err := con.read.ListCallbacks(c, provider.CallbackFilter{ID: id, Limit: 1})
+	if err == nil && len(cbs) == 0 {
+		err = provider.Errorf(provider.CodeNotFound, "console.callback", "callback %d not found", id)
+	}
 	if err != nil {
 		con.answer(c, err)
 		return
 	}
+	cb := &cbs[0]
 	acts, err := con.log.ListActions(c, provider.ActionFilter{CallbackID: id, Limit: MaxPageSize})
 	if err != nil {
 		con.answer(c, err)
@@ -267,9 +271,9 @@ func (con *console) payment(c *gin.Context) {
 		con.answer(c, q.err)
 		return
 	}
-	st := con.svc.Store()
+	st := con.read
 	p := paymentPage{Provider: name, ID: id, Done: done}
-	pay, err := st.GetPayment(c, name, id)
+	pay, err := con.svc.Store().GetPayment(c, name, id)
 	switch {
 	case err == nil:
 		p.Payment = pay
@@ -329,9 +333,9 @@ func (con *console) link(c *gin.Context) {
 		con.answer(c, q.err)
 		return
 	}
-	st := con.svc.Store()
+	st := con.read
 	p := linkPage{Provider: name, ID: id, Done: done}
-	l, err := st.GetLink(c, name, id)
+	l, err := con.svc.Store().GetLink(c, name, id)
 	switch {
 	case err == nil:
 		p.Link = l

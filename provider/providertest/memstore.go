@@ -59,6 +59,8 @@ var (
 	_ provider.Store     = (*MemStore)(nil)
 	_ provider.HookQueue = (*MemStore)(nil)
 	_ provider.ActionLog = (*MemStore)(nil)
+	_ provider.Reader    = (*MemStore)(nil)
+	_ provider.Pruner    = (*MemStore)(nil)
 )
 
 func key(providerName, id string) string { return providerName + "\x00" + id }
@@ -232,40 +234,28 @@ func (s *MemStore) GetLinkByIdempotencyKey(ctx context.Context, k string) (l *pr
 	return l, err
 }
 
-// ListOpenLinks implements provider.Store.
-func (s *MemStore) ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) (out []provider.Link, err error) {
+// ListLinks implements provider.Reader.
+func (s *MemStore) ListLinks(ctx context.Context, f provider.LinkFilter) (out []provider.Link, err error) {
 	s.read(ctx, func(st *memState) {
+		var with map[string]bool
+		if f.PaymentStatuses != nil {
+			with = map[string]bool{}
+			for _, p := range st.payments {
+				if p.Provider == f.Provider && slices.Contains(f.PaymentStatuses, p.Status) {
+					with[p.LinkID] = true
+				}
+			}
+		}
 		for _, l := range st.links {
-			if l.Provider == providerName && l.Status == provider.LinkActive && !l.CreatedAt.Before(since) {
+			if l.Provider == f.Provider && !l.CreatedAt.Before(f.Since) && (!f.Active || l.Status == provider.LinkActive) &&
+				(with == nil || with[l.ID]) {
 				out = append(out, l)
 			}
 		}
 		sortForReconciling(st, out)
 	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-// ListLinksWithPayments implements provider.Store.
-func (s *MemStore) ListLinksWithPayments(ctx context.Context, providerName string, statuses []provider.PaymentStatus, since time.Time, limit int) (out []provider.Link, err error) {
-	s.read(ctx, func(st *memState) {
-		with := map[string]bool{}
-		for _, p := range st.payments {
-			if p.Provider == providerName && slices.Contains(statuses, p.Status) {
-				with[p.LinkID] = true
-			}
-		}
-		for _, l := range st.links {
-			if l.Provider == providerName && with[l.ID] && !l.CreatedAt.Before(since) {
-				out = append(out, l)
-			}
-		}
-		sortForReconciling(st, out)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
 	}
 	return out, nil
 }
@@ -379,7 +369,7 @@ func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter)
 			cursor = &cbs[i]
 		}
 		for _, c := range cbs {
-			if (f.Provider == "" || c.Provider == f.Provider) && (f.PaymentID == "" || c.PaymentID == f.PaymentID) &&
+			if (f.ID == 0 || c.ID == f.ID) && (f.Provider == "" || c.Provider == f.Provider) && (f.PaymentID == "" || c.PaymentID == f.PaymentID) &&
 				(f.LinkID == "" || c.LinkID == f.LinkID) && (!f.Flagged || c.Verdict.Flagged()) &&
 				(f.Verdict == "" || c.Verdict == f.Verdict) && (cursor == nil || newestCallbackFirst(*cursor, c) < 0) {
 				out = append(out, c)
@@ -395,22 +385,6 @@ func (s *MemStore) ListCallbacks(ctx context.Context, f provider.CallbackFilter)
 // newestCallbackFirst orders callbacks as ListCallbacks lists them.
 func newestCallbackFirst(a, b provider.CallbackRecord) int {
 	return cmp.Or(b.ReceivedAt.Compare(a.ReceivedAt), cmp.Compare(b.ID, a.ID))
-}
-
-// GetCallback implements provider.Store.
-func (s *MemStore) GetCallback(ctx context.Context, id int64) (out *provider.CallbackRecord, err error) {
-	s.read(ctx, func(st *memState) {
-		for _, c := range st.callbacks {
-			if c.ID == id {
-				out = &c
-				return
-			}
-		}
-	})
-	if out == nil {
-		return nil, notFound("callback", strconv.FormatInt(id, 10))
-	}
-	return out, nil
 }
 
 // ListHookRuns implements provider.HookQueue.

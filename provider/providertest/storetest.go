@@ -17,6 +17,14 @@ import (
 // and a passing wait returns as soon as its condition holds.
 const storeDeadline = 30 * time.Second
 
+// suiteStore is what the suite tests: the required Store, and the
+// Reader and Pruner it reads back and prunes through.
+type suiteStore interface {
+	provider.Store
+	provider.Reader
+	provider.Pruner
+}
+
 // TestStore runs the Store conformance suite, and the HookQueue suite
 // when the store is also a [provider.HookQueue]. newStore returns a fresh,
 // empty, migrated store; it is called once per subtest and should register
@@ -29,7 +37,7 @@ const storeDeadline = 30 * time.Second
 //   - SaveLink replaces the stored link, IdempotencyKey included, and
 //     gives every write a new UpdatedAt;
 //   - ListLinkPayments orders by the payment's CreatedAt;
-//   - ListOpenLinks and ListLinksWithPayments list never-reconciled links
+//   - ListLinks lists never-reconciled links
 //     first, oldest created first, then the least recently reconciled;
 //   - Apply is all or nothing: a refused write (ErrWriteConflict) leaves
 //     no callback, payment, status change, claim or hook run behind, and
@@ -62,16 +70,25 @@ const storeDeadline = 30 * time.Second
 //     the provider's answer and the store, and when calls race.
 func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 	t.Helper()
+	open := func(t *testing.T) suiteStore {
+		t.Helper()
+		st := newStore(t)
+		s, ok := st.(suiteStore)
+		if !ok {
+			t.Fatalf("%T is not a provider.Reader and a provider.Pruner: the suite reads back what it writes through them", st)
+		}
+		return s
+	}
 	type test struct {
 		name string
-		fn   func(t *testing.T, s provider.Store)
+		fn   func(t *testing.T, s suiteStore)
 	}
 	tests := []test{
 		{"LinkRoundTripAndNotFound", storeTestLinkRoundTrip},
 		{"IdempotencyKeyLookupAndConflict", storeTestIdempotencyKey},
 		{"PutLinkUpdates", storeTestPutLinkUpdates},
-		{"ListOpenLinksAndTheReconciliationMark", storeTestListOpenLinks},
-		{"ListLinksWithPaymentsInTheirStatuses", storeTestListLinksWithPayments},
+		{"ListActiveLinksAndTheReconciliationMark", storeTestListLinks},
+		{"ListLinksByPaymentStatus", storeTestListLinksWithPayments},
 		{"LoadApplyOfNothing", storeTestLoadApplyEmpty},
 		{"ApplyWritesEverythingOnce", storeTestApplyRoundTrip},
 		{"ApplyUpdatesPaymentAndLink", storeTestApplyUpdate},
@@ -87,7 +104,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
 		{"FlaggedFilterKnowsEveryFlaggedVerdict", storeTestFlaggedFilter},
-		{"GetCallbackAndNotFound", storeTestGetCallback},
+		{"CallbackByID", storeTestGetCallback},
 		{"CallbacksByVerdictAndPages", storeTestCallbackPages},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"PruneKeepsTheKeptVerdictsUntilKeptBefore", storeTestPruneKeepsVerdicts},
@@ -110,8 +127,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"CreateLinkConcurrentCallsWithOneKeyMakeOneLink", createTestConcurrentCallsMakeOneLink},
 	}
 	if _, ok := newStore(t).(provider.HookQueue); ok {
-		queue := func(fn func(*testing.T, provider.Store, provider.HookQueue)) func(*testing.T, provider.Store) {
-			return func(t *testing.T, s provider.Store) { fn(t, s, s.(provider.HookQueue)) }
+		queue := func(fn func(*testing.T, suiteStore, provider.HookQueue)) func(*testing.T, suiteStore) {
+			return func(t *testing.T, s suiteStore) { fn(t, s, s.(provider.HookQueue)) }
 		}
 		tests = append(tests,
 			test{"QueueRunsCreatedOncePerEventAndHook", queue(queueTestRunsCreated)},
@@ -131,8 +148,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		)
 	}
 	if _, ok := newStore(t).(provider.ActionLog); ok {
-		actions := func(fn func(*testing.T, provider.Store, provider.ActionLog)) func(*testing.T, provider.Store) {
-			return func(t *testing.T, s provider.Store) { fn(t, s, s.(provider.ActionLog)) }
+		actions := func(fn func(*testing.T, suiteStore, provider.ActionLog)) func(*testing.T, suiteStore) {
+			return func(t *testing.T, s suiteStore) { fn(t, s, s.(provider.ActionLog)) }
 		}
 		tests = append(tests,
 			test{"ActionsRecordedAndFiltered", actions(actionTestRecordAndList)},
@@ -144,7 +161,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, newStore(t))
+			tt.fn(t, open(t))
 		})
 	}
 }
@@ -186,7 +203,7 @@ func storePayment(id, linkID string) provider.Payment {
 }
 
 // storeSave writes w and fails the test on error.
-func storeSave(t *testing.T, s provider.Store, w provider.LinkWrite) {
+func storeSave(t *testing.T, s suiteStore, w provider.LinkWrite) {
 	t.Helper()
 	if err := s.SaveLink(storeCtx(t), &w); err != nil {
 		t.Fatalf("SaveLink(%s %s): %v", w.Provider, w.ID, err)
@@ -194,7 +211,7 @@ func storeSave(t *testing.T, s provider.Store, w provider.LinkWrite) {
 }
 
 // storePutLinks saves each link (setting its CreatedAt and UpdatedAt).
-func storePutLinks(t *testing.T, s provider.Store, links ...provider.Link) {
+func storePutLinks(t *testing.T, s suiteStore, links ...provider.Link) {
 	t.Helper()
 	for i := range links {
 		storeSave(t, s, provider.LinkWrite{Provider: links[i].Provider, ID: links[i].ID, Link: &links[i]})
@@ -258,7 +275,7 @@ func storeLinkIDs(links []provider.Link) []string {
 	return ids
 }
 
-func storeTestLinkRoundTrip(t *testing.T, s provider.Store) {
+func storeTestLinkRoundTrip(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	want := storeLink("1234567890123456789") // 19 digits, like Flip's bill ids
 	storePutLinks(t, s, want)
@@ -275,7 +292,7 @@ func storeTestLinkRoundTrip(t *testing.T, s provider.Store) {
 	storeWantCode(t, "GetLink under another provider", err, provider.CodeNotFound)
 }
 
-func storeTestIdempotencyKey(t *testing.T, s provider.Store) {
+func storeTestIdempotencyKey(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	a := storeLink("a")
 	a.IdempotencyKey = "order-1"
@@ -305,7 +322,7 @@ func storeTestIdempotencyKey(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestPutLinkUpdates(t *testing.T, s provider.Store) {
+func storeTestPutLinkUpdates(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	l := storeLink("up")
 	l.IdempotencyKey = "key-up"
@@ -322,8 +339,8 @@ func storeTestPutLinkUpdates(t *testing.T, s provider.Store) {
 		t.Fatalf("GetLink: %v", err)
 	}
 	storeSameLink(t, *got, l)
-	if links, err := s.ListOpenLinks(ctx, "test", time.Time{}, 0); err != nil || len(links) != 0 {
-		t.Fatalf("ListOpenLinks after the only link became inactive: %v, %v; want none", storeLinkIDs(links), err)
+	if links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: "test", Active: true}); err != nil || len(links) != 0 {
+		t.Fatalf("ListLinks after the only link became inactive: %v, %v; want none", storeLinkIDs(links), err)
 	}
 
 	// Put replaces: a new key replaces the old one.
@@ -337,7 +354,7 @@ func storeTestPutLinkUpdates(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestListOpenLinks(t *testing.T, s provider.Store) {
+func storeTestListLinks(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	mk := func(id string, created time.Duration, status provider.LinkStatus, prov string) provider.Link {
 		l := storeLink(id)
@@ -358,13 +375,13 @@ func storeTestListOpenLinks(t *testing.T, s provider.Store) {
 
 	list := func(limit int) []string {
 		t.Helper()
-		links, err := s.ListOpenLinks(ctx, "test", since, limit)
+		links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: "test", Active: true, Since: since, Limit: limit})
 		if err != nil {
-			t.Fatalf("ListOpenLinks: %v", err)
+			t.Fatalf("ListLinks: %v", err)
 		}
 		for _, l := range links {
 			if l.Provider != "test" || l.Status != provider.LinkActive {
-				t.Fatalf("ListOpenLinks returned %s (%s, %s)", l.ID, l.Provider, l.Status)
+				t.Fatalf("ListLinks returned %s (%s, %s)", l.ID, l.Provider, l.Status)
 			}
 		}
 		return storeLinkIDs(links)
@@ -389,7 +406,7 @@ func storeTestListOpenLinks(t *testing.T, s provider.Store) {
 	storeWantCode(t, "marking a missing link reconciled", err, provider.CodeNotFound)
 }
 
-func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
+func storeTestListLinksWithPayments(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	mk := func(id string, created time.Duration, status provider.LinkStatus, prov string) provider.Link {
 		l := storeLink(id)
@@ -421,9 +438,9 @@ func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
 
 	list := func(prov string, limit int) []string {
 		t.Helper()
-		links, err := s.ListLinksWithPayments(ctx, prov, statuses, storeBase, limit)
+		links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: prov, PaymentStatuses: statuses, Since: storeBase, Limit: limit})
 		if err != nil {
-			t.Fatalf("ListLinksWithPayments: %v", err)
+			t.Fatalf("ListLinks by payment status: %v", err)
 		}
 		return storeLinkIDs(links)
 	}
@@ -440,11 +457,11 @@ func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
 	if got, want := list("test", 10), []string{"paid", "multi", "partly"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("after reconciling partly: got %v, want %v", got, want)
 	}
-	links, err := s.ListLinksWithPayments(ctx, "test", statuses, time.Time{}, 0)
+	links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: "test", PaymentStatuses: statuses})
 	if err != nil || len(links) != 4 {
 		t.Fatalf("without since or limit: %v, %v; want the 4 links, old included", storeLinkIDs(links), err)
 	}
-	if links, err := s.ListLinksWithPayments(ctx, "test", nil, time.Time{}, 0); err != nil || len(links) != 0 {
+	if links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: "test", PaymentStatuses: []provider.PaymentStatus{}}); err != nil || len(links) != 0 {
 		t.Fatalf("no statuses: %v, %v; want none", storeLinkIDs(links), err)
 	}
 }

@@ -17,16 +17,16 @@ import (
 // What the operator console reads and writes: single callbacks, pages of
 // the inbox, the hook runs of one payment and the action log.
 
-func storeTestGetCallback(t *testing.T, s provider.Store) {
+func storeTestGetCallback(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	rec := provider.CallbackRecord{
 		Provider: "test", PaymentID: "g1", LinkID: "gl", Status: provider.PaymentSuccessful,
 		Amount: provider.Rupiah(45000), Body: []byte("data=%7B%7D"), Verdict: provider.VerdictUnknownLink, ReceivedAt: storeBase,
 	}
 	storeApply(t, s, &provider.ApplyWrite{Callback: &rec})
-	got, err := s.GetCallback(ctx, rec.ID)
+	got, err := storeCallback(ctx, s, rec.ID)
 	if err != nil {
-		t.Fatalf("GetCallback(%d): %v", rec.ID, err)
+		t.Fatalf("ListCallbacks(ID %d): %v", rec.ID, err)
 	}
 	if !got.ReceivedAt.Equal(rec.ReceivedAt) || string(got.Body) != string(rec.Body) {
 		t.Errorf("GetCallback: got %+v, want %+v", got, rec)
@@ -36,11 +36,27 @@ func storeTestGetCallback(t *testing.T, s provider.Store) {
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("GetCallback:\n got %+v\nwant %+v", g, w)
 	}
-	_, err = s.GetCallback(ctx, rec.ID+1000)
-	storeWantCode(t, "GetCallback of an unknown id", err, provider.CodeNotFound)
+	if none, err := s.ListCallbacks(ctx, provider.CallbackFilter{ID: rec.ID + 1000}); err != nil || len(none) != 0 {
+		t.Errorf("ListCallbacks of an unknown id: %v, %v; want none", none, err)
+	}
+	if both, err := s.ListCallbacks(ctx, provider.CallbackFilter{ID: rec.ID, PaymentID: "other"}); err != nil || len(both) != 0 {
+		t.Errorf("ListCallbacks by id and another payment: %v, %v; want none (filters combine)", both, err)
+	}
 }
 
-func storeTestCallbackPages(t *testing.T, s provider.Store) {
+// storeCallback reads one recorded callback by its ID.
+func storeCallback(ctx context.Context, s suiteStore, id int64) (*provider.CallbackRecord, error) {
+	cbs, err := s.ListCallbacks(ctx, provider.CallbackFilter{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if len(cbs) != 1 {
+		return nil, provider.Errorf(provider.CodeNotFound, "storeCallback", "%d callbacks with id %d", len(cbs), id)
+	}
+	return &cbs[0], nil
+}
+
+func storeTestCallbackPages(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	verdicts := []provider.Verdict{
 		provider.VerdictApplied, provider.VerdictUnknownLink, provider.VerdictDuplicate,
@@ -93,7 +109,7 @@ func storeTestCallbackPages(t *testing.T, s provider.Store) {
 	}
 }
 
-func queueTestListFilters(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestListFilters(t *testing.T, s suiteStore, q provider.HookQueue) {
 	ctx := storeCtx(t)
 	ev1 := queueRuns(t, s, "lf1", "a", "b")
 	queueRuns(t, s, "lf10", "a")
@@ -137,7 +153,7 @@ func queueTestListFilters(t *testing.T, s provider.Store, q provider.HookQueue) 
 	}
 }
 
-func actionTestRecordAndList(t *testing.T, s provider.Store, l provider.ActionLog) {
+func actionTestRecordAndList(t *testing.T, s suiteStore, l provider.ActionLog) {
 	ctx := storeCtx(t)
 	acts := []provider.OperatorAction{
 		{Kind: provider.ActionReprocessCallback, Actor: "ana", Provider: "test", CallbackID: 7, PaymentID: "a1", LinkID: "al",
@@ -216,7 +232,7 @@ func actionTestRecordAndList(t *testing.T, s provider.Store, l provider.ActionLo
 }
 
 // actionTestPruneKeepsActions: the action log is part of the ledger.
-func actionTestPruneKeepsActions(t *testing.T, s provider.Store, l provider.ActionLog) {
+func actionTestPruneKeepsActions(t *testing.T, s suiteStore, l provider.ActionLog) {
 	ctx := storeCtx(t)
 	a := provider.OperatorAction{Kind: provider.ActionReconcileLink, Actor: "ana", Provider: "test", LinkID: "x", At: storeBase}
 	if err := l.RecordAction(ctx, &a); err != nil {
@@ -238,7 +254,7 @@ type actFixture struct {
 	fail  atomic.Bool
 }
 
-func newActFixture(t *testing.T, s provider.Store) *actFixture {
+func newActFixture(t *testing.T, s suiteStore) *actFixture {
 	t.Helper()
 	f := &actFixture{mem: NewMemProvider("mem", "token")}
 	svc, err := provider.NewService(s, provider.ServiceOptions{
@@ -305,7 +321,7 @@ func (f *actFixture) act(t *testing.T, a provider.Action) *provider.OperatorActi
 	return rec
 }
 
-func (f *actFixture) status(t *testing.T, s provider.Store, paymentID string) provider.PaymentStatus {
+func (f *actFixture) status(t *testing.T, s suiteStore, paymentID string) provider.PaymentStatus {
 	t.Helper()
 	p, err := s.GetPayment(storeCtx(t), "mem", paymentID)
 	if err != nil {
@@ -317,7 +333,7 @@ func (f *actFixture) status(t *testing.T, s provider.Store, paymentID string) pr
 // A callback that arrived before its link was stored is flagged; once the
 // link is stored, reprocessing it pays the payment and runs the hook once,
 // however often it is reprocessed.
-func actTestReprocessUnknownLink(t *testing.T, s provider.Store, l provider.ActionLog) {
+func actTestReprocessUnknownLink(t *testing.T, s suiteStore, l provider.ActionLog) {
 	ctx := storeCtx(t)
 	f := newActFixture(t, s)
 	link, err := f.mem.CreateLink(ctx, provider.CreateLinkParams{Title: "order 1", Amount: provider.Rupiah(45000)})
@@ -367,7 +383,7 @@ func actTestReprocessUnknownLink(t *testing.T, s provider.Store, l provider.Acti
 	if err != nil || len(got) != 3 || got[0].Actor != "budi" || got[2].Actor != "ana" {
 		t.Fatalf("actions on the callback: %+v, %v; want three, newest (budi's) first", got, err)
 	}
-	if orig, err := s.GetCallback(ctx, flagged.ID); err != nil || orig.Verdict != provider.VerdictUnknownLink {
+	if orig, err := storeCallback(ctx, s, flagged.ID); err != nil || orig.Verdict != provider.VerdictUnknownLink {
 		t.Fatalf("the original record: %+v, %v; want it kept as received", orig, err)
 	}
 }
@@ -375,7 +391,7 @@ func actTestReprocessUnknownLink(t *testing.T, s provider.Store, l provider.Acti
 // Re-fetching, reconciling and retrying do what the library's own paths
 // do, and each is recorded with its actor; failures are recorded too, an
 // invalid action is not.
-func actTestRecorded(t *testing.T, s provider.Store, l provider.ActionLog) {
+func actTestRecorded(t *testing.T, s suiteStore, l provider.ActionLog) {
 	ctx := storeCtx(t)
 	f := newActFixture(t, s)
 	f.fail.Store(true)

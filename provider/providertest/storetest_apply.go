@@ -35,14 +35,14 @@ func storeWrite(p provider.Payment, hooks ...string) *provider.ApplyWrite {
 	return w
 }
 
-func storeApply(t *testing.T, s provider.Store, w *provider.ApplyWrite) {
+func storeApply(t *testing.T, s suiteStore, w *provider.ApplyWrite) {
 	t.Helper()
 	if err := s.Apply(storeCtx(t), w); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 }
 
-func storeLoad(t *testing.T, s provider.Store, linkID, paymentID string) *provider.ApplyState {
+func storeLoad(t *testing.T, s suiteStore, linkID, paymentID string) *provider.ApplyState {
 	t.Helper()
 	st, err := s.LoadApply(storeCtx(t), "test", linkID, paymentID)
 	if err != nil {
@@ -60,7 +60,7 @@ func storeWantConflict(t *testing.T, what string, err error) {
 
 // storeCounts returns how many callbacks, status changes and hook runs
 // (when s is a HookQueue) the payment has.
-func storeCounts(t *testing.T, s provider.Store, paymentID string) (callbacks, changes, runs int) {
+func storeCounts(t *testing.T, s suiteStore, paymentID string) (callbacks, changes, runs int) {
 	t.Helper()
 	ctx := storeCtx(t)
 	cbs, err := s.ListCallbacks(ctx, provider.CallbackFilter{PaymentID: paymentID})
@@ -83,14 +83,14 @@ func storeCounts(t *testing.T, s provider.Store, paymentID string) (callbacks, c
 	return len(cbs), len(hs), runs
 }
 
-func storeTestLoadApplyEmpty(t *testing.T, s provider.Store) {
+func storeTestLoadApplyEmpty(t *testing.T, s suiteStore) {
 	st := storeLoad(t, s, "no-link", "no-payment")
 	if st.Link != nil || st.Payment != nil || len(st.Claimed) != 0 {
 		t.Fatalf("LoadApply on an empty store: %+v, want no link, no payment, no claims", st)
 	}
 }
 
-func storeTestApplyRoundTrip(t *testing.T, s provider.Store) {
+func storeTestApplyRoundTrip(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	l := storeLink("rt")
 	storePutLinks(t, s, l)
@@ -150,7 +150,7 @@ func storeTestApplyRoundTrip(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestApplyUpdate(t *testing.T, s provider.Store) {
+func storeTestApplyUpdate(t *testing.T, s suiteStore) {
 	l := storeLink("up")
 	storePutLinks(t, s, l)
 	p := storePayment("up-p", "up")
@@ -176,7 +176,7 @@ func storeTestApplyUpdate(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestApplyClaimConflict(t *testing.T, s provider.Store) {
+func storeTestApplyClaimConflict(t *testing.T, s suiteStore) {
 	storePutLinks(t, s, storeLink("cc"))
 	p := storePayment("cc-p", "cc")
 	storeApply(t, s, storeWrite(p, "h"))
@@ -197,7 +197,7 @@ func storeTestApplyClaimConflict(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestApplyPaymentConflict(t *testing.T, s provider.Store) {
+func storeTestApplyPaymentConflict(t *testing.T, s suiteStore) {
 	storePutLinks(t, s, storeLink("pc"))
 	p := storePayment("pc-p", "pc")
 	storeApply(t, s, storeWrite(p))
@@ -225,7 +225,7 @@ func storeTestApplyPaymentConflict(t *testing.T, s provider.Store) {
 	storeApply(t, s, w)
 }
 
-func storeTestApplyConcurrent(t *testing.T, s provider.Store) {
+func storeTestApplyConcurrent(t *testing.T, s suiteStore) {
 	storePutLinks(t, s, storeLink("race"))
 	p := storePayment("race-p", "race")
 	p.Status = provider.PaymentSuccessful
@@ -242,7 +242,7 @@ func storeTestApplyConcurrent(t *testing.T, s provider.Store) {
 // storeRace applies writes all at once, each from its own goroutine, and
 // returns the one that was written: exactly one must be, and every other
 // must be refused with ErrWriteConflict.
-func storeRace(t *testing.T, s provider.Store, what string, writes []*provider.ApplyWrite) *provider.ApplyWrite {
+func storeRace(t *testing.T, s suiteStore, what string, writes []*provider.ApplyWrite) *provider.ApplyWrite {
 	t.Helper()
 	var (
 		wg      sync.WaitGroup
@@ -281,7 +281,7 @@ func storeRace(t *testing.T, s provider.Store, what string, writes []*provider.A
 	return winners[0]
 }
 
-func storeTestFlaggedClaims(t *testing.T, s provider.Store) {
+func storeTestFlaggedClaims(t *testing.T, s suiteStore) {
 	p := storePayment("fl-p", "fl")
 	p.Status = provider.PaymentSuccessful
 	flagged := storeKey("fl-p", provider.PaymentSuccessful)
@@ -302,7 +302,7 @@ func storeTestFlaggedClaims(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestPaymentOrder(t *testing.T, s provider.Store) {
+func storeTestPaymentOrder(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	p1 := storePayment("PGPWF1", "link-1")
 	p2 := storePayment("PGPWF2", "link-1")
@@ -335,7 +335,7 @@ func storeTestPaymentOrder(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestStatusHistory(t *testing.T, s provider.Store) {
+func storeTestStatusHistory(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	want := []provider.StatusChange{
 		{Provider: "test", PaymentID: "h1", To: provider.PaymentPending, Source: provider.SourceCallback, At: storeBase},
@@ -372,7 +372,7 @@ func storeTestStatusHistory(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestCallbacks(t *testing.T, s provider.Store) {
+func storeTestCallbacks(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	body := []byte("data=%7B%22id%22%3A%22c1%22%7D&token=redacted")
 	recs := []provider.CallbackRecord{
@@ -436,7 +436,7 @@ func storeTestCallbacks(t *testing.T, s provider.Store) {
 
 // A write decided on a link that changed since it was read is refused,
 // and nothing of it is written; one decided on the link as stored passes.
-func storeTestSaveLinkPrecondition(t *testing.T, s provider.Store) {
+func storeTestSaveLinkPrecondition(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	l := storeLink("edited")
 	storePutLinks(t, s, l)
@@ -480,7 +480,7 @@ func storeTestSaveLinkPrecondition(t *testing.T, s provider.Store) {
 
 // A write whose intent part is refused writes nothing: the link stays as
 // it was (or absent), and the intent stays pending.
-func storeTestSaveLinkAllOrNothing(t *testing.T, s provider.Store) {
+func storeTestSaveLinkAllOrNothing(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	in := storeIntent("order-aon")
 	storeReadIntent(t, s, in)
@@ -501,7 +501,7 @@ func storeTestSaveLinkAllOrNothing(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestFlaggedFilter(t *testing.T, s provider.Store) {
+func storeTestFlaggedFilter(t *testing.T, s suiteStore) {
 	want := map[provider.Verdict]bool{}
 	for _, v := range provider.Verdicts() {
 		storeApply(t, s, &provider.ApplyWrite{Callback: &provider.CallbackRecord{
@@ -527,7 +527,7 @@ func storeTestFlaggedFilter(t *testing.T, s provider.Store) {
 // LoadApply tells, for a SINGLE link, which other payment paid it: not
 // the payment asked about itself, not an unpaid one, never for a
 // MULTIPLE link.
-func storeTestLoadApplyNamesTheLinksOtherPaidPayment(t *testing.T, s provider.Store) {
+func storeTestLoadApplyNamesTheLinksOtherPaidPayment(t *testing.T, s suiteStore) {
 	single, multi := storeLink("paid-once"), storeLink("paid-many")
 	multi.Type = provider.LinkMultiple
 	storePutLinks(t, s, single, multi)

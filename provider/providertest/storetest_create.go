@@ -103,7 +103,7 @@ type createFixture struct {
 	clock *createClock
 }
 
-func newCreateFixture(s provider.Store, script ...createStep) *createFixture {
+func newCreateFixture(s suiteStore, script ...createStep) *createFixture {
 	mem := NewMemProvider("mem", "token")
 	return &createFixture{store: s, mem: mem, p: &scriptedProvider{MemProvider: mem, script: script},
 		clock: &createClock{now: time.Now()}}
@@ -167,7 +167,7 @@ func (f *createFixture) wantNothingStoredUnderKey(t *testing.T, key string) {
 
 // A create with a key asks the provider once; a retry returns the stored
 // link without asking again.
-func createTestOneProviderCall(t *testing.T, s provider.Store) {
+func createTestOneProviderCall(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s)
 	svc := f.service(t)
 	first, err := svc.CreateLink(storeCtx(t), "", createParams("order-1"))
@@ -190,7 +190,7 @@ func createTestOneProviderCall(t *testing.T, s provider.Store) {
 
 // The same key with other parameters is a conflict that names the key,
 // and the provider is not asked.
-func createTestConflict(t *testing.T, s provider.Store) {
+func createTestConflict(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s)
 	other := NewMemProvider("mem-2", "token")
 	svc := f.service(t, f.p, other)
@@ -227,7 +227,7 @@ func createTestConflict(t *testing.T, s provider.Store) {
 // The process dies after the provider made the link and before it was
 // stored. After a restart, a retry with the same key finds the link at
 // the provider and stores it: one link, no second request.
-func createTestCrashAfterTheProviderMadeTheLink(t *testing.T, s provider.Store) {
+func createTestCrashAfterTheProviderMadeTheLink(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, dieAfter)
 	if _, err := f.service(t).CreateLink(storeCtx(t), "", createParams("order-1")); err == nil {
 		t.Fatal("the first call succeeded; it was to die")
@@ -261,7 +261,7 @@ func createTestCrashAfterTheProviderMadeTheLink(t *testing.T, s provider.Store) 
 // The process dies after recording the intent but before the request
 // left. A retry while the first call could still be running waits; one
 // after that creates the link, once.
-func createTestCrashBeforeTheProviderMadeTheLink(t *testing.T, s provider.Store) {
+func createTestCrashBeforeTheProviderMadeTheLink(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, dieBefore)
 	if _, err := f.service(t).CreateLink(storeCtx(t), "", createParams("order-1")); err == nil {
 		t.Fatal("the first call succeeded; it was to die")
@@ -286,7 +286,7 @@ func createTestCrashBeforeTheProviderMadeTheLink(t *testing.T, s provider.Store)
 }
 
 // Links stored for other keys are not this key's, however alike.
-func createTestRecoveryIgnoresOtherKeysLinks(t *testing.T, s provider.Store) {
+func createTestRecoveryIgnoresOtherKeysLinks(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, createNormally, dieAfter)
 	svc := f.service(t)
 	same := createParams("order-1")
@@ -311,7 +311,7 @@ func createTestRecoveryIgnoresOtherKeysLinks(t *testing.T, s provider.Store) {
 
 // Two links at the provider could be the one the dead call made: the
 // retry refuses to guess, names them, and creates nothing.
-func createTestAmbiguousRecoveryRefuses(t *testing.T, s provider.Store) {
+func createTestAmbiguousRecoveryRefuses(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, dieAfter)
 	if _, err := f.service(t).CreateLink(storeCtx(t), "", createParams("order-1")); err == nil {
 		t.Fatal("the first call succeeded; it was to die")
@@ -339,7 +339,7 @@ func createTestAmbiguousRecoveryRefuses(t *testing.T, s provider.Store) {
 
 // A provider that cannot search its links cannot recover: the retry says
 // so, clearly, rather than risk a second link.
-func createTestNoLinkFinderRefuses(t *testing.T, s provider.Store) {
+func createTestNoLinkFinderRefuses(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, dieAfter)
 	blind := blindProvider{f.p}
 	if _, ok := any(blind).(provider.LinkFinder); ok {
@@ -368,7 +368,7 @@ func createTestNoLinkFinderRefuses(t *testing.T, s provider.Store) {
 
 // A provider's refusal made no link: the key is free again, and the
 // caller may fix the parameters and retry with it.
-func createTestRefusalFreesTheKey(t *testing.T, s provider.Store) {
+func createTestRefusalFreesTheKey(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, refuse)
 	svc := f.service(t)
 	_, err := svc.CreateLink(storeCtx(t), "", createParams("order-1"))
@@ -385,7 +385,7 @@ func createTestRefusalFreesTheKey(t *testing.T, s provider.Store) {
 
 // Concurrent calls with one key make one link: each returns it, or says
 // to retry while the first is running.
-func createTestConcurrentCallsMakeOneLink(t *testing.T, s provider.Store) {
+func createTestConcurrentCallsMakeOneLink(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s)
 	f.p.delay = 50 * time.Millisecond
 	svc := f.service(t)

@@ -38,7 +38,7 @@ func storeSameIntent(t *testing.T, what string, got *provider.LinkIntent, want p
 // storeReadIntent reads the intent stored under in.Key through
 // PutLinkIntent, the contract's only read of intents: when none is stored,
 // in is stored and nil returned.
-func storeReadIntent(t *testing.T, s provider.Store, in provider.LinkIntent) *provider.LinkIntent {
+func storeReadIntent(t *testing.T, s suiteStore, in provider.LinkIntent) *provider.LinkIntent {
 	t.Helper()
 	got, err := s.PutLinkIntent(storeCtx(t), in)
 	if err != nil {
@@ -49,7 +49,7 @@ func storeReadIntent(t *testing.T, s provider.Store, in provider.LinkIntent) *pr
 
 // The first intent for a key is stored; any later one, whatever its
 // provider or parameters, gets the first back, unchanged.
-func storeTestLinkIntentPutOnce(t *testing.T, s provider.Store) {
+func storeTestLinkIntentPutOnce(t *testing.T, s suiteStore) {
 	first := storeIntent("order-1")
 	if got := storeReadIntent(t, s, first); got != nil {
 		t.Fatalf("first PutLinkIntent returned %+v, want nil (stored)", got)
@@ -75,7 +75,7 @@ func storeTestLinkIntentPutOnce(t *testing.T, s provider.Store) {
 
 // Of concurrent PutLinkIntent calls with one key, one stores its intent
 // and every other one gets that intent back.
-func storeTestLinkIntentConcurrent(t *testing.T, s provider.Store) {
+func storeTestLinkIntentConcurrent(t *testing.T, s suiteStore) {
 	const n = 8
 	var wg sync.WaitGroup
 	got := make([]*provider.LinkIntent, n)
@@ -111,7 +111,7 @@ func storeTestLinkIntentConcurrent(t *testing.T, s provider.Store) {
 }
 
 // Completing records the link once; another link is a conflict.
-func storeTestLinkIntentComplete(t *testing.T, s provider.Store) {
+func storeTestLinkIntentComplete(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	in := storeIntent("order-c")
 	storeReadIntent(t, s, in)
@@ -138,7 +138,7 @@ func storeTestLinkIntentComplete(t *testing.T, s provider.Store) {
 }
 
 // Deleting frees a pending intent's key; a completed intent stays.
-func storeTestLinkIntentDelete(t *testing.T, s provider.Store) {
+func storeTestLinkIntentDelete(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	in := storeIntent("order-d")
 	storeReadIntent(t, s, in)
@@ -165,7 +165,7 @@ func storeTestLinkIntentDelete(t *testing.T, s provider.Store) {
 
 // A link and its intent are saved in one write: the intent is completed
 // exactly when the link is stored.
-func storeTestLinkIntentSavedWithLink(t *testing.T, s provider.Store) {
+func storeTestLinkIntentSavedWithLink(t *testing.T, s suiteStore) {
 	in := storeIntent("order-tx")
 	storeReadIntent(t, s, in)
 	link := storeLink("tx-link")

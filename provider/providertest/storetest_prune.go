@@ -20,12 +20,12 @@ func pruneCut() time.Time {
 	return cut
 }
 
-func prune(t *testing.T, s provider.Store, before time.Time, limit int) provider.PruneReport {
+func prune(t *testing.T, s suiteStore, before time.Time, limit int) provider.PruneReport {
 	t.Helper()
 	return pruneQuery(t, s, provider.PruneQuery{Before: before, Limit: limit})
 }
 
-func pruneQuery(t *testing.T, s provider.Store, q provider.PruneQuery) provider.PruneReport {
+func pruneQuery(t *testing.T, s suiteStore, q provider.PruneQuery) provider.PruneReport {
 	t.Helper()
 	rep, err := s.Prune(storeCtx(t), q)
 	if err != nil {
@@ -44,7 +44,7 @@ func pruneWant(t *testing.T, what string, got, want provider.PruneReport) {
 // Old callbacks go, in batches of at most limit, oldest first; newer ones
 // and the whole ledger stay, and the event claims too: news about a payment
 // whose callbacks were pruned is still a duplicate.
-func storeTestPruneCallbacks(t *testing.T, s provider.Store) {
+func storeTestPruneCallbacks(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	storePutLinks(t, s, storeLink("pl"))
 	p := storePayment("pp", "pl")
@@ -97,7 +97,7 @@ func storeTestPruneCallbacks(t *testing.T, s provider.Store) {
 // set they go when received before it, also when that is after Before.
 // Every other verdict, unverified included, follows Before. Limit bounds
 // the callbacks of both kinds together, oldest first.
-func storeTestPruneKeepsVerdicts(t *testing.T, s provider.Store) {
+func storeTestPruneKeepsVerdicts(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	storePutLinks(t, s, storeLink("kl"))
 	var keep []provider.Verdict
@@ -162,7 +162,7 @@ func storeTestPruneKeepsVerdicts(t *testing.T, s provider.Store) {
 // Succeeded hook runs go, and the payloads of events none of whose runs
 // is waiting or failed; failed and pending runs stay with their events'
 // payloads, so a failed run can still be retried; newer rows stay.
-func queueTestPrune(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestPrune(t *testing.T, s suiteStore, q provider.HookQueue) {
 	ctx := storeCtx(t)
 	finish := func(c provider.ClaimedHookRun, st provider.HookRunState) provider.HookResult {
 		return provider.HookResult{HookLease: provider.HookLease{ID: c.Run.ID, Token: c.Lease}, State: st, Error: map[bool]string{true: "boom"}[st == provider.HookRunFailed]}
@@ -226,7 +226,7 @@ func queueTestPrune(t *testing.T, s provider.Store, q provider.HookQueue) {
 }
 
 // Each kind is pruned at most limit rows per call.
-func queueTestPruneBatches(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestPruneBatches(t *testing.T, s suiteStore, q provider.HookQueue) {
 	for _, id := range []string{"b1", "b2", "b3"} {
 		queueRuns(t, s, id, "h")
 	}

@@ -15,7 +15,7 @@ const queueLease = time.Minute
 
 // queueRuns applies a new payment with one run per hook and returns the
 // runs' event id.
-func queueRuns(t *testing.T, s provider.Store, paymentID string, hooks ...string) string {
+func queueRuns(t *testing.T, s suiteStore, paymentID string, hooks ...string) string {
 	t.Helper()
 	p := storePayment(paymentID, "q-"+paymentID)
 	p.Status = provider.PaymentSuccessful
@@ -57,7 +57,7 @@ func queueRun(t *testing.T, q provider.HookQueue, id int64) provider.HookRun {
 	return provider.HookRun{}
 }
 
-func queueTestRunsCreated(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestRunsCreated(t *testing.T, s suiteStore, q provider.HookQueue) {
 	ev := queueRuns(t, s, "rc", "a", "b")
 	// A second write naming an existing (event, hook) leaves that run alone.
 	w := &provider.ApplyWrite{HookRuns: []provider.NewHookRun{
@@ -77,7 +77,7 @@ func queueTestRunsCreated(t *testing.T, s provider.Store, q provider.HookQueue) 
 	}
 }
 
-func queueTestClaimFilters(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestClaimFilters(t *testing.T, s suiteStore, q provider.HookQueue) {
 	ev := queueRuns(t, s, "cf", "mine", "newer-replica")
 	now := time.Now()
 	got := queueClaim(t, q, now, 10, "mine")
@@ -119,7 +119,7 @@ func mustList(t *testing.T, q provider.HookQueue, ev string) []provider.HookRun 
 	return runs
 }
 
-func queueTestLeaseLapses(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestLeaseLapses(t *testing.T, s suiteStore, q provider.HookQueue) {
 	queueRuns(t, s, "ll", "h")
 	now := time.Now()
 	first := queueClaim(t, q, now, 1, "h")
@@ -135,7 +135,7 @@ func queueTestLeaseLapses(t *testing.T, s provider.Store, q provider.HookQueue) 
 	}
 }
 
-func queueTestClaimConcurrent(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestClaimConcurrent(t *testing.T, s suiteStore, q provider.HookQueue) {
 	const runs, claimers = 24, 6
 	for i := range runs {
 		queueRuns(t, s, fmt.Sprintf("cc%d", i), "h")
@@ -179,7 +179,7 @@ func queueTestClaimConcurrent(t *testing.T, s provider.Store, q provider.HookQue
 	}
 }
 
-func queueTestFinishFencing(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestFinishFencing(t *testing.T, s suiteStore, q provider.HookQueue) {
 	queueRuns(t, s, "ff", "h")
 	now := time.Now()
 	stale := queueClaim(t, q, now, 1, "h")[0]
@@ -207,7 +207,7 @@ func queueTestFinishFencing(t *testing.T, s provider.Store, q provider.HookQueue
 	}
 }
 
-func queueTestRetryDue(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestRetryDue(t *testing.T, s suiteStore, q provider.HookQueue) {
 	queueRuns(t, s, "rd", "h")
 	now := time.Now()
 	c := queueClaim(t, q, now, 1, "h")[0]
@@ -225,7 +225,7 @@ func queueTestRetryDue(t *testing.T, s provider.Store, q provider.HookQueue) {
 	}
 }
 
-func queueTestRelease(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestRelease(t *testing.T, s suiteStore, q provider.HookQueue) {
 	queueRuns(t, s, "rl", "h")
 	now := time.Now()
 	c := queueClaim(t, q, now, 1, "h")[0]
@@ -236,7 +236,7 @@ func queueTestRelease(t *testing.T, s provider.Store, q provider.HookQueue) {
 	}
 }
 
-func queueTestExtend(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestExtend(t *testing.T, s suiteStore, q provider.HookQueue) {
 	queueRuns(t, s, "ex", "h")
 	now := time.Now()
 	c := queueClaim(t, q, now, 1, "h")[0]
@@ -252,7 +252,7 @@ func queueTestExtend(t *testing.T, s provider.Store, q provider.HookQueue) {
 	}
 }
 
-func queueTestRetryHookRun(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestRetryHookRun(t *testing.T, s suiteStore, q provider.HookQueue) {
 	ctx := storeCtx(t)
 	queueRuns(t, s, "rt", "h")
 	now := time.Now()
@@ -272,7 +272,7 @@ func queueTestRetryHookRun(t *testing.T, s provider.Store, q provider.HookQueue)
 	storeWantCode(t, "RetryHookRun of an unknown id", q.RetryHookRun(ctx, 1<<40), provider.CodeNotFound)
 }
 
-func queueTestNoEvent(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestNoEvent(t *testing.T, s suiteStore, q provider.HookQueue) {
 	storeApply(t, s, &provider.ApplyWrite{HookRuns: []provider.NewHookRun{{EventID: "test:ghost:SUCCESSFUL", Hook: "h", IdempotencyKey: "k"}}})
 	got := queueClaim(t, q, time.Now(), 1, "h")
 	if len(got) != 1 || len(got[0].Event) != 0 {
@@ -280,7 +280,7 @@ func queueTestNoEvent(t *testing.T, s provider.Store, q provider.HookQueue) {
 	}
 }
 
-func queueTestBacklog(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestBacklog(t *testing.T, s suiteStore, q provider.HookQueue) {
 	backlog := func(now time.Time) provider.HookBacklog {
 		t.Helper()
 		b, err := q.HookBacklog(storeCtx(t), now)

@@ -26,7 +26,7 @@ func refundWrite(p provider.Payment, prev provider.PaymentState, hooks ...string
 }
 
 // refundPaid stores a SUCCESSFUL payment id of link linkID and returns it.
-func refundPaid(t *testing.T, s provider.Store, id, linkID string) provider.Payment {
+func refundPaid(t *testing.T, s suiteStore, id, linkID string) provider.Payment {
 	t.Helper()
 	storePutLinks(t, s, storeLink(linkID))
 	p := storePayment(id, linkID)
@@ -41,7 +41,7 @@ func withRefund(p provider.Payment, st provider.PaymentStatus, refunded int64) p
 	return p
 }
 
-func storeTestRefundedAmountRoundTrips(t *testing.T, s provider.Store) {
+func storeTestRefundedAmountRoundTrips(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	p := refundPaid(t, s, "ra-p", "ra")
 	part := withRefund(p, provider.PaymentPartiallyRefunded, 3000)
@@ -73,7 +73,7 @@ func storeTestRefundedAmountRoundTrips(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestClaimsKeyedByRefundedAmount(t *testing.T, s provider.Store) {
+func storeTestClaimsKeyedByRefundedAmount(t *testing.T, s suiteStore) {
 	p := refundPaid(t, s, "rk-p", "rk")
 	first := withRefund(p, provider.PaymentPartiallyRefunded, 3000)
 	storeApply(t, s, refundWrite(first, p.State(), "h"))
@@ -111,7 +111,7 @@ func storeTestClaimsKeyedByRefundedAmount(t *testing.T, s provider.Store) {
 	}
 }
 
-func storeTestApplyRefusesAChangedRefundedAmount(t *testing.T, s provider.Store) {
+func storeTestApplyRefusesAChangedRefundedAmount(t *testing.T, s suiteStore) {
 	p := refundPaid(t, s, "rc-p", "rc")
 	first := withRefund(p, provider.PaymentPartiallyRefunded, 3000)
 	storeApply(t, s, refundWrite(first, p.State()))
@@ -132,7 +132,7 @@ func storeTestApplyRefusesAChangedRefundedAmount(t *testing.T, s provider.Store)
 // Of concurrent partial refunds decided on the same read, exactly one is
 // written: each has its own claim, so only the payment's precondition,
 // status and refunded amount, tells them apart.
-func storeTestConcurrentPartialRefundsOneWins(t *testing.T, s provider.Store) {
+func storeTestConcurrentPartialRefundsOneWins(t *testing.T, s suiteStore) {
 	p := refundPaid(t, s, "rr-p", "rr")
 	first := withRefund(p, provider.PaymentPartiallyRefunded, 1000)
 	storeApply(t, s, refundWrite(first, p.State()))
