@@ -40,10 +40,11 @@ type Store struct {
 }
 
 var (
-	_ provider.Store     = (*Store)(nil)
-	_ provider.HookQueue = (*Store)(nil)
-	_ provider.ActionLog = (*Store)(nil)
-	_ provider.Tx        = (*storeTx)(nil)
+	_ provider.Store         = (*Store)(nil)
+	_ provider.HookQueue     = (*Store)(nil)
+	_ provider.HookRunReader = (*Store)(nil)
+	_ provider.ActionLog     = (*Store)(nil)
+	_ provider.Tx            = (*storeTx)(nil)
 )
 
 // New returns a Store on db. It neither migrates (call [Migrate] first) nor

@@ -93,7 +93,7 @@ func storeTestCallbackPages(t *testing.T, s provider.Store) {
 	}
 }
 
-func queueTestListFilters(t *testing.T, s provider.Store, q provider.HookQueue) {
+func queueTestListFilters(t *testing.T, s provider.Store, q hookQueue) {
 	ctx := storeCtx(t)
 	ev1 := queueRuns(t, s, "lf1", "a", "b")
 	queueRuns(t, s, "lf10", "a")
@@ -113,7 +113,7 @@ func queueTestListFilters(t *testing.T, s provider.Store, q provider.HookQueue) 
 	flagged := storeKey("lf1", provider.PaymentSuccessful)
 	flagged.Flag = provider.VerdictAmountMismatch
 	storeApply(t, s, &provider.ApplyWrite{Claim: &flagged, Event: []byte(`{}`), HookRuns: []provider.NewHookRun{
-		{EventID: flagged.String(), Hook: "alert", IdempotencyKey: provider.HookIdempotencyKey(flagged.String(), "alert")}}})
+		{EventID: flagged.String(), Provider: "test", PaymentID: "lf1", Hook: "alert", IdempotencyKey: provider.HookIdempotencyKey(flagged.String(), "alert")}}})
 	runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{Provider: "test", PaymentID: "lf1"})
 	if err != nil {
 		t.Fatalf("ListHookRuns of a payment: %v", err)

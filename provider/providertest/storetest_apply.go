@@ -32,7 +32,7 @@ func storeWrite(p provider.Payment, hooks ...string) *provider.ApplyWrite {
 		StatusChange: &provider.StatusChange{Provider: "test", PaymentID: p.ID, To: p.Status, Source: provider.SourceCallback, At: storeBase},
 	}
 	for _, h := range hooks {
-		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
+		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Provider: "test", PaymentID: p.ID, Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
 	}
 	return w
 }
@@ -73,7 +73,7 @@ func storeCounts(t *testing.T, s provider.Store, paymentID string) (callbacks, c
 	if err != nil {
 		t.Fatalf("ListStatusChanges: %v", err)
 	}
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		for _, st := range provider.PaymentStatuses() {
 			rs, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventID: storeKey(paymentID, st).String()})
 			if err != nil {
@@ -134,7 +134,7 @@ func storeTestApplyRoundTrip(t *testing.T, s provider.Store) {
 	if cbs, changes, _ := storeCounts(t, s, "rt-p"); cbs != 1 || changes != 1 {
 		t.Errorf("after one Apply: %d callbacks, %d status changes; want 1, 1", cbs, changes)
 	}
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventID: w.Claim.String()})
 		if err != nil {
 			t.Fatalf("ListHookRuns: %v", err)
