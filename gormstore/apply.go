@@ -278,13 +278,19 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 	}
 	if len(w.HookRuns) > 0 {
 		add("hr", false, func(q *sqlBuilder) {
-			q.WriteString("INSERT INTO paylink_hook_runs (event_id, hook, state, attempts, last_error, idempotency_key, lease_token, next_at, created_at, updated_at) VALUES ")
+			q.WriteString("INSERT INTO paylink_hook_runs (event_id, provider, payment_id, hook, state, attempts, last_error, idempotency_key, lease_token, next_at, created_at, updated_at) VALUES ")
 			for i, r := range w.HookRuns {
 				if i > 0 {
 					q.WriteString(", ")
 				}
 				q.WriteString("(")
-				q.WriteString(q.list(r.EventID, r.Hook, string(provider.HookRunPending), 0, "", r.IdempotencyKey, "", stamp, stamp, stamp))
+				q.WriteString(q.list(r.EventID, r.Provider, r.PaymentID, r.Hook, string(provider.HookRunPending), 0, "", r.IdempotencyKey, ""))
+				// Due at once on the queue's clock (see queue.go).
+				if s.dialect == dialectPostgres {
+					q.WriteString(", now(), " + q.list(stamp, stamp))
+				} else {
+					q.WriteString(", " + q.list(stamp, stamp, stamp))
+				}
 				q.WriteString(")")
 			}
 			q.WriteString(" ON CONFLICT (event_id, hook) DO NOTHING")

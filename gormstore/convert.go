@@ -115,7 +115,7 @@ func paymentFromRecord(r *PaymentRecord) *provider.Payment {
 
 func hookRunFromRecord(r *HookRunRecord) provider.HookRun {
 	return provider.HookRun{
-		ID: r.ID, EventID: r.EventID, Hook: r.Hook,
+		ID: r.ID, EventID: r.EventID, Provider: r.Provider, PaymentID: r.PaymentID, Hook: r.Hook,
 		State: provider.HookRunState(r.State), Attempts: r.Attempts, LastError: r.LastError,
 		IdempotencyKey: r.IdempotencyKey, NextAt: r.NextAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}

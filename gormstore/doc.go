@@ -1,4 +1,4 @@
-// Package gormstore is the provider.Store and provider.HookQueue of
+// Package gormstore is the provider.Store, provider.HookQueue and provider.Reader of
 // paylink on GORM: PostgreSQL (gorm.io/driver/postgres) in production,
 // SQLite (github.com/glebarez/sqlite, pure Go) as the embedded default. It
 // records links, payments, every callback, status history and hook runs in
@@ -85,7 +85,11 @@
 // replicas never share a run) together with their events,
 // [Store.ExtendHookLeases] and [Store.FinishHookRuns] renew and record in
 // one statement for a whole batch, and an outcome counts only while its
-// lease token still holds the run.
+// lease token still holds the run. Due times and leases are on the
+// store's clock: PostgreSQL's now(), so replicas' clocks need not agree;
+// on SQLite the host's clock, which every process using the local file
+// shares. [Store.ListHookRuns] and [Store.HookBacklog] are the reads
+// (provider.Reader).
 //
 // # SQLite
 //

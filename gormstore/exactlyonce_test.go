@@ -77,7 +77,7 @@ func newService(t *testing.T, store provider.Store, p provider.Provider, registe
 }
 
 // waitRuns polls until every run of the event is in state, and returns them.
-func waitRuns(t *testing.T, s provider.HookQueue, eventID string, want int, state provider.HookRunState) []provider.HookRun {
+func waitRuns(t *testing.T, s provider.Reader, eventID string, want int, state provider.HookRunState) []provider.HookRun {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -87,5 +87,5 @@ func ExampleMigrate() {
 	var version int64
 	err = db.Raw("SELECT max(version_id) FROM " + gormstore.MigrationsTable + " WHERE is_applied").Scan(&version).Error
 	fmt.Println(version, err)
-	// Output: 2 <nil>
+	// Output: 3 <nil>
 }

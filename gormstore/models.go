@@ -146,8 +146,12 @@ func (StatusChangeRecord) TableName() string { return "paylink_status_changes" }
 // (event_id, hook). It is both the queue entry and the truth about whether
 // the hook has run.
 type HookRunRecord struct {
-	ID             int64  `gorm:"primaryKey;autoIncrement"`
-	EventID        string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:1"`
+	ID      int64  `gorm:"primaryKey;autoIncrement"`
+	EventID string `gorm:"column:event_id;size:320;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:1"`
+	// Provider and PaymentID name the payment of the run's event (step 3;
+	// runs queued before it were backfilled from paylink_events).
+	Provider       string `gorm:"size:64;not null;default:'';index:paylink_hook_runs_payment,priority:1"`
+	PaymentID      string `gorm:"column:payment_id;size:128;not null;default:'';index:paylink_hook_runs_payment,priority:2"`
 	Hook           string `gorm:"size:200;not null;uniqueIndex:paylink_hook_runs_event_hook,priority:2"`
 	State          string `gorm:"size:16;not null;index:paylink_hook_runs_due,priority:1,where:state = 'pending' OR state = 'retrying'"`
 	Attempts       int    `gorm:"not null"`

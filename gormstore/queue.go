@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -16,25 +17,48 @@ import (
 // is queued in the same atomic write as the event that causes it. The
 // rules (attempts, backoff, timeouts, which hooks exist) are the
 // Service's; these methods only store and hand out runs.
+//
+// Due times and leases are on the store's clock: on PostgreSQL the
+// server's now(), so replicas whose clocks disagree agree on every lease;
+// on SQLite the host's clock, which every process using the file shares
+// (an SQLite file is local to one host).
 
-const hookRunColumns = "id, event_id, hook, state, attempts, last_error, idempotency_key, next_at, created_at, updated_at"
+const hookRunColumns = "id, event_id, provider, payment_id, hook, state, attempts, last_error, idempotency_key, next_at, created_at, updated_at"
+
+// storeNow returns the SQL of the store's now: now() on PostgreSQL, a
+// parameter holding the host's clock on SQLite.
+func (s *Store) storeNow(q *sqlBuilder) string {
+	if s.dialect == dialectPostgres {
+		return "now()"
+	}
+	return q.arg(now())
+}
+
+// storeNowPlus returns the SQL of the store's now + d.
+func (s *Store) storeNowPlus(q *sqlBuilder, d time.Duration) string {
+	if s.dialect == dialectPostgres {
+		return "now() + " + q.arg(d.Microseconds()) + "::bigint * interval '1 microsecond'"
+	}
+	return q.arg(utc(now().Add(d)))
+}
 
 // ClaimHookRuns leases up to limit due runs of the named hooks (see
-// provider.HookQueue). Its state condition is spelled exactly as the
-// partial index paylink_hook_runs_due's, so SQLite uses that index too.
+// provider.HookQueue), on the store's clock. Its state condition is
+// spelled exactly as the partial index paylink_hook_runs_due's, so SQLite
+// uses that index too.
 // On PostgreSQL concurrent claims skip each other's rows (FOR UPDATE SKIP
 // LOCKED); on SQLite, with one writer, a claim shares the transaction of
 // concurrent callbacks' writes.
-func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]provider.ClaimedHookRun, error) {
+func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, lease time.Duration) ([]provider.ClaimedHookRun, error) {
 	if limit <= 0 || len(hooks) == 0 {
 		return nil, nil
 	}
-	now = utc(now)
 	token := crand.Text()
 	var q sqlBuilder
-	q.WriteString("UPDATE paylink_hook_runs SET attempts = attempts + 1, lease_until = " + q.arg(utc(now.Add(lease))) +
-		", lease_token = " + q.arg(token) + ", updated_at = " + q.arg(now) + " WHERE id IN (SELECT id FROM paylink_hook_runs WHERE (state = 'pending' OR state = 'retrying') AND next_at <= ")
-	at := q.arg(now)
+	until := s.storeNowPlus(&q, lease)
+	at := s.storeNow(&q)
+	q.WriteString("UPDATE paylink_hook_runs SET attempts = attempts + 1, lease_until = " + until +
+		", lease_token = " + q.arg(token) + ", updated_at = " + at + " WHERE id IN (SELECT id FROM paylink_hook_runs WHERE (state = 'pending' OR state = 'retrying') AND next_at <= ")
 	q.WriteString(at + " AND (lease_until IS NULL OR lease_until <= " + at + ") AND hook ")
 	if s.dialect == dialectPostgres {
 		q.WriteString("= ANY(" + q.arg(hooks) + ")")
@@ -75,7 +99,7 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, no
 func scanHookRun(scan func(dest ...any) error, r *provider.HookRun, extra ...any) error {
 	var state string
 	var next, created, updated time.Time
-	dest := append([]any{&r.ID, &r.EventID, &r.Hook, &state, &r.Attempts, &r.LastError, &r.IdempotencyKey, &next, &created, &updated}, extra...)
+	dest := append([]any{&r.ID, &r.EventID, &r.Provider, &r.PaymentID, &r.Hook, &state, &r.Attempts, &r.LastError, &r.IdempotencyKey, &next, &created, &updated}, extra...)
 	if err := scan(dest...); err != nil {
 		return err
 	}
@@ -84,21 +108,22 @@ func scanHookRun(scan func(dest ...any) error, r *provider.HookRun, extra ...any
 	return nil
 }
 
-// ExtendHookLeases moves the leases still held under their tokens to until.
-func (s *Store) ExtendHookLeases(ctx context.Context, leases []provider.HookLease, until time.Time) error {
+// ExtendHookLeases moves the leases still held under their tokens to the
+// store's now + lease.
+func (s *Store) ExtendHookLeases(ctx context.Context, leases []provider.HookLease, lease time.Duration) error {
 	if len(leases) == 0 {
 		return nil
 	}
-	until = utc(until)
 	if s.dialect == dialectPostgres {
 		ids, tokens := make([]int64, len(leases)), make([]string, len(leases))
 		for i, l := range leases {
 			ids[i], tokens[i] = l.ID, l.Token
 		}
-		_, err := s.sqlDB.ExecContext(ctx, `UPDATE paylink_hook_runs AS r SET lease_until = $1
-FROM unnest($2::bigint[], $3::text[]) AS v(id, token) WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> ''`, until, ids, tokens)
+		_, err := s.sqlDB.ExecContext(ctx, `UPDATE paylink_hook_runs AS r SET lease_until = now() + $1::bigint * interval '1 microsecond'
+FROM unnest($2::bigint[], $3::text[]) AS v(id, token) WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> ''`, lease.Microseconds(), ids, tokens)
 		return s.wrap("ExtendHookLeases", err)
 	}
+	until := utc(now().Add(lease))
 	return s.sqliteEach(ctx, "ExtendHookLeases", len(leases), func(tx *sql.Tx, i int) error {
 		_, err := tx.ExecContext(ctx, "UPDATE paylink_hook_runs SET lease_until = ? WHERE id = ? AND lease_token = ? AND lease_token <> ''",
 			until, leases[i].ID, leases[i].Token)
@@ -107,98 +132,149 @@ FROM unnest($2::bigint[], $3::text[]) AS v(id, token) WHERE r.id = v.id AND r.le
 }
 
 // FinishHookRuns records outcomes whose lease still holds, in one statement
-// on PostgreSQL and one transaction on SQLite, and returns the others.
+// on PostgreSQL and one transaction on SQLite, and returns the others. A
+// retrying or released run is due its Delay after the store's now.
+// Requeues (an operator's retry of a failed run) are applied first, in
+// the same transaction: if one fails, nothing is recorded.
 func (s *Store) FinishHookRuns(ctx context.Context, results []provider.HookResult) ([]int64, error) {
+	const op = "FinishHookRuns"
 	if len(results) == 0 {
 		return nil, nil
 	}
-	stamp := now()
-	done := make(map[int64]bool, len(results))
-	if s.dialect == dialectPostgres {
-		n := len(results)
-		ids, tokens, states, errs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-		rel, next := make([]int32, n), make([]time.Time, n)
-		for i, r := range results {
-			ids[i], tokens[i], states[i], errs[i] = r.ID, r.Token, string(r.State), r.Error
-			next[i] = utc(r.NextAt)
-			if r.NextAt.IsZero() {
-				next[i] = stamp
-			}
-			if r.Release {
-				rel[i] = 1
-			}
-		}
-		rows, err := s.sqlDB.QueryContext(ctx, `UPDATE paylink_hook_runs AS r SET state = v.state, last_error = v.err,
- attempts = r.attempts - v.rel, next_at = v.next_at, lease_until = NULL, lease_token = '', updated_at = $1
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[]) AS v(id, token, state, err, rel, next_at)
-WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`, stamp, ids, tokens, states, errs, rel, next)
-		if err != nil {
-			return nil, s.wrap("FinishHookRuns", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, s.wrap("FinishHookRuns", err)
-			}
-			done[id] = true
-		}
-		if err := rows.Err(); err != nil {
-			return nil, s.wrap("FinishHookRuns", err)
-		}
-	} else {
-		// One UPDATE per group of outcomes that write the same values
-		// (usually one group: every hook of a batch succeeded).
-		type group struct {
-			state, err, token string
-			rel               int
-			next              time.Time
-		}
-		groups := map[group][]any{}
-		var order []group
-		for _, r := range results {
-			g := group{state: string(r.State), err: r.Error, token: r.Token, next: utc(r.NextAt)}
-			if r.NextAt.IsZero() {
-				g.next = stamp
-			}
-			if r.Release {
-				g.rel = 1
-			}
-			if _, ok := groups[g]; !ok {
-				order = append(order, g)
-			}
-			groups[g] = append(groups[g], r.ID)
-		}
-		err := s.sqliteEach(ctx, "FinishHookRuns", len(order), func(tx *sql.Tx, i int) error {
-			g := order[i]
-			ids := groups[g]
-			rows, err := tx.QueryContext(ctx, `UPDATE paylink_hook_runs SET state = ?, last_error = ?, attempts = attempts - ?,
- next_at = ?, lease_until = NULL, lease_token = '', updated_at = ? WHERE lease_token = ? AND lease_token <> '' AND id IN (?`+
-				strings.Repeat(", ?", len(ids)-1)+`) RETURNING id`, append([]any{g.state, g.err, g.rel, g.next, stamp, g.token}, ids...)...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				done[id] = true
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			return nil, err
+	var requeue, finish []provider.HookResult
+	for _, r := range results {
+		if r.Requeue {
+			requeue = append(requeue, r)
+		} else {
+			finish = append(finish, r)
 		}
 	}
+	done := make(map[int64]bool, len(finish))
+	record := func(ctx context.Context, db querier) error {
+		clear(done) // a shared SQLite transaction may run this twice
+		for _, r := range requeue {
+			if err := s.requeue(ctx, db, r.ID); err != nil {
+				return err
+			}
+		}
+		if len(finish) == 0 {
+			return nil
+		}
+		if s.dialect == dialectPostgres {
+			return finishPostgres(ctx, db, finish, done)
+		}
+		return finishSQLite(ctx, db, finish, done)
+	}
+	var err error
+	switch {
+	case s.dialect == dialectSQLite:
+		err = s.inGroup(ctx, op, func(ctx context.Context, tx *sql.Tx) error { return record(ctx, tx) })
+	case len(requeue) == 0:
+		err = s.wrap(op, record(ctx, s.sqlDB))
+	default:
+		err = s.wrap(op, s.pgTx(ctx, func(tx *sql.Tx) error { return record(ctx, tx) }))
+	}
+	if err != nil {
+		return nil, err
+	}
 	var lost []int64
-	for _, r := range results {
+	for _, r := range finish {
 		if !done[r.ID] {
 			lost = append(lost, r.ID)
 		}
 	}
 	return lost, nil
+}
+
+// pgTx runs fn in a transaction of its own.
+func (s *Store) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// finishPostgres records results in one statement, due times on the
+// server's clock, and marks the ids it recorded in done.
+func finishPostgres(ctx context.Context, db querier, results []provider.HookResult, done map[int64]bool) error {
+	n := len(results)
+	ids, tokens, states, errs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	rel, delay := make([]int32, n), make([]int64, n)
+	for i, r := range results {
+		ids[i], tokens[i], states[i], errs[i] = r.ID, r.Token, string(r.State), r.Error
+		delay[i] = max(r.Delay, 0).Microseconds()
+		if r.Release {
+			rel[i] = 1
+		}
+	}
+	rows, err := db.QueryContext(ctx, `UPDATE paylink_hook_runs AS r SET state = v.state, last_error = v.err,
+ attempts = r.attempts - v.rel, next_at = now() + v.delay * interval '1 microsecond', lease_until = NULL, lease_token = '', updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS v(id, token, state, err, rel, delay)
+WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`, ids, tokens, states, errs, rel, delay)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		done[id] = true
+	}
+	return rows.Err()
+}
+
+// finishSQLite records results with one UPDATE per group of outcomes that
+// write the same values (usually one group: every hook of a batch
+// succeeded), due times on the host's clock, and marks the ids it
+// recorded in done.
+func finishSQLite(ctx context.Context, db querier, results []provider.HookResult, done map[int64]bool) error {
+	stamp := now()
+	type group struct {
+		state, err, token string
+		rel               int
+		next              time.Time
+	}
+	groups := map[group][]any{}
+	var order []group
+	for _, r := range results {
+		g := group{state: string(r.State), err: r.Error, token: r.Token, next: utc(stamp.Add(max(r.Delay, 0)))}
+		if r.Release {
+			g.rel = 1
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], r.ID)
+	}
+	for _, g := range order {
+		ids := groups[g]
+		rows, err := db.QueryContext(ctx, `UPDATE paylink_hook_runs SET state = ?, last_error = ?, attempts = attempts - ?,
+ next_at = ?, lease_until = NULL, lease_token = '', updated_at = ? WHERE lease_token = ? AND lease_token <> '' AND id IN (?`+
+			strings.Repeat(", ?", len(ids)-1)+`) RETURNING id`, append([]any{g.state, g.err, g.rel, g.next, stamp, g.token}, ids...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			done[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sqliteEach runs fn for 0..n-1 in one transaction, shared with
@@ -214,39 +290,42 @@ func (s *Store) sqliteEach(ctx context.Context, op string, n int, fn func(tx *sq
 	})
 }
 
-// RetryHookRun puts a FAILED run back in the queue, pending, due now, with
-// no attempts. A run in any other state is CodeFailedPrecondition; an
-// unknown id is CodeNotFound.
-func (s *Store) RetryHookRun(ctx context.Context, id int64) error {
-	const op = "RetryHookRun"
-	stamp := now()
-	res := s.conn(ctx).Model(&HookRunRecord{}).
-		Where("id = ? AND state = ?", id, string(provider.HookRunFailed)).
-		Updates(map[string]any{
-			"state": string(provider.HookRunPending), "attempts": 0, "last_error": "",
-			"lease_until": nil, "lease_token": "", "next_at": stamp, "updated_at": stamp,
-		})
-	if res.Error != nil {
-		return s.wrap(op, res.Error)
+// requeue puts the FAILED run id back in the queue, pending, due at the
+// store's now, with no attempts. A run in any other state is
+// CodeFailedPrecondition; an unknown id is CodeNotFound.
+func (s *Store) requeue(ctx context.Context, db querier, id int64) error {
+	const op = "FinishHookRuns"
+	var q sqlBuilder
+	at := s.storeNow(&q)
+	q.WriteString("UPDATE paylink_hook_runs SET state = 'pending', attempts = 0, last_error = '', lease_until = NULL, lease_token = '', next_at = " +
+		at + ", updated_at = " + at + " WHERE id = " + q.arg(id) + " AND state = 'failed'")
+	query, args := rebind(s.dialect, q.b.String(), q.args)
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	if res.RowsAffected == 1 {
-		return nil
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
 	}
-	var rec HookRunRecord
-	found := s.conn(ctx).Where("id = ?", id).Limit(1).Find(&rec)
-	switch {
-	case found.Error != nil:
-		return s.wrap(op, found.Error)
-	case found.RowsAffected == 0:
+	var state string
+	q = sqlBuilder{}
+	q.WriteString("SELECT state FROM paylink_hook_runs WHERE id = " + q.arg(id))
+	query, args = rebind(s.dialect, q.b.String(), q.args)
+	switch err := db.QueryRowContext(ctx, query, args...).Scan(&state); {
+	case errors.Is(err, sql.ErrNoRows):
 		return notFound(op, "hook run")
+	case err != nil:
+		return err
 	}
 	return provider.Errorf(provider.CodeFailedPrecondition, "gormstore."+op,
-		"hook run %d is %s; only failed runs can be retried", id, rec.State)
+		"hook run %d is %s; only failed runs can be requeued", id, state)
 }
 
-// ListHookRuns returns hook runs, oldest first.
+// ListHookRuns returns hook runs, oldest first (provider.Reader).
 func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]provider.HookRun, error) {
-	q := s.conn(ctx).Order("id")
+	// The columns by name, not *: a step that adds a column then does not
+	// change the result of a statement PostgreSQL has cached.
+	q := s.conn(ctx).Select(hookRunColumns).Order("id")
 	if f.EventID != "" {
 		q = q.Where("event_id = ?", f.EventID)
 	}
@@ -254,8 +333,7 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 		q = q.Where("id = ?", f.ID)
 	}
 	if f.PaymentID != "" {
-		// Through the claims: both lookups use unique indexes.
-		q = q.Where("event_id IN (SELECT e.event_id FROM paylink_events e WHERE e.provider = ? AND e.payment_id = ?)", f.Provider, f.PaymentID)
+		q = q.Where("provider = ? AND payment_id = ?", f.Provider, f.PaymentID) // paylink_hook_runs_payment
 	}
 	if f.Hook != "" {
 		q = q.Where("hook = ?", f.Hook)
@@ -277,13 +355,18 @@ func (s *Store) ListHookRuns(ctx context.Context, f provider.HookRunFilter) ([]p
 	return out, nil
 }
 
-// HookBacklog counts the runs due at or before now that have not finished,
-// and reads when the oldest came due: two reads of the partial index on
-// (state, next_at) that holds only pending and retrying runs.
-func (s *Store) HookBacklog(ctx context.Context, now time.Time) (provider.HookBacklog, error) {
+// HookBacklog counts the runs due at or before the store's now that have
+// not finished, and reads when the oldest came due: two reads of the
+// partial index on (state, next_at) that holds only pending and retrying
+// runs (provider.Reader).
+func (s *Store) HookBacklog(ctx context.Context) (provider.HookBacklog, error) {
 	var b provider.HookBacklog
 	due := func() *gorm.DB {
-		return s.conn(ctx).Model(&HookRunRecord{}).Where("(state = 'pending' OR state = 'retrying') AND next_at <= ?", utc(now))
+		q := s.conn(ctx).Model(&HookRunRecord{}).Where("state = 'pending' OR state = 'retrying'")
+		if s.dialect == dialectPostgres {
+			return q.Where("next_at <= now()")
+		}
+		return q.Where("next_at <= ?", now())
 	}
 	if err := due().Count(&b.Runs).Error; err != nil || b.Runs == 0 {
 		return b, s.wrap("HookBacklog", err)

@@ -449,7 +449,8 @@ func (d *decision) queue(hev HookEvent, names []string) error {
 	d.hev = &hev
 	d.write.HookRuns = make([]NewHookRun, len(names))
 	for i, name := range names {
-		d.write.HookRuns[i] = NewHookRun{EventID: hev.ID, Hook: name, IdempotencyKey: HookIdempotencyKey(hev.ID, name)}
+		d.write.HookRuns[i] = NewHookRun{EventID: hev.ID, Provider: hev.Payment.Provider, PaymentID: hev.Payment.ID,
+			Hook: name, IdempotencyKey: HookIdempotencyKey(hev.ID, name)}
 	}
 	d.out.HookRuns = len(names)
 	return nil

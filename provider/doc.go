@@ -41,7 +41,12 @@
 // [Service.ListHookRuns] until [Service.RetryHookRun]. A hook receives a
 // stable [HookEvent.IdempotencyKey] for its own side effects. The runner
 // that does all this lives here, once, over the small [HookQueue] a store
-// implements; it claims only runs of hooks this process has registered.
+// implements (three writes: claim, extend, finish; reads are
+// [Reader]); it claims only runs of hooks this process has
+// registered, and starts none once [Service.Stop] has begun. Due times and
+// leases are on the store's clock, never a replica's, so replicas whose
+// clocks disagree never run one hook run at once. A [HookRun] names its
+// payment (Provider, PaymentID); never parse it out of the event id.
 //
 // # Observing
 //

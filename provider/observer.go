@@ -53,9 +53,10 @@ type ServiceDescription struct {
 	Providers []string
 	// Hooks are the names of the registered hooks.
 	Hooks []string
-	// HookQueue is the service's hook queue, nil when there is none: an
-	// observer may read [HookQueue.HookBacklog] from it.
-	HookQueue HookQueue
+	// HookRuns reads the service's hook queue, nil when there is none or
+	// it cannot be read: an observer may read [Reader.HookBacklog]
+	// from it.
+	HookRuns Reader
 	// Now is the service's clock.
 	Now func() time.Time
 }
@@ -261,7 +262,7 @@ func (s *Service) describe(ctx context.Context) {
 	}
 	d := ServiceDescription{Providers: s.ProviderNames(), Now: s.now}
 	if s.runner != nil {
-		d.Hooks, d.HookQueue = s.runner.hookNames(), s.runner.queue
+		d.Hooks, d.HookRuns = s.runner.hookNames(), s.runner.reader
 	}
 	s.obs.Describe(ctx, d)
 }

@@ -87,7 +87,7 @@ func TestTheObserverSeesEveryCallbackOnceAndEveryHookAttempt(t *testing.T) {
 		}
 		return nil
 	}))
-	if d := rec.snapshot().described; len(d) != 1 || !slices.Equal(d[0].Providers, []string{"mem"}) || d[0].HookQueue == nil {
+	if d := rec.snapshot().described; len(d) != 1 || !slices.Equal(d[0].Providers, []string{"mem"}) || d[0].HookRuns == nil {
 		t.Fatalf("NewService described %+v, want provider mem and the queue", d)
 	}
 

@@ -347,12 +347,12 @@ func (s *Service) retryRun(ctx context.Context, rec *OperatorAction) error {
 	if s.runner == nil {
 		return Errorf(CodeFailedPrecondition, "provider.Service.Act", "no hook queue")
 	}
-	runs, err := s.runner.queue.ListHookRuns(ctx, HookRunFilter{ID: rec.HookRunID, Limit: 1})
+	runs, err := s.ListHookRuns(ctx, HookRunFilter{ID: rec.HookRunID, Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(runs) == 1 {
-		rec.Provider, rec.PaymentID = PaymentOfEvent(runs[0].EventID)
+		rec.Provider, rec.PaymentID = runs[0].Provider, runs[0].PaymentID
 	}
 	if err := s.RetryHookRun(ctx, rec.HookRunID); err != nil {
 		return err
@@ -362,24 +362,6 @@ func (s *Service) retryRun(ctx context.Context, rec *OperatorAction) error {
 		rec.Result = "hook " + runs[0].Hook + " queued again"
 	}
 	return nil
-}
-
-// PaymentOfEvent returns the provider and payment an event id (see
-// [EventKey.String]) names, or two empty strings when it names none. A
-// provider name must not contain ':' for its events to be read back.
-func PaymentOfEvent(eventID string) (providerName, paymentID string) {
-	if i := strings.LastIndexByte(eventID, '!'); i >= 0 && Verdict(eventID[i+1:]).Flagged() {
-		eventID = eventID[:i]
-	}
-	name, rest, ok := strings.Cut(eventID, ":")
-	if !ok {
-		return "", ""
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 {
-		return "", ""
-	}
-	return name, rest[:i]
 }
 
 // truncateText cuts s to at most n bytes at a rune boundary.

@@ -1,35 +1,13 @@
 package provider_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/providertest"
 )
-
-func TestPaymentOfEvent(t *testing.T) {
-	for _, c := range []struct{ id, provider, payment string }{
-		{"flip:PGPWF1:SUCCESSFUL", "flip", "PGPWF1"},
-		{"flip:PGPWF1:SUCCESSFUL!amount_mismatch", "flip", "PGPWF1"},
-		{"flip:PGPWF1:!unknown_status", "flip", "PGPWF1"},
-		{"midtrans:order-7:a:PENDING", "midtrans", "order-7:a"},
-		{"mem:A!B:PENDING", "mem", "A!B"},
-		{"nonsense", "", ""},
-		{"flip:", "", ""},
-	} {
-		p, pay := provider.PaymentOfEvent(c.id)
-		if p != c.provider || pay != c.payment {
-			t.Errorf("PaymentOfEvent(%q) = %q, %q; want %q, %q", c.id, p, pay, c.provider, c.payment)
-		}
-		if c.provider != "" {
-			key := provider.EventKey{Provider: c.provider, PaymentID: c.payment, Status: provider.PaymentPending}
-			if p, pay := provider.PaymentOfEvent(key.String()); p != c.provider || pay != c.payment {
-				t.Errorf("PaymentOfEvent(%q) does not give back %q, %q", key.String(), c.provider, c.payment)
-			}
-		}
-	}
-}
 
 func TestActNeedsAnActionLog(t *testing.T) {
 	bare := struct{ provider.Store }{providertest.NewMemStore()}
@@ -66,3 +44,34 @@ func TestReprocessNeedsACallbackDecoder(t *testing.T) {
 
 // noDecoder hides MemProvider's CallbackDecoder.
 type noDecoder struct{ provider.Provider }
+
+// A hook run names its payment itself: a partial refund's event id
+// ("mem:PAY:PARTIALLY_REFUNDED:3000") is no payment, yet the run, and the
+// operator's retry of it in the action log, name PAY.
+func TestARefundsHookRunNamesItsPayment(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{})
+	must(t, f.svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), func(context.Context, *provider.HookEvent) error {
+		return errors.New("ledger down")
+	}))
+	l := f.link(t, 10000, provider.LinkSingle)
+	f.apply(t, event(l.ID, "PAY", provider.PaymentSuccessful, 10000))
+	f.apply(t, returned(l.ID, "PAY", provider.PaymentPartiallyRefunded, 3000))
+	must(t, f.svc.Start(t.Context()))
+	var failed provider.HookRun
+	waitFor(t, "the refund hook to fail", func() bool {
+		runs, err := f.svc.ListHookRuns(t.Context(), provider.HookRunFilter{Provider: "mem", PaymentID: "PAY", State: provider.HookRunFailed})
+		must(t, err)
+		if len(runs) == 1 {
+			failed = runs[0]
+		}
+		return len(runs) == 1
+	})
+	if failed.EventID != "mem:PAY:PARTIALLY_REFUNDED:3000" || failed.Provider != "mem" || failed.PaymentID != "PAY" {
+		t.Fatalf("the refund's run: %+v, want event mem:PAY:PARTIALLY_REFUNDED:3000 of payment mem/PAY", failed)
+	}
+	rec, err := f.svc.Act(t.Context(), provider.Action{Kind: provider.ActionRetryHookRun, Actor: "ana", HookRunID: failed.ID})
+	must(t, err)
+	if rec.Provider != "mem" || rec.PaymentID != "PAY" {
+		t.Fatalf("the retry's action names payment %q/%q, want mem/PAY", rec.Provider, rec.PaymentID)
+	}
+}

@@ -50,6 +50,7 @@ var (
 type hookRunner struct {
 	s       *Service
 	queue   HookQueue
+	reader  Reader // the queue's, nil when it cannot be read
 	policy  HookPolicy
 	workers int
 	lease   time.Duration
@@ -69,6 +70,7 @@ func newHookRunner(s *Service, q HookQueue, opts ServiceOptions) *hookRunner {
 		workers: opts.HookWorkers, lease: opts.HookLease, poll: opts.HookPollInterval,
 		wakeCh: make(chan struct{}, 1),
 	}
+	r.reader, _ = q.(Reader)
 	if r.workers <= 0 {
 		r.workers = DefaultHookWorkers
 	}
@@ -175,19 +177,20 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 		// up to four workers' worth, once the batch is used up and at
 		// least half the workers are free: a queue under load costs one
 		// claim per batch, not one per run. Claimed runs waiting here are
-		// under lease and renewed like running ones.
-		for busy < r.workers && len(queue) > 0 {
+		// under lease and renewed like running ones. Once Stop has begun
+		// nothing starts: the stopping case gives the queue back.
+		for busy < r.workers && len(queue) > 0 && !closed(stopping) {
 			c := queue[0]
 			queue = queue[1:]
 			busy++
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results <- r.attempt(hookCtx, c)
+				results <- r.attempt(hookCtx, stopping, c)
 				free <- struct{}{}
 			}()
 		}
-		if more && len(queue) == 0 && busy <= r.workers/2 {
+		if more && len(queue) == 0 && busy <= r.workers/2 && !closed(stopping) {
 			if wait := hookBatchWindow - time.Since(lastClaim); wait > 0 {
 				// Woken again within the window: let the batch grow.
 				if !pause.Stop() {
@@ -228,7 +231,7 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 			// Runs claimed but not started go back at once, uncounted,
 			// instead of waiting for their leases to lapse.
 			for _, c := range queue {
-				results <- HookResult{HookLease: HookLease{ID: c.Run.ID, Token: c.Lease}, State: c.Run.State, Release: true, NextAt: r.s.now()}
+				results <- HookResult{HookLease: HookLease{ID: c.Run.ID, Token: c.Lease}, State: c.Run.State, Release: true}
 			}
 			close(results)
 			<-finished
@@ -236,6 +239,16 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 			<-renewDone
 			return
 		}
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -268,7 +281,7 @@ func (r *hookRunner) claim(ctx context.Context, n int) []ClaimedHookRun {
 	}
 	cctx, cancel := context.WithTimeout(ctx, bookkeepingTimeout)
 	defer cancel()
-	claimed, err := r.queue.ClaimHookRuns(cctx, names, n, r.s.now(), r.lease)
+	claimed, err := r.queue.ClaimHookRuns(cctx, names, n, r.lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.s.log.ErrorContext(ctx, "paylink: claiming hook runs failed", "err", err)
@@ -304,7 +317,7 @@ func (r *hookRunner) renew(stop, done chan struct{}) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), bookkeepingTimeout)
-		if err := r.queue.ExtendHookLeases(ctx, leases, r.s.now().Add(r.lease)); err != nil {
+		if err := r.queue.ExtendHookLeases(ctx, leases, r.lease); err != nil {
 			r.s.log.ErrorContext(ctx, "paylink: renewing hook leases failed", "runs", len(leases), "err", err)
 		}
 		cancel()
@@ -366,15 +379,16 @@ func (r *hookRunner) finish(batch []HookResult) {
 }
 
 // attempt runs one claimed run and decides its outcome, observed by the
-// service's Observer, if any.
-func (r *hookRunner) attempt(ctx context.Context, c ClaimedHookRun) HookResult {
+// service's Observer, if any. A run whose attempt would begin after
+// stopping is closed is given back unstarted.
+func (r *hookRunner) attempt(ctx context.Context, stopping chan struct{}, c ClaimedHookRun) HookResult {
 	if r.s.obs == nil {
-		return r.try(ctx, c, nil)
+		return r.try(ctx, stopping, c, nil)
 	}
 	o := &hookObservation{HookRunObservation: HookRunObservation{
 		Hook: c.Run.Hook, Attempt: c.Run.Attempts, Lag: max(r.s.now().Sub(c.Run.NextAt), 0),
 	}}
-	res := r.try(ctx, c, o)
+	res := r.try(ctx, stopping, c, o)
 	if o.ctx == nil { // failed before the hook could be called
 		o.ctx = r.s.obs.StartHookRun(ctx, o.HookRunObservation)
 	}
@@ -401,7 +415,7 @@ type hookObservation struct {
 
 // try runs one claimed run and decides its outcome; o, when not nil, is
 // started just before the hook is called, and told how it went.
-func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservation) HookResult {
+func (r *hookRunner) try(ctx context.Context, stopping chan struct{}, c ClaimedHookRun, o *hookObservation) HookResult {
 	run := c.Run
 	res := HookResult{HookLease: HookLease{ID: run.ID, Token: c.Lease}}
 	// The run's logger is made only when there is something to log.
@@ -412,6 +426,11 @@ func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservati
 		log := logger()
 		log.ErrorContext(ctx, "paylink: hook run failed for good", "err", msg)
 		res.State, res.Error = HookRunFailed, msg
+		return res
+	}
+	if closed(stopping) {
+		// Stop began since the claim: give the run back, uncounted.
+		res.State, res.Release = run.State, true
 		return res
 	}
 	if run.Attempts > r.policy.MaxAttempts {
@@ -430,7 +449,7 @@ func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservati
 	call := r.s.hookCall(run.Hook)
 	if call == nil {
 		// Unregistered since the claim: give the run back, uncounted.
-		res.State, res.Release, res.NextAt = run.State, true, r.s.now()
+		res.State, res.Release = run.State, true
 		return res
 	}
 	ev.Hook, ev.IdempotencyKey, ev.Attempt = run.Hook, run.IdempotencyKey, run.Attempts
@@ -444,7 +463,7 @@ func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservati
 	case err == nil:
 		res.State = HookRunSucceeded
 	case errors.Is(context.Cause(ctx), errStopping):
-		res.State, res.Release, res.NextAt, res.Error = run.State, true, r.s.now(), err.Error()
+		res.State, res.Release, res.Error = run.State, true, err.Error()
 	case run.Attempts >= r.policy.MaxAttempts:
 		return fail(err.Error())
 	default:
@@ -452,7 +471,7 @@ func (r *hookRunner) try(ctx context.Context, c ClaimedHookRun, o *hookObservati
 		if wait > 0 {
 			wait += rand.N(wait/10 + 1)
 		}
-		res.State, res.NextAt, res.Error = HookRunRetrying, r.s.now().Add(wait), err.Error()
+		res.State, res.Delay, res.Error = HookRunRetrying, wait, err.Error()
 		logger().WarnContext(ctx, "paylink: hook failed; will retry", "err", err, "retry_in", wait)
 	}
 	return res

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestARunLeftByADeadProcessIsTakenOverWithinALease(t *testing.T) {
 	f := &fixture{svc: svc, store: store, mem: mem}
 	f.apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
 	// The dead process: it claimed the run and was killed.
-	dead, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Now(), lease)
+	dead, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, lease)
 	must(t, err)
 	if len(dead) != 1 {
 		t.Fatalf("dead process claimed %d runs", len(dead))
@@ -170,7 +171,8 @@ func TestARunWhoseAttemptsAllDiedEndsFailed(t *testing.T) {
 	must(t, err)
 	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
 	for i := range 3 { // MaxAttempts: three processes die in turn
-		got, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Now().Add(time.Duration(i)*time.Second), time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // the previous one's lease lapses
+		got, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Millisecond)
 		must(t, err)
 		if len(got) != 1 {
 			t.Fatalf("dead process %d claimed %d runs", i, len(got))
@@ -265,9 +267,64 @@ func TestStopGivesBackEveryRunItHolds(t *testing.T) {
 			t.Errorf("after Stop: %+v, want pending with no attempt", r)
 		}
 	}
-	claimed, err := store.ClaimHookRuns(t.Context(), []string{"slow"}, 10, time.Now(), time.Minute)
+	claimed, err := store.ClaimHookRuns(t.Context(), []string{"slow"}, 10, time.Minute)
 	must(t, err)
 	if len(claimed) != 3 {
 		t.Fatalf("another process could claim %d runs at once, want all 3", len(claimed))
+	}
+}
+
+// stopOnClaim is a hook queue that calls stop the moment a claim hands
+// out runs, before the claim returns: Stop begins while the runs are in
+// the runner's hands, not yet started.
+type stopOnClaim struct {
+	*providertest.MemStore
+	stop func()
+	once sync.Once
+}
+
+func (q *stopOnClaim) ClaimHookRuns(ctx context.Context, hooks []string, limit int, lease time.Duration) ([]provider.ClaimedHookRun, error) {
+	got, err := q.MemStore.ClaimHookRuns(ctx, hooks, limit, lease)
+	if len(got) > 0 {
+		q.once.Do(q.stop)
+	}
+	return got, err
+}
+
+// A run claimed in the moment Stop is called is never started: it goes
+// back unstarted, released at once, its attempt not counted.
+func TestARunClaimedAsStopBeginsIsNotStarted(t *testing.T) {
+	store, mem := providertest.NewMemStore(), providertest.NewMemProvider("mem", "tok")
+	var svc *provider.Service
+	stopped := make(chan error, 1)
+	q := &stopOnClaim{MemStore: store, stop: func() {
+		go func() { stopped <- svc.Stop(context.Background()) }()
+		time.Sleep(100 * time.Millisecond) // Stop has begun: it waits for the runner
+	}}
+	svc = replica(t, store, mem, provider.ServiceOptions{HookQueue: q})
+	var calls atomic.Int64
+	must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
+		calls.Add(1)
+		return nil
+	}))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	(&fixture{svc: svc, store: store, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
+	must(t, svc.Start(t.Context()))
+	select {
+	case err := <-stopped:
+		must(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("the hook ran %d times after Stop began", n)
+	}
+	runs := runsOf(t, svc, provider.HookRunFilter{})
+	if len(runs) != 1 || runs[0].State != provider.HookRunPending || runs[0].Attempts != 0 {
+		t.Fatalf("after Stop: %+v, want the run pending with no attempt", runs)
+	}
+	if again, err := store.ClaimHookRuns(t.Context(), []string{"receipt"}, 1, time.Minute); err != nil || len(again) != 1 {
+		t.Fatalf("another process's claim: %d runs, %v; want the run at once (released, not leased)", len(again), err)
 	}
 }

@@ -288,8 +288,8 @@ func (s *Service) Start(ctx context.Context) error {
 // recorded.
 func (s *Service) Stop(ctx context.Context) error { return s.runner.stop(ctx) }
 
-// HookQueue returns the queue the service's hook runs are in, for reads
-// such as ListHookRuns; nil when there is none.
+// HookQueue returns the queue the service's hook runs are in; nil when
+// there is none. Read it with [Service.ListHookRuns].
 func (s *Service) HookQueue() HookQueue {
 	if s.runner == nil {
 		return nil
@@ -303,19 +303,23 @@ func (s *Service) RetryHookRun(ctx context.Context, id int64) error {
 	if s.runner == nil {
 		return Errorf(CodeFailedPrecondition, "provider.RetryHookRun", "no hook queue")
 	}
-	if err := s.runner.queue.RetryHookRun(ctx, id); err != nil {
+	if _, err := s.runner.queue.FinishHookRuns(ctx, []HookResult{{HookLease: HookLease{ID: id}, Requeue: true}}); err != nil {
 		return err
 	}
 	s.runner.wake()
 	return nil
 }
 
-// ListHookRuns returns hook runs, oldest first.
+// ListHookRuns returns hook runs, oldest first. The service's hook queue
+// must also be a [Reader] (gormstore's and the in-memory store are).
 func (s *Service) ListHookRuns(ctx context.Context, f HookRunFilter) ([]HookRun, error) {
 	if s.runner == nil {
 		return nil, Errorf(CodeFailedPrecondition, "provider.ListHookRuns", "no hook queue")
 	}
-	return s.runner.queue.ListHookRuns(ctx, f)
+	if s.runner.reader == nil {
+		return nil, Errorf(CodeUnimplemented, "provider.ListHookRuns", "the hook queue is no provider.Reader")
+	}
+	return s.runner.reader.ListHookRuns(ctx, f)
 }
 
 // hookCall returns the registered hook called name, or nil.

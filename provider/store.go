@@ -82,6 +82,13 @@ type Reader interface {
 	// ListCallbacks returns recorded callbacks, newest first (by
 	// ReceivedAt, then by ID).
 	ListCallbacks(ctx context.Context, filter CallbackFilter) ([]CallbackRecord, error)
+	// ListHookRuns returns hook runs, oldest first.
+	ListHookRuns(ctx context.Context, filter HookRunFilter) ([]HookRun, error)
+	// HookBacklog counts the runs due at or before the store's now that
+	// have not finished (pending or retrying, those running included) and
+	// reads when the oldest of them came due. Metrics call it on every
+	// scrape: a store answers it from an index, without reading the runs.
+	HookBacklog(ctx context.Context) (HookBacklog, error)
 }
 
 // LinkFilter selects links for [Reader.ListLinks].
@@ -212,7 +219,11 @@ type ApplyWrite struct {
 
 // NewHookRun is a hook run to create with an [ApplyWrite].
 type NewHookRun struct {
-	EventID        string
+	EventID string
+	// Provider and PaymentID name the payment of the event: the run is
+	// listed under it (see [HookRunFilter]).
+	Provider       string
+	PaymentID      string
 	Hook           string
 	IdempotencyKey string
 }
@@ -332,41 +343,42 @@ type StatusChange struct {
 	At       time.Time
 }
 
-// HookQueue persists hook runs and hands them out under leases. The rules
-// (which hooks exist, attempts, backoff, timeouts, panics, when a run has
-// failed for good) live in [Service]; a queue only stores and delivers.
-// gormstore's Store is also a HookQueue, in the same database as the
-// ledger, so [Store.Apply] queues runs atomically with the event; the
-// in-memory store likewise. Every HookQueue passes providertest.TestStore's
-// queue tests.
+// HookQueue persists hook runs and hands them out under leases: the
+// write side of the queue, three calls. The rules (which hooks exist,
+// attempts, backoff, timeouts, panics, when a run has failed for good)
+// live in [Service]; a queue only stores and delivers. gormstore's Store
+// is also a HookQueue, in the same database as the ledger, so
+// [Store.Apply] queues runs atomically with the event; the in-memory store
+// likewise. Every HookQueue passes providertest.TestStore's queue tests.
+//
+// Times are the STORE's: a run is due when its next_at has passed on the
+// store's clock, and a lease lapses on the store's clock, never on the
+// caller's. Replicas whose clocks disagree therefore agree on every lease:
+// a replica whose clock runs ahead cannot take over a run another one
+// still holds. (gormstore on PostgreSQL uses the server's now(); on
+// SQLite, whose file is local to one host, the host's clock.) Callers
+// pass durations, never instants.
 type HookQueue interface {
 	// ClaimHookRuns leases up to limit due runs (pending or retrying, due
-	// at or before now, not under a live lease) of the named hooks only,
-	// oldest due first, until now+lease. Each claimed run's Attempts is
-	// incremented: a claim is an attempt, even if the process dies in it.
-	// Two concurrent claims never return the same run.
-	ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]ClaimedHookRun, error)
+	// at or before the store's now, not under a live lease) of the named
+	// hooks only, oldest due first, until the store's now + lease. Each
+	// claimed run's Attempts is incremented: a claim is an attempt, even
+	// if the process dies in it. Two concurrent claims never return the
+	// same run.
+	ClaimHookRuns(ctx context.Context, hooks []string, limit int, lease time.Duration) ([]ClaimedHookRun, error)
 	// ExtendHookLeases moves the lease of each run still held under its
-	// token to until.
-	ExtendHookLeases(ctx context.Context, leases []HookLease, until time.Time) error
-	// FinishHookRuns records the outcomes of attempts, each only if its
-	// lease token still holds the run; it returns the ids whose lease had
-	// been lost (their outcome was not recorded).
+	// token to the store's now + lease.
+	ExtendHookLeases(ctx context.Context, leases []HookLease, lease time.Duration) error
+	// FinishHookRuns records outcomes. An attempt's outcome is recorded
+	// only if its lease token still holds the run; the ids whose lease had
+	// been lost are returned (their outcome was not recorded). A Requeue
+	// result needs no token; if one cannot be applied (the run is not
+	// FAILED: CodeFailedPrecondition; no such run: CodeNotFound),
+	// FinishHookRuns returns that error and records nothing of the batch.
 	FinishHookRuns(ctx context.Context, results []HookResult) (lost []int64, err error)
-	// RetryHookRun puts a FAILED run back in the queue, pending, due now,
-	// with no attempts. Retrying a run in any other state is
-	// CodeFailedPrecondition; an unknown id is CodeNotFound.
-	RetryHookRun(ctx context.Context, id int64) error
-	// ListHookRuns returns hook runs, oldest first.
-	ListHookRuns(ctx context.Context, filter HookRunFilter) ([]HookRun, error)
-	// HookBacklog counts the runs due at or before now that have not
-	// finished (pending or retrying, those running included) and reads
-	// when the oldest of them came due. Metrics call it on every scrape:
-	// a store answers it from an index, without reading the runs.
-	HookBacklog(ctx context.Context, now time.Time) (HookBacklog, error)
 }
 
-// HookBacklog is what [HookQueue.HookBacklog] counted.
+// HookBacklog is what [Reader.HookBacklog] counted.
 type HookBacklog struct {
 	// Runs is how many runs are due and not finished.
 	Runs int64
@@ -391,17 +403,23 @@ type HookLease struct {
 	Token string
 }
 
-// HookResult is the outcome of one attempt, as [Service] decided it.
+// HookResult is the outcome of one attempt, as [Service] decided it, or
+// an operator's retry of a failed run (Requeue).
 type HookResult struct {
 	HookLease
 	// State is the run's new state: succeeded, retrying or failed; or
-	// pending with Release, for an attempt given back unfinished (the
-	// process is stopping), which does not count.
+	// the claimed run's state (pending or retrying) with Release, for an
+	// attempt given back unfinished, which does not count.
 	State HookRunState
 	// Release gives the run back without counting the attempt.
 	Release bool
-	// NextAt is when a retrying or released run is due again.
-	NextAt time.Time
+	// Delay is how long after the store's now a retrying or released run
+	// is due again; zero: at once.
+	Delay time.Duration
+	// Requeue puts a FAILED run back in the queue: pending, due at once,
+	// no attempts, no error. It needs no lease token (Token is ignored)
+	// and ignores State, Release, Delay and Error.
+	Requeue bool
 	// Error is the attempt's error, empty on success.
 	Error string
 }
@@ -411,7 +429,7 @@ type HookRunState string
 
 // The hook run states.
 const (
-	// HookRunPending: queued, not yet attempted (or put back by RetryHookRun).
+	// HookRunPending: queued, not yet attempted (or put back by a Requeue).
 	HookRunPending HookRunState = "pending"
 	// HookRunRetrying: attempted, failed, will be tried again.
 	HookRunRetrying HookRunState = "retrying"
@@ -426,8 +444,14 @@ const (
 type HookRun struct {
 	ID      int64
 	EventID string // EventKey.String()
-	Hook    string
-	State   HookRunState
+	// Provider and PaymentID name the payment of the run's event, as the
+	// event named it (a partial refund's event id carries the refunded
+	// amount too: never parse the payment out of EventID). Empty for a run
+	// queued before gormstore's migration step 3 whose event was gone.
+	Provider  string
+	PaymentID string
+	Hook      string
+	State     HookRunState
 	// Attempts counts started attempts (a claim is an attempt).
 	Attempts  int
 	LastError string
@@ -446,7 +470,8 @@ type HookRunFilter struct {
 	ID      int64
 	EventID string
 	// Provider and PaymentID, set together, select the runs of the events
-	// claimed for that payment (applied and flagged ones; see [EventKey]).
+	// of that payment (applied and flagged ones; see [EventKey]), by the
+	// runs' own Provider and PaymentID.
 	Provider  string
 	PaymentID string
 	Hook      string

@@ -27,13 +27,6 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"linkHref": func(base, name, id string) string {
 			return base + "/link?" + url.Values{"provider": {name}, "id": {id}}.Encode()
 		},
-		"eventHref": func(base, eventID string) string {
-			name, id := provider.PaymentOfEvent(eventID)
-			if name == "" {
-				return ""
-			}
-			return base + "/payment?" + url.Values{"provider": {name}, "id": {id}}.Encode()
-		},
 		"id":         func(n int64) string { return strconv.FormatInt(n, 10) },
 		"actionView": func(acts []provider.OperatorAction) actionView { return actionView{Actions: acts} },
 		"runView":    func(p page, runs []provider.HookRun) runView { return runView{Page: p, Runs: runs} },

@@ -223,8 +223,8 @@ func (o *Observer) Describe(ctx context.Context, d provider.ServiceDescription) 
 		o.passLinks.Add(ctx, 0, o.set(setKey{kind: "links", a: kind}))
 	}
 	o.passErrors.Add(ctx, 0)
-	if d.HookQueue != nil {
-		o.observeBacklog(d.HookQueue, d.Now)
+	if d.HookRuns != nil {
+		o.observeBacklog(d.HookRuns, d.Now)
 	}
 }
 
@@ -232,7 +232,7 @@ func (o *Observer) Describe(ctx context.Context, d provider.ServiceDescription) 
 const backlogTimeout = 5 * time.Second
 
 // observeBacklog registers the backlog gauges' callback, once.
-func (o *Observer) observeBacklog(q provider.HookQueue, now func() time.Time) {
+func (o *Observer) observeBacklog(q provider.Reader, now func() time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.backlogOn {
@@ -246,7 +246,7 @@ func (o *Observer) observeBacklog(q provider.HookQueue, now func() time.Time) {
 		ctx, cancel := context.WithTimeout(ctx, backlogTimeout)
 		defer cancel()
 		t := now()
-		b, err := q.HookBacklog(ctx, t)
+		b, err := q.HookBacklog(ctx)
 		if err != nil {
 			return err
 		}

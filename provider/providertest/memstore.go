@@ -14,9 +14,11 @@ import (
 	"github.com/paylinkgo/paylink/provider"
 )
 
-// MemStore is an in-memory [provider.Store] and [provider.HookQueue]: the
-// reference implementation of both contracts. Every call is atomic under
-// one lock, and a call that fails leaves nothing behind. Nothing survives the process, so use it in tests
+// MemStore is an in-memory [provider.Store], [provider.Reader],
+// [provider.Pruner], [provider.HookQueue] and [provider.ActionLog]: the
+// reference implementation of the contracts. Its clock, for due times and
+// leases, is the host's. Every call is atomic under one lock, and a call
+// that fails leaves nothing behind. Nothing survives the process, so use it in tests
 // and demos, never in production.
 type MemStore struct {
 	mu    sync.Mutex // guards state; held for the whole of a transaction
@@ -189,7 +191,7 @@ func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 				}
 			}
 			push(tx, &st.runs, memRun{run: provider.HookRun{
-				ID: tx.nextID(), EventID: nr.EventID, Hook: nr.Hook, State: provider.HookRunPending,
+				ID: tx.nextID(), EventID: nr.EventID, Provider: nr.Provider, PaymentID: nr.PaymentID, Hook: nr.Hook, State: provider.HookRunPending,
 				IdempotencyKey: nr.IdempotencyKey, NextAt: now, CreatedAt: now, UpdatedAt: now,
 			}})
 		}
@@ -387,15 +389,13 @@ func newestCallbackFirst(a, b provider.CallbackRecord) int {
 	return cmp.Or(b.ReceivedAt.Compare(a.ReceivedAt), cmp.Compare(b.ID, a.ID))
 }
 
-// ListHookRuns implements provider.HookQueue.
+// ListHookRuns implements provider.Reader.
 func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (out []provider.HookRun, err error) {
 	s.read(ctx, func(st *memState) {
 		for _, r := range st.runs {
 			if (f.EventID == "" || r.run.EventID == f.EventID) && (f.Hook == "" || r.run.Hook == f.Hook) &&
 				(f.State == "" || r.run.State == f.State) && (f.ID == 0 || r.run.ID == f.ID) &&
-				(f.PaymentID == "" || slices.ContainsFunc(st.claims[key(f.Provider, f.PaymentID)], func(k provider.EventKey) bool {
-					return k.String() == r.run.EventID
-				})) {
+				(f.PaymentID == "" || r.run.Provider == f.Provider && r.run.PaymentID == f.PaymentID) {
 				out = append(out, r.run)
 				if f.Limit > 0 && len(out) == f.Limit {
 					return
@@ -406,12 +406,14 @@ func (s *MemStore) ListHookRuns(ctx context.Context, f provider.HookRunFilter) (
 	return out, nil
 }
 
-// HookBacklog implements provider.HookQueue.
-func (s *MemStore) HookBacklog(ctx context.Context, now time.Time) (b provider.HookBacklog, err error) {
+// HookBacklog implements provider.Reader, with the store's clock
+// (the host's).
+func (s *MemStore) HookBacklog(ctx context.Context) (b provider.HookBacklog, err error) {
 	if err := ctx.Err(); err != nil {
 		return b, err
 	}
 	s.read(ctx, func(st *memState) {
+		now := time.Now()
 		for _, r := range st.runs {
 			if (r.run.State == provider.HookRunPending || r.run.State == provider.HookRunRetrying) && !r.run.NextAt.After(now) {
 				b.Runs++
@@ -424,36 +426,15 @@ func (s *MemStore) HookBacklog(ctx context.Context, now time.Time) (b provider.H
 	return b, nil
 }
 
-// RetryHookRun implements provider.HookQueue.
-func (s *MemStore) RetryHookRun(ctx context.Context, id int64) error {
-	return s.do(ctx, func(tx *memTx) error {
-		for i := range tx.st.runs {
-			r := &tx.st.runs[i]
-			if r.run.ID != id {
-				continue
-			}
-			if r.run.State != provider.HookRunFailed {
-				return provider.Errorf(provider.CodeFailedPrecondition, "providertest.MemStore.RetryHookRun",
-					"hook run %d is %s, only failed runs can be retried", id, r.run.State)
-			}
-			old := *r
-			tx.onRollback(func() { *r = old })
-			now := time.Now()
-			r.run.State, r.run.Attempts, r.run.LastError, r.run.NextAt, r.run.UpdatedAt = provider.HookRunPending, 0, "", now, now
-			r.leaseUntil, r.token = time.Time{}, ""
-			return nil
-		}
-		return notFound("hook run", strconv.FormatInt(id, 10))
-	})
-}
-
-// ClaimHookRuns implements provider.HookQueue.
-func (s *MemStore) ClaimHookRuns(ctx context.Context, hooks []string, limit int, now time.Time, lease time.Duration) ([]provider.ClaimedHookRun, error) {
+// ClaimHookRuns implements provider.HookQueue, with the store's clock
+// (the host's).
+func (s *MemStore) ClaimHookRuns(ctx context.Context, hooks []string, limit int, lease time.Duration) ([]provider.ClaimedHookRun, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var out []provider.ClaimedHookRun
 	err := s.do(ctx, func(tx *memTx) error {
+		now := time.Now()
 		var due []*memRun
 		for i := range tx.st.runs {
 			r := &tx.st.runs[i]
@@ -479,10 +460,13 @@ func (s *MemStore) ClaimHookRuns(ctx context.Context, hooks []string, limit int,
 }
 
 // ExtendHookLeases implements provider.HookQueue.
-func (s *MemStore) ExtendHookLeases(ctx context.Context, leases []provider.HookLease, until time.Time) error {
+func (s *MemStore) ExtendHookLeases(ctx context.Context, leases []provider.HookLease, lease time.Duration) error {
 	return s.do(ctx, func(tx *memTx) error {
+		until := time.Now().Add(lease)
 		for _, l := range leases {
 			if r := tx.st.run(l); r != nil {
+				old := *r
+				tx.onRollback(func() { *r = old })
 				r.leaseUntil = until
 			}
 		}
@@ -490,11 +474,22 @@ func (s *MemStore) ExtendHookLeases(ctx context.Context, leases []provider.HookL
 	})
 }
 
-// FinishHookRuns implements provider.HookQueue.
+// FinishHookRuns implements provider.HookQueue. Requeues come first: if
+// one fails, the transaction rolls back and nothing is recorded.
 func (s *MemStore) FinishHookRuns(ctx context.Context, results []provider.HookResult) (lost []int64, err error) {
 	err = s.do(ctx, func(tx *memTx) error {
 		now := time.Now()
 		for _, res := range results {
+			if res.Requeue {
+				if err := tx.requeue(res.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		for _, res := range results {
+			if res.Requeue {
+				continue
+			}
 			r := tx.st.run(res.HookLease)
 			if r == nil {
 				lost = append(lost, res.ID)
@@ -506,14 +501,37 @@ func (s *MemStore) FinishHookRuns(ctx context.Context, results []provider.HookRe
 			if res.Release {
 				r.run.Attempts--
 			}
-			if !res.NextAt.IsZero() {
-				r.run.NextAt = res.NextAt
+			if res.State == provider.HookRunPending || res.State == provider.HookRunRetrying {
+				r.run.NextAt = now.Add(max(res.Delay, 0))
 			}
 			r.leaseUntil, r.token = time.Time{}, ""
 		}
 		return nil
 	})
-	return lost, err
+	if err != nil {
+		return nil, err
+	}
+	return lost, nil
+}
+
+// requeue puts the FAILED run id back in the queue, due at now.
+func (tx *memTx) requeue(id int64, now time.Time) error {
+	for i := range tx.st.runs {
+		r := &tx.st.runs[i]
+		if r.run.ID != id {
+			continue
+		}
+		if r.run.State != provider.HookRunFailed {
+			return provider.Errorf(provider.CodeFailedPrecondition, "providertest.MemStore.FinishHookRuns",
+				"hook run %d is %s, only failed runs can be requeued", id, r.run.State)
+		}
+		old := *r
+		tx.onRollback(func() { *r = old })
+		r.run.State, r.run.Attempts, r.run.LastError, r.run.NextAt, r.run.UpdatedAt = provider.HookRunPending, 0, "", now, now
+		r.leaseUntil, r.token = time.Time{}, ""
+		return nil
+	}
+	return notFound("hook run", strconv.FormatInt(id, 10))
 }
 
 // run returns the run l holds, or nil.

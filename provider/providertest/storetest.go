@@ -26,7 +26,8 @@ type suiteStore interface {
 }
 
 // TestStore runs the Store conformance suite, and the HookQueue suite
-// when the store is also a [provider.HookQueue]. newStore returns a fresh,
+// when the store is also a [provider.HookQueue] (it must then be a
+// [provider.Reader] too). newStore returns a fresh,
 // empty, migrated store; it is called once per subtest and should register
 // its own cleanup (closing databases, dropping schemas) with t.Cleanup.
 // Subtests run in parallel.
@@ -53,7 +54,12 @@ type suiteStore interface {
 //     link, a stale PreviousUpdatedAt) leaves the link as it was;
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
-//   - RetryHookRun of an unknown id is CodeNotFound;
+//   - a Requeue of an unknown id is CodeNotFound, and a failed Requeue
+//     records nothing of its batch;
+//   - due times and leases are on the store's clock: a claim made while
+//     a lease holds gets nothing, whatever the claiming process's clock,
+//     and two Services whose clocks differ by 15 s never run one hook
+//     run at once;
 //   - Prune compares callbacks' ReceivedAt, hook runs' last update and
 //     events' storing with before on the store's clock, and removes the
 //     oldest first; callbacks with a verdict in Keep go only before
@@ -127,8 +133,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"CreateLinkConcurrentCallsWithOneKeyMakeOneLink", createTestConcurrentCallsMakeOneLink},
 	}
 	if _, ok := newStore(t).(provider.HookQueue); ok {
-		queue := func(fn func(*testing.T, suiteStore, provider.HookQueue)) func(*testing.T, suiteStore) {
-			return func(t *testing.T, s suiteStore) { fn(t, s, s.(provider.HookQueue)) }
+		queue := func(fn func(*testing.T, suiteStore, hookQueue)) func(*testing.T, suiteStore) {
+			return func(t *testing.T, s suiteStore) { fn(t, s, s.(hookQueue)) }
 		}
 		tests = append(tests,
 			test{"QueueRunsCreatedOncePerEventAndHook", queue(queueTestRunsCreated)},
@@ -139,7 +145,9 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueRetryingRunWaitsUntilDue", queue(queueTestRetryDue)},
 			test{"QueueReleaseDoesNotCountTheAttempt", queue(queueTestRelease)},
 			test{"QueueExtendedLeaseHolds", queue(queueTestExtend)},
-			test{"QueueRetryHookRun", queue(queueTestRetryHookRun)},
+			test{"QueueRequeuePutsAFailedRunBack", queue(queueTestRequeue)},
+			test{"QueueLeaseIsOnTheStoresClock", queue(queueTestLeaseOnTheStoresClock)},
+			test{"QueueSkewedReplicasNeverRunAHookTwiceAtOnce", queue(queueTestSkewedReplicas)},
 			test{"QueueRunWithoutEventComesWithoutOne", queue(queueTestNoEvent)},
 			test{"QueueBacklogCountsDueUnfinishedRuns", queue(queueTestBacklog)},
 			test{"PruneRemovesSucceededRunsAndFinishedPayloads", queue(queueTestPrune)},

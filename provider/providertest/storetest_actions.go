@@ -109,7 +109,7 @@ func storeTestCallbackPages(t *testing.T, s suiteStore) {
 	}
 }
 
-func queueTestListFilters(t *testing.T, s suiteStore, q provider.HookQueue) {
+func queueTestListFilters(t *testing.T, s suiteStore, q hookQueue) {
 	ctx := storeCtx(t)
 	ev1 := queueRuns(t, s, "lf1", "a", "b")
 	queueRuns(t, s, "lf10", "a")
@@ -129,7 +129,7 @@ func queueTestListFilters(t *testing.T, s suiteStore, q provider.HookQueue) {
 	flagged := storeKey("lf1", provider.PaymentSuccessful)
 	flagged.Flag = provider.VerdictAmountMismatch
 	storeApply(t, s, &provider.ApplyWrite{Claim: &flagged, Event: []byte(`{}`), HookRuns: []provider.NewHookRun{
-		{EventID: flagged.String(), Hook: "alert", IdempotencyKey: provider.HookIdempotencyKey(flagged.String(), "alert")}}})
+		{EventID: flagged.String(), Provider: "test", PaymentID: "lf1", Hook: "alert", IdempotencyKey: provider.HookIdempotencyKey(flagged.String(), "alert")}}})
 	runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{Provider: "test", PaymentID: "lf1"})
 	if err != nil {
 		t.Fatalf("ListHookRuns of a payment: %v", err)

@@ -30,7 +30,7 @@ func storeWrite(p provider.Payment, hooks ...string) *provider.ApplyWrite {
 		StatusChange: &provider.StatusChange{Provider: "test", PaymentID: p.ID, To: p.Status, Source: provider.SourceCallback, At: storeBase},
 	}
 	for _, h := range hooks {
-		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
+		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Provider: "test", PaymentID: p.ID, Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
 	}
 	return w
 }
@@ -71,7 +71,7 @@ func storeCounts(t *testing.T, s suiteStore, paymentID string) (callbacks, chang
 	if err != nil {
 		t.Fatalf("ListStatusChanges: %v", err)
 	}
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		for _, st := range provider.PaymentStatuses() {
 			rs, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventID: storeKey(paymentID, st).String()})
 			if err != nil {
@@ -132,7 +132,7 @@ func storeTestApplyRoundTrip(t *testing.T, s suiteStore) {
 	if cbs, changes, _ := storeCounts(t, s, "rt-p"); cbs != 1 || changes != 1 {
 		t.Errorf("after one Apply: %d callbacks, %d status changes; want 1, 1", cbs, changes)
 	}
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{EventID: w.Claim.String()})
 		if err != nil {
 			t.Fatalf("ListHookRuns: %v", err)

@@ -162,7 +162,7 @@ func storeTestPruneKeepsVerdicts(t *testing.T, s suiteStore) {
 // Succeeded hook runs go, and the payloads of events none of whose runs
 // is waiting or failed; failed and pending runs stay with their events'
 // payloads, so a failed run can still be retried; newer rows stay.
-func queueTestPrune(t *testing.T, s suiteStore, q provider.HookQueue) {
+func queueTestPrune(t *testing.T, s suiteStore, q hookQueue) {
 	ctx := storeCtx(t)
 	finish := func(c provider.ClaimedHookRun, st provider.HookRunState) provider.HookResult {
 		return provider.HookResult{HookLease: provider.HookLease{ID: c.Run.ID, Token: c.Lease}, State: st, Error: map[bool]string{true: "boom"}[st == provider.HookRunFailed]}
@@ -171,15 +171,15 @@ func queueTestPrune(t *testing.T, s suiteStore, q provider.HookQueue) {
 	badEv := queueRuns(t, s, "bad", "c", "d") // c succeeds, d fails: d and the payload stay
 	waitEv := queueRuns(t, s, "wait", "w")    // never claimed: stays, with its payload
 	queueRuns(t, s, "none")                   // no hooks at all: its payload goes
-	for _, c := range queueClaim(t, q, time.Now(), 10, "a", "b", "c") {
+	for _, c := range queueClaim(t, q, 10, "a", "b", "c") {
 		queueFinish(t, q, finish(c, provider.HookRunSucceeded))
 	}
-	failed := queueClaim(t, q, time.Now(), 1, "d")[0]
+	failed := queueClaim(t, q, 1, "d")[0]
 	queueFinish(t, q, finish(failed, provider.HookRunFailed))
 
 	cut := pruneCut()
 	lateEv := queueRuns(t, s, "late", "a") // succeeded after the cut: stays
-	for _, c := range queueClaim(t, q, time.Now(), 1, "a") {
+	for _, c := range queueClaim(t, q, 1, "a") {
 		queueFinish(t, q, finish(c, provider.HookRunSucceeded))
 	}
 
@@ -206,16 +206,14 @@ func queueTestPrune(t *testing.T, s suiteStore, q provider.HookQueue) {
 	}
 
 	// The failed run is retried with its event intact.
-	if err := q.RetryHookRun(ctx, failed.Run.ID); err != nil {
-		t.Fatalf("RetryHookRun: %v", err)
-	}
-	if got := queueClaim(t, q, time.Now(), 1, "d"); len(got) != 1 || !bytes.Equal(got[0].Event, []byte(`{"id":"`+badEv+`"}`)) {
+	queueRequeue(t, q, failed.Run.ID)
+	if got := queueClaim(t, q, 1, "d"); len(got) != 1 || !bytes.Equal(got[0].Event, []byte(`{"id":"`+badEv+`"}`)) {
 		t.Fatalf("retried run of a kept event: %+v, want it with its event", got)
 	}
 	// A run queued later for a pruned event comes without one, so the
 	// payload is gone; its claim is not.
 	storeApply(t, s, &provider.ApplyWrite{HookRuns: []provider.NewHookRun{{EventID: okEv, Hook: "z", IdempotencyKey: "z"}}})
-	if got := queueClaim(t, q, time.Now(), 1, "z"); len(got) != 1 || len(got[0].Event) != 0 {
+	if got := queueClaim(t, q, 1, "z"); len(got) != 1 || len(got[0].Event) != 0 {
 		t.Fatalf("run of a pruned event: %+v, want it without the event", got)
 	}
 	for _, id := range []string{"ok", "none"} {
@@ -226,11 +224,11 @@ func queueTestPrune(t *testing.T, s suiteStore, q provider.HookQueue) {
 }
 
 // Each kind is pruned at most limit rows per call.
-func queueTestPruneBatches(t *testing.T, s suiteStore, q provider.HookQueue) {
+func queueTestPruneBatches(t *testing.T, s suiteStore, q hookQueue) {
 	for _, id := range []string{"b1", "b2", "b3"} {
 		queueRuns(t, s, id, "h")
 	}
-	for _, c := range queueClaim(t, q, time.Now(), 10, "h") {
+	for _, c := range queueClaim(t, q, 10, "h") {
 		queueFinish(t, q, provider.HookResult{HookLease: provider.HookLease{ID: c.Run.ID, Token: c.Lease}, State: provider.HookRunSucceeded})
 	}
 	cut := pruneCut()

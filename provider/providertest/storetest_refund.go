@@ -20,7 +20,7 @@ func refundWrite(p provider.Payment, prev provider.PaymentState, hooks ...string
 	w.PreviousStatus, w.PreviousRefunded = prev.Status, prev.Refunded
 	w.StatusChange.From, w.StatusChange.To, w.StatusChange.Refunded = prev.Status, p.Status, p.RefundedAmount.Amount
 	for _, h := range hooks {
-		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
+		w.HookRuns = append(w.HookRuns, provider.NewHookRun{EventID: key.String(), Provider: key.Provider, PaymentID: key.PaymentID, Hook: h, IdempotencyKey: provider.HookIdempotencyKey(key.String(), h)})
 	}
 	return w
 }
@@ -92,7 +92,7 @@ func storeTestClaimsKeyedByRefundedAmount(t *testing.T, s suiteStore) {
 	}
 	// The first partial refund again, from a reader that saw the second.
 	storeWantConflict(t, "Apply of a claimed partial refund", s.Apply(storeCtx(t), refundWrite(first, second.State())))
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		for _, k := range []provider.EventKey{k3, k7} {
 			runs, err := q.ListHookRuns(storeCtx(t), provider.HookRunFilter{EventID: k.String()})
 			if err != nil || len(runs) != 1 {
@@ -150,7 +150,7 @@ func storeTestConcurrentPartialRefundsOneWins(t *testing.T, s suiteStore) {
 	if err != nil || len(hist) != 3 {
 		t.Fatalf("status history after the race: %d changes, %v; want 3", len(hist), err)
 	}
-	if q, ok := s.(provider.HookQueue); ok {
+	if q, ok := s.(hookQueue); ok {
 		runs, err := q.ListHookRuns(ctx, provider.HookRunFilter{Hook: "h"})
 		if err != nil || len(runs) != 1 || runs[0].EventID != fmt.Sprintf("test:rr-p:PARTIALLY_REFUNDED:%d", winner) {
 			t.Fatalf("hook runs after the race: %+v, %v; want the winner's only", runs, err)
