@@ -45,12 +45,15 @@ type Store interface {
 	// GetLinkByIdempotencyKey reads the link created with key.
 	GetLinkByIdempotencyKey(ctx context.Context, key string) (*Link, error)
 	// ListOpenLinks returns up to limit ACTIVE links of a provider, created
-	// at or after since, oldest reconciliation first.
+	// at or after since, oldest reconciliation first. The links are whole,
+	// Raw included, as GetLink reads them: the reconciler hands them to the
+	// provider (see [Provider]).
 	ListOpenLinks(ctx context.Context, providerName string, since time.Time, limit int) ([]Link, error)
 	// ListLinksWithPayments returns up to limit links of a provider,
 	// created at or after since, whatever their status, that hold at least
 	// one payment in one of statuses; never-reconciled links first (oldest
-	// created first), then the least recently reconciled, as ListOpenLinks.
+	// created first), then the least recently reconciled, as ListOpenLinks;
+	// whole, as ListOpenLinks returns them.
 	ListLinksWithPayments(ctx context.Context, providerName string, statuses []PaymentStatus, since time.Time, limit int) ([]Link, error)
 	// MarkReconciled records that linkID was reconciled at at.
 	MarkReconciled(ctx context.Context, providerName, linkID string, at time.Time) error

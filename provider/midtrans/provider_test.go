@@ -94,7 +94,7 @@ func TestRefundsAndChargebacksCarryTheCumulativeAmount(t *testing.T) {
 	if err != nil || again.Key() != ev.Key() {
 		t.Fatalf("bank-confirmed notification = %+v, %v; want the same event key %s", again, err, ev.Key())
 	}
-	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	ps, err := h.p.ListLinkPayments(ctx, l)
 	if err != nil || len(ps) != 1 || ps[0].State() != ev.Payment.State() || ps[0].ID != l.ID {
 		t.Fatalf("ListLinkPayments = %+v, %v", ps, err)
 	}
@@ -178,7 +178,7 @@ func TestChallengedCardIsPendingUntilSettled(t *testing.T) {
 	if err != nil || ev.Payment.Status != provider.PaymentPending || ev.Payment.RawStatus != "capture/challenge" {
 		t.Fatalf("challenge = %+v, %v", ev, err)
 	}
-	got, err := h.p.GetLink(ctx, l.ID)
+	got, err := h.p.GetLink(ctx, l)
 	if err != nil || got.Status != provider.LinkActive || got.Title != "Order 42" || got.URL != l.URL {
 		t.Fatalf("GetLink of a challenged order = %+v, %v", got, err)
 	}
@@ -221,7 +221,7 @@ func TestDeactivateLink(t *testing.T) {
 	ctx := t.Context()
 	// A page nobody opened: its Snap session is cancelled.
 	l, _ := h.p.CreateLink(ctx, orderParams)
-	got, err := h.p.DeactivateLink(ctx, l.ID)
+	got, err := h.p.DeactivateLink(ctx, l)
 	if err != nil || got.Status != provider.LinkInactive {
 		t.Fatalf("DeactivateLink of a fresh page = %+v, %v", got, err)
 	}
@@ -233,7 +233,7 @@ func TestDeactivateLink(t *testing.T) {
 	if _, err := h.fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "echannel"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = h.p.DeactivateLink(ctx, l.ID)
+	got, err = h.p.DeactivateLink(ctx, l)
 	if err != nil || got.Status != provider.LinkInactive {
 		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
 	}
@@ -246,7 +246,7 @@ func TestDeactivateLink(t *testing.T) {
 		t.Fatalf("expire notification = %+v, %v", ev, err)
 	}
 	// Unknown.
-	if _, err := h.p.DeactivateLink(ctx, "nobody"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.DeactivateLink(ctx, &provider.Link{ID: "nobody"}); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
@@ -257,7 +257,7 @@ func TestGetPaymentReadsTheStatusAPI(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	l, _ := h.p.CreateLink(ctx, orderParams)
-	if _, err := h.p.GetPayment(ctx, l.ID, l.ID); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, l, l.ID); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment before the customer picks a method: %v, want not found", err)
 	}
 	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err != nil {
@@ -272,25 +272,25 @@ func TestGetPaymentReadsTheStatusAPI(t *testing.T) {
 	if err != nil || ev.Payment.Status != provider.PaymentPending {
 		t.Fatalf("late pending notification = %+v, %v; want it PENDING as it says", ev, err)
 	}
-	pay, err := h.p.GetPayment(ctx, l.ID, l.ID)
+	pay, err := h.p.GetPayment(ctx, l, l.ID)
 	if err != nil || pay.Status != provider.PaymentSuccessful || pay.ID != l.ID || pay.LinkID != l.ID ||
 		pay.Amount != provider.Rupiah(150000) || pay.Method.Bank != "bca" || pay.VANumber == "" {
 		t.Fatalf("GetPayment = %+v, %v; want the settled payment", pay, err)
 	}
-	if got, err := provider.GetPayment(ctx, h.p, l.ID, l.ID); err != nil || got.State() != pay.State() {
+	if got, err := provider.GetPayment(ctx, h.p, &provider.Link{ID: l.ID}, l.ID); err != nil || got.State() != pay.State() {
 		t.Fatalf("provider.GetPayment = %+v, %v", got, err)
 	}
-	if _, err := h.p.GetPayment(ctx, l.ID, "another-payment"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, l, "another-payment"); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment of a payment id other than the order id: %v, want not found", err)
 	}
-	if _, err := h.p.GetPayment(ctx, "nobody", "nobody"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, &provider.Link{ID: "nobody"}, "nobody"); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment of an unknown order: %v, want not found", err)
 	}
 	tx, err := h.fake.Client().GetStatus(ctx, l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.p.GetPayment(ctx, tx.TransactionID, tx.TransactionID); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, &provider.Link{ID: tx.TransactionID}, tx.TransactionID); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment by transaction_id: %v, want not found (it is order %s's payment)", err, l.ID)
 	}
 	if !h.p.CallbacksUnsigned() {
@@ -342,7 +342,7 @@ func TestOrderIDPrefixKeepsOrderIDsOfOneAccountApart(t *testing.T) {
 	if err != nil || lb.ID != "db-b-order-1" {
 		t.Fatalf("CreateLink with prefix db-b- = %+v, %v; want id db-b-order-1", lb, err)
 	}
-	if got, err := a.GetLink(ctx, la.ID); err != nil || got.ID != la.ID {
+	if got, err := a.GetLink(ctx, la); err != nil || got.ID != la.ID {
 		t.Fatalf("GetLink(%s) = %+v, %v", la.ID, got, err)
 	}
 	if _, err := a.CreateLink(ctx, p); !errors.Is(err, provider.CodeConflict) {
