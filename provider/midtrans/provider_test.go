@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
@@ -405,5 +406,105 @@ func TestDecodeAndRedactCallback(t *testing.T) {
 	red := string(h.p.RedactCallback(body))
 	if sig == "" || strings.Contains(red, sig) || !strings.Contains(red, `"signature_key": "[redacted]"`) || !strings.Contains(red, l.ID) {
 		t.Errorf("RedactCallback = %s; want signature_key hidden and the order id kept", red)
+	}
+}
+
+// A Provider keeps no state: what it needs of a Snap page whose customer
+// has not picked a method yet (the Snap token) is in the Raw CreateLink
+// returned. So another Provider value (another replica, or the same app
+// after a restart) given the stored link reads the page and cancels it.
+func TestAnotherProviderActsOnTheStoredLinkOfAnUnpaidPage(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	stored, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct{ Token string }
+	if err := json.Unmarshal(stored.Raw, &raw); err != nil || raw.Token == "" {
+		t.Fatalf("CreateLink's Raw %s holds no Snap token (%v)", stored.Raw, err)
+	}
+	if want, _ := h.fake.Token(stored.ID); raw.Token != want {
+		t.Fatalf("Raw holds token %q, the fake gave %q", raw.Token, want)
+	}
+	given := *stored
+
+	replica := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	got, err := replica.GetLink(ctx, stored)
+	if err != nil {
+		t.Fatalf("GetLink on another Provider: %v", err)
+	}
+	if got.ID != stored.ID || got.Status != provider.LinkActive || got.URL != stored.URL || got.Title != "Order 42" {
+		t.Fatalf("GetLink on another Provider = %+v, want the stored, active page", got)
+	}
+
+	// Without the token, the id alone cannot name a page Midtrans does
+	// not show: not found, and nothing cancelled.
+	idOnly := &provider.Link{Provider: "midtrans", ID: stored.ID}
+	if _, err := replica.GetLink(ctx, idOnly); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetLink without Raw: %v, want not found", err)
+	}
+	if _, err := replica.DeactivateLink(ctx, idOnly); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("DeactivateLink without Raw: %v, want not found", err)
+	}
+
+	got, err = replica.DeactivateLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive || got.ID != stored.ID {
+		t.Fatalf("DeactivateLink on another Provider = %+v, %v; want it INACTIVE", got, err)
+	}
+	if _, err := h.fake.Choose(ctx, stored.ID, midtranstest.Method{PaymentType: "echannel"}); err == nil {
+		t.Fatal("the customer picked a method on a page another Provider deactivated")
+	}
+	if !reflect.DeepEqual(*stored, given) {
+		t.Fatalf("the Provider changed the link it was given: %+v, was %+v", *stored, given)
+	}
+	if again, err := replica.GetLink(ctx, got); err != nil || again.Status != provider.LinkInactive {
+		t.Fatalf("GetLink of the deactivated link = %+v, %v; want INACTIVE", again, err)
+	}
+}
+
+// An unpaid page's stored link reads INACTIVE once its expiry has passed,
+// on any Provider.
+func TestAnUnpaidPageReadsInactiveAfterItsExpiry(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	stored, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{
+		Now: func() time.Time { return stored.ExpiresAt.Add(time.Minute) }})
+	got, err := later.GetLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive {
+		t.Fatalf("GetLink after the expiry = %+v, %v; want INACTIVE", got, err)
+	}
+}
+
+// Once the customer has picked a method, the status API answers, and
+// another Provider carries over what only the stored link knows.
+func TestAnotherProviderKeepsWhatOnlyTheStoredLinkKnows(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := orderParams
+	p.IdempotencyKey = "order-77"
+	stored, err := h.p.CreateLink(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Choose(ctx, stored.ID, midtranstest.Method{PaymentType: "echannel"}); err != nil {
+		t.Fatal(err)
+	}
+	replica := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	got, err := replica.GetLink(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != provider.LinkActive || got.URL != stored.URL || got.RedirectURL != stored.RedirectURL ||
+		got.Customer != stored.Customer || got.IdempotencyKey != "order-77" || !got.CreatedAt.Equal(stored.CreatedAt) {
+		t.Fatalf("GetLink of a pending order = %+v, want the stored link's URL, redirect, customer, key and creation time (%+v)", got, stored)
+	}
+	got, err = replica.DeactivateLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive || got.URL != stored.URL {
+		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
 	}
 }
