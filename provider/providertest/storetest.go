@@ -29,7 +29,9 @@ const storeDeadline = 30 * time.Second
 //   - PutLink replaces the stored link, IdempotencyKey included;
 //   - ListLinkPayments orders by the payment's CreatedAt;
 //   - ListOpenLinks and ListLinksWithPayments list never-reconciled links
-//     first, oldest created first, then the least recently reconciled;
+//     first, oldest created first, then the least recently reconciled,
+//     each link whole (Raw included: the reconciler hands it to the
+//     provider);
 //   - Apply is all or nothing: a refused write (ErrWriteConflict) leaves
 //     no callback, payment, status change, claim or hook run behind, and
 //     of concurrent writes claiming one key exactly one succeeds;
@@ -378,6 +380,10 @@ func storeTestListOpenLinks(t *testing.T, s provider.Store) {
 			if l.Provider != "test" || l.Status != provider.LinkActive {
 				t.Fatalf("ListOpenLinks returned %s (%s, %s)", l.ID, l.Provider, l.Status)
 			}
+			// The reconciler hands these links to the provider: whole.
+			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
+				t.Fatalf("ListOpenLinks returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+			}
 		}
 		return storeLinkIDs(links)
 	}
@@ -442,6 +448,11 @@ func storeTestListLinksWithPayments(t *testing.T, s provider.Store) {
 		links, err := s.ListLinksWithPayments(ctx, prov, statuses, storeBase, limit)
 		if err != nil {
 			t.Fatalf("ListLinksWithPayments: %v", err)
+		}
+		for _, l := range links {
+			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
+				t.Fatalf("ListLinksWithPayments returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+			}
 		}
 		return storeLinkIDs(links)
 	}
