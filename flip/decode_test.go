@@ -185,7 +185,7 @@ func TestNullCompletedAtKeepsTheListWhole(t *testing.T) {
 		paymentWith(map[string]string{"id": `"A"`, "status": `"PENDING"`, "completed_at": `"null"`, "settlement_date": `"null"`}) + `,` +
 		paymentWith(map[string]string{"id": `"B"`, "amount": `"45000.00"`, "link_id": `110561`}) + `]}`
 	p, _ := newProvider(t, flip.ProviderOptions{}, answer(200, body))
-	got, err := p.ListLinkPayments(t.Context(), "110561")
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "110561"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestListedPaymentProblemsAreSafe(t *testing.T) {
 	var logs syncBuffer
 	c, _ := setup(t, flip.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, answer(200, body))
 	p := flip.NewProvider(c, flip.ProviderOptions{})
-	got, err := p.ListLinkPayments(t.Context(), "7")
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func busyBill(t *testing.T, opts fliptest.Options, n int) (p *flip.Provider, fak
 func TestGetPaymentReadsNewestFirstAndStopsEarly(t *testing.T) {
 	t.Parallel()
 	p, _, linkID, ids, log := busyBill(t, fliptest.Options{}, 250)
-	all, err := p.ListLinkPayments(t.Context(), linkID)
+	all, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: linkID})
 	if err != nil || len(all) != 250 {
 		t.Fatalf("ListLinkPayments: %d payments, %v", len(all), err)
 	}
@@ -94,7 +94,7 @@ func TestGetPaymentReadsNewestFirstAndStopsEarly(t *testing.T) {
 		{"the oldest payment: every page", ids[0], 25},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := p.GetPayment(t.Context(), linkID, tt.id)
+			got, err := p.GetPayment(t.Context(), &provider.Link{ID: linkID}, tt.id)
 			if err != nil {
 				t.Fatalf("GetPayment(%s): %v", tt.id, err)
 			}
@@ -116,7 +116,7 @@ func TestGetPaymentReadsNewestFirstAndStopsEarly(t *testing.T) {
 	}
 
 	t.Run("an unknown payment: every page, then CodeNotFound", func(t *testing.T) {
-		got, err := p.GetPayment(t.Context(), linkID, "PGPWF-NOT-THERE")
+		got, err := p.GetPayment(t.Context(), &provider.Link{ID: linkID}, "PGPWF-NOT-THERE")
 		if !errors.Is(err, provider.CodeNotFound) || got != nil {
 			t.Fatalf("got %v, %v; want CodeNotFound", got, err)
 		}
@@ -126,7 +126,7 @@ func TestGetPaymentReadsNewestFirstAndStopsEarly(t *testing.T) {
 	})
 
 	t.Run("provider.GetPayment uses it", func(t *testing.T) {
-		got, err := provider.GetPayment(t.Context(), p, linkID, ids[249])
+		got, err := provider.GetPayment(t.Context(), p, &provider.Link{ID: linkID}, ids[249])
 		if err != nil || got.ID != ids[249] {
 			t.Fatalf("got %+v, %v", got, err)
 		}
@@ -145,7 +145,7 @@ func TestGetPaymentOfAnUnknownOrEmptyBill(t *testing.T) {
 		t.Run(fmt.Sprintf("empty payments answered with %d", code), func(t *testing.T) {
 			t.Parallel()
 			p, _, linkID, _, log := busyBill(t, fliptest.Options{EmptyPaymentsCode: code}, 0)
-			got, err := p.GetPayment(t.Context(), linkID, "PGPWF1")
+			got, err := p.GetPayment(t.Context(), &provider.Link{ID: linkID}, "PGPWF1")
 			if !errors.Is(err, provider.CodeNotFound) || got != nil {
 				t.Fatalf("got %v, %v; want CodeNotFound", got, err)
 			}
@@ -156,7 +156,7 @@ func TestGetPaymentOfAnUnknownOrEmptyBill(t *testing.T) {
 				t.Errorf("%d requests, want the payment page (and the bill when Flip's answer is ambiguous)", n)
 			}
 
-			got, err = p.GetPayment(t.Context(), "999999", "PGPWF1")
+			got, err = p.GetPayment(t.Context(), &provider.Link{ID: "999999"}, "PGPWF1")
 			apiErr, isFlips := errors.AsType[*flip.APIError](err)
 			if !errors.Is(err, provider.CodeNotFound) || got != nil || !isFlips || apiErr.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("unknown bill: got %v, %v; want Flip's 422, CodeNotFound", got, err)
@@ -169,12 +169,12 @@ func TestGetPaymentRefusesABlankID(t *testing.T) {
 	t.Parallel()
 	p, f := newProvider(t, flip.ProviderOptions{}, pages(nil))
 	for _, link := range []string{"", " "} {
-		if _, err := p.GetPayment(t.Context(), link, "PGPWF1"); !errors.Is(err, provider.CodeInvalidArgument) {
+		if _, err := p.GetPayment(t.Context(), &provider.Link{ID: link}, "PGPWF1"); !errors.Is(err, provider.CodeInvalidArgument) {
 			t.Errorf("link %q: %v, want CodeInvalidArgument", link, err)
 		}
 	}
 	for _, id := range []string{"", " "} {
-		if _, err := p.GetPayment(t.Context(), "7", id); !errors.Is(err, provider.CodeInvalidArgument) {
+		if _, err := p.GetPayment(t.Context(), &provider.Link{ID: "7"}, id); !errors.Is(err, provider.CodeInvalidArgument) {
 			t.Errorf("payment %q: %v, want CodeInvalidArgument", id, err)
 		}
 	}
@@ -198,7 +198,7 @@ func TestGetPaymentWithoutTheSort(t *testing.T) {
 		}
 		return pages(payments)(n, r)
 	})
-	got, err := p.GetPayment(t.Context(), "7", "PGPWF024")
+	got, err := p.GetPayment(t.Context(), &provider.Link{ID: "7"}, "PGPWF024")
 	if err != nil || got.ID != "PGPWF024" || got.Status != provider.PaymentSuccessful || got.LinkID != "7" {
 		t.Fatalf("got %+v, %v", got, err)
 	}
@@ -219,7 +219,7 @@ func TestGetPaymentWithoutTheSort(t *testing.T) {
 		}
 		return pages(payments)(n, r)
 	})
-	if _, err := p.GetPayment(t.Context(), "7", "PGPWF024"); !errors.Is(err, provider.CodeInvalidArgument) {
+	if _, err := p.GetPayment(t.Context(), &provider.Link{ID: "7"}, "PGPWF024"); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("refused on page 2: %v, want the error", err)
 	}
 }
@@ -241,7 +241,7 @@ func TestGetPaymentAcrossShiftedPages(t *testing.T) {
 		// the last one page 1 showed.
 		return pages(append([]string{newer}, payments...))(n, r)
 	})
-	got, err := p.GetPayment(t.Context(), "7", "P00")
+	got, err := p.GetPayment(t.Context(), &provider.Link{ID: "7"}, "P00")
 	if err != nil || got.ID != "P00" {
 		t.Fatalf("got %+v, %v", got, err)
 	}

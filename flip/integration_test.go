@@ -318,7 +318,7 @@ func TestIntegrationProviderEndToEnd(t *testing.T) {
 	if len(link.ID) != 19 || link.Provider != "flip" || link.Customer.Email != "jon@example.com" || link.Status != provider.LinkActive {
 		t.Errorf("link = %+v", link)
 	}
-	if payments, err := p.ListLinkPayments(ctx, link.ID); err != nil || len(payments) != 0 {
+	if payments, err := p.ListLinkPayments(ctx, link); err != nil || len(payments) != 0 {
 		t.Errorf("payments before paying = %v, %v", payments, err)
 	}
 
@@ -339,7 +339,7 @@ func TestIntegrationProviderEndToEnd(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 
-	payments, err := p.ListLinkPayments(ctx, link.ID)
+	payments, err := p.ListLinkPayments(ctx, link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestIntegrationProviderEndToEnd(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Errorf("ListPayments = %+v, %v", all, err)
 	}
-	got, err := p.GetLink(ctx, link.ID)
+	got, err := p.GetLink(ctx, link)
 	if err != nil || got.Status != provider.LinkInactive {
 		t.Errorf("paid SINGLE link = %+v, %v", got, err)
 	}
@@ -372,11 +372,11 @@ func TestIntegrationProviderEndToEnd(t *testing.T) {
 		t.Errorf("events after expiry = %+v, errs %v, deliveries %+v", events, errs, it.fake.Deliveries())
 	}
 
-	deactivated, err := p.DeactivateLink(ctx, multi.ID)
+	deactivated, err := p.DeactivateLink(ctx, multi)
 	if err != nil || deactivated.Status != provider.LinkInactive {
 		t.Errorf("DeactivateLink = %+v, %v", deactivated, err)
 	}
-	edited, err := p.EditLink(ctx, multi.ID, provider.EditLinkParams{Title: new("Donation (closed)")})
+	edited, err := p.EditLink(ctx, multi, provider.EditLinkParams{Title: new("Donation (closed)")})
 	if err != nil || edited.Title != "Donation (closed)" {
 		t.Errorf("EditLink = %+v, %v", edited, err)
 	}

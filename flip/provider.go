@@ -163,17 +163,18 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 	return l, nil
 }
 
-// GetLink reads a bill.
-func (p *Provider) GetLink(ctx context.Context, id string) (*provider.Link, error) {
-	b, err := p.c.GetBill(ctx, id)
+// GetLink reads a bill by link.ID (Flip reads every bill by its id; Raw
+// is not needed).
+func (p *Provider) GetLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
+	b, err := p.c.GetBill(ctx, link.ID)
 	if err != nil {
 		return nil, err
 	}
 	return p.link(b), nil
 }
 
-// EditLink edits a bill; nil fields stay as they are.
-func (p *Provider) EditLink(ctx context.Context, id string, params provider.EditLinkParams) (*provider.Link, error) {
+// EditLink edits the bill link.ID; nil fields stay as they are.
+func (p *Provider) EditLink(ctx context.Context, link *provider.Link, params provider.EditLinkParams) (*provider.Link, error) {
 	const op = "flip.EditLink"
 	var ep EditBillParams
 	ep.Title = params.Title
@@ -193,16 +194,16 @@ func (p *Provider) EditLink(ctx context.Context, id string, params provider.Edit
 	}
 	ep.IsAddressRequired = params.RequireAddress
 	ep.IsPhoneNumberRequired = params.RequirePhone
-	b, err := p.c.EditBill(ctx, id, ep)
+	b, err := p.c.EditBill(ctx, link.ID, ep)
 	if err != nil {
 		return nil, err
 	}
 	return p.link(b), nil
 }
 
-// DeactivateLink sets a bill INACTIVE.
-func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
-	b, err := p.c.EditBill(ctx, id, EditBillParams{Status: new(BillInactive)})
+// DeactivateLink sets the bill link.ID INACTIVE.
+func (p *Provider) DeactivateLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
+	b, err := p.c.EditBill(ctx, link.ID, EditBillParams{Status: new(BillInactive)})
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (p *Provider) FindLinks(ctx context.Context, q provider.LinkQuery) ([]provi
 	return out, nil
 }
 
-// ListLinkPayments reads every page of a bill's payments.
+// ListLinkPayments reads every page of the payments of the bill link.ID.
 //
 // Flip has been seen answering Get Payment of a bill that has no payment
 // yet with 422 and code 1050 or 1043 ("Product Bill Link ID Not Found"),
@@ -241,7 +242,8 @@ func (p *Provider) FindLinks(ctx context.Context, q provider.LinkQuery) ([]provi
 // only on it, the bill is read: when it exists the list is empty,
 // otherwise Get Bill's error is returned. Any other 422 is returned as it
 // came.
-func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (p *Provider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	linkID := link.ID
 	out := []provider.Payment{}
 	q := PaymentQuery{Pagination: p.pageSize}
 	list := func(q PaymentQuery) (*PaymentPage, error) { return p.c.ListBillPayments(ctx, linkID, q) }
@@ -263,8 +265,9 @@ func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provi
 	return out, nil
 }
 
-// GetPayment implements provider.PaymentGetter: it reads one payment of a
-// bill, for the confirmation of a callback. Flip has no endpoint for one
+// GetPayment implements provider.PaymentGetter: it reads one payment of
+// the bill link.ID (Raw is not needed), for the confirmation of a
+// callback. Flip has no endpoint for one
 // payment, so it reads Get Payment of the bill newest first
 // (sort_by=created_at, sort_type=sort_desc) and stops at the first page
 // that holds paymentID: the payment a callback is about is nearly always
@@ -278,8 +281,9 @@ func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provi
 // If Flip refuses the sort parameters on the first page, they are dropped
 // (and logged) and the pages are read in Flip's default order, at the
 // cost of ListLinkPayments.
-func (p *Provider) GetPayment(ctx context.Context, linkID, paymentID string) (*provider.Payment, error) {
+func (p *Provider) GetPayment(ctx context.Context, link *provider.Link, paymentID string) (*provider.Payment, error) {
 	const op = "flip.GetPayment"
+	linkID := link.ID
 	if _, err := pathID(op, "payment_id", paymentID); err != nil {
 		return nil, err
 	}

@@ -159,7 +159,7 @@ func TestCreateLinkValidationUsesFlipNames(t *testing.T) {
 func TestGetLink(t *testing.T) {
 	t.Parallel()
 	p, f := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, "get_bill_step3.json"))))
-	l, err := p.GetLink(t.Context(), "4706")
+	l, err := p.GetLink(t.Context(), &provider.Link{ID: "4706"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestGetLink(t *testing.T) {
 func TestGetLinkNotFound(t *testing.T) {
 	t.Parallel()
 	p, _ := newProvider(t, flip.ProviderOptions{}, answer(404, string(readTestdata(t, "error_not_found.json"))))
-	if _, err := p.GetLink(t.Context(), "1"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := p.GetLink(t.Context(), &provider.Link{ID: "1"}); !errors.Is(err, provider.CodeNotFound) {
 		t.Errorf("err = %v, want CodeNotFound", err)
 	}
 }
@@ -185,7 +185,7 @@ func TestEditAndDeactivateLink(t *testing.T) {
 	t.Parallel()
 	p, f := newProvider(t, flip.ProviderOptions{}, answer(200, string(readTestdata(t, "edit_bill.json"))))
 	expiry := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC) // 07:00 in Jakarta
-	l, err := p.EditLink(t.Context(), "4706", provider.EditLinkParams{Title: new("New"), Type: new(provider.LinkMultiple),
+	l, err := p.EditLink(t.Context(), &provider.Link{ID: "4706"}, provider.EditLinkParams{Title: new("New"), Type: new(provider.LinkMultiple),
 		Amount: new(provider.Rupiah(50000)), ExpiresAt: &expiry, Status: new(provider.LinkActive), RequirePhone: new(true)})
 	if err != nil {
 		t.Fatal(err)
@@ -201,17 +201,17 @@ func TestEditAndDeactivateLink(t *testing.T) {
 		t.Errorf("link = %+v", l)
 	}
 
-	if _, err := p.DeactivateLink(t.Context(), "4706"); err != nil {
+	if _, err := p.DeactivateLink(t.Context(), &provider.Link{ID: "4706"}); err != nil {
 		t.Fatal(err)
 	}
 	if form, _ := url.ParseQuery(f.last().Body); !equalValues(form, url.Values{"status": {"INACTIVE"}}) {
 		t.Errorf("deactivate form = %v", form)
 	}
-	if _, err := provider.DeactivateLink(t.Context(), p, "4706"); err != nil {
+	if _, err := provider.DeactivateLink(t.Context(), p, &provider.Link{ID: "4706"}); err != nil {
 		t.Errorf("through provider.DeactivateLink: %v", err)
 	}
 
-	if _, err := p.EditLink(t.Context(), "4706", provider.EditLinkParams{Amount: &provider.Money{Amount: 1, Currency: "EUR"}}); !errors.Is(err, provider.CodeInvalidArgument) {
+	if _, err := p.EditLink(t.Context(), &provider.Link{ID: "4706"}, provider.EditLinkParams{Amount: &provider.Money{Amount: 1, Currency: "EUR"}}); !errors.Is(err, provider.CodeInvalidArgument) {
 		t.Errorf("EUR amount: err = %v", err)
 	}
 }
@@ -250,7 +250,7 @@ func TestListLinkPaymentsReadsEveryPage(t *testing.T) {
 		payments = append(payments, paymentJSON(fmt.Sprintf("PGPWF%03d", i), status, "2024-06-13 10:49:10"))
 	}
 	p, f := newProvider(t, flip.ProviderOptions{PageSize: 100}, pages(payments))
-	got, err := p.ListLinkPayments(t.Context(), "110561")
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "110561"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestListLinkPaymentsReadsEveryPage(t *testing.T) {
 func TestListLinkPaymentsEmpty(t *testing.T) {
 	t.Parallel()
 	p, _ := newProvider(t, flip.ProviderOptions{}, pages(nil))
-	got, err := p.ListLinkPayments(t.Context(), "1")
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "1"})
 	if err != nil || got == nil || len(got) != 0 {
 		t.Errorf("got %v, %v; want an empty, non-nil slice", got, err)
 	}
@@ -302,7 +302,7 @@ func TestListLinkPaymentsPageSize(t *testing.T) {
 	t.Run("none by default: Flip's own page size", func(t *testing.T) {
 		t.Parallel()
 		p, f := newProvider(t, flip.ProviderOptions{}, pages(payments))
-		got, err := p.ListLinkPayments(t.Context(), "7")
+		got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"})
 		if err != nil || len(got) != 25 {
 			t.Fatalf("got %d payments, %v; want 25", len(got), err)
 		}
@@ -324,7 +324,7 @@ func TestListLinkPaymentsPageSize(t *testing.T) {
 			}
 			return pages(payments)(n, r)
 		})
-		got, err := p.ListLinkPayments(t.Context(), "7")
+		got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"})
 		if err != nil || len(got) != 25 {
 			t.Fatalf("got %d payments, %v; want 25", len(got), err)
 		}
@@ -347,7 +347,7 @@ func TestListLinkPaymentsWithoutTotalPage(t *testing.T) {
 		}
 		return 200, `{"total_page":"null","data":[` + paymentJSON("B", "PENDING", "2024-06-13 10:49:10") + `]}`
 	})
-	got, err := p.ListLinkPayments(t.Context(), "7")
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"})
 	if err != nil || len(got) != 2 || got[0].ID != "A" || got[1].ID != "B" {
 		t.Fatalf("got %+v, %v; want A and B", got, err)
 	}
@@ -394,7 +394,7 @@ func TestListLinkPayments422(t *testing.T) {
 				}
 				return tt.billState, string(readTestdata(t, "error_not_found.json"))
 			})
-			got, err := p.ListLinkPayments(t.Context(), "7")
+			got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"})
 			if tt.wantErr == provider.CodeUnknown {
 				if err != nil || got == nil || len(got) != 0 {
 					t.Errorf("got %v, %v; want an empty list", got, err)
@@ -423,7 +423,7 @@ func TestListLinkPayments422(t *testing.T) {
 			}
 			return pages(payments)(n, r)
 		})
-		if got, err := p.ListLinkPayments(t.Context(), "7"); !errors.Is(err, provider.CodeNotFound) {
+		if got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "7"}); !errors.Is(err, provider.CodeNotFound) {
 			t.Errorf("got %d payments, %v; want the error", len(got), err)
 		}
 	})

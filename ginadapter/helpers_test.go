@@ -186,11 +186,11 @@ type flakyProvider struct {
 	down *atomic.Pointer[error]
 }
 
-func (p flakyProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (p flakyProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
 	if err := p.down.Load(); err != nil {
 		return nil, *err
 	}
-	return p.MemProvider.ListLinkPayments(ctx, linkID)
+	return p.MemProvider.ListLinkPayments(ctx, link)
 }
 
 // refusingProvider is a MemProvider that refuses every link with Flip's

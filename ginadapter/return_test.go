@@ -28,7 +28,7 @@ type countingProvider struct {
 	gate    chan struct{}
 }
 
-func (p countingProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (p countingProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
 	p.calls.Add(1)
 	if p.started != nil {
 		select {
@@ -39,7 +39,7 @@ func (p countingProvider) ListLinkPayments(ctx context.Context, linkID string) (
 	if p.gate != nil {
 		<-p.gate
 	}
-	return p.MemProvider.ListLinkPayments(ctx, linkID)
+	return p.MemProvider.ListLinkPayments(ctx, link)
 }
 
 // returnTo sends a customer back to the return route for link id.
@@ -243,8 +243,8 @@ type senderProvider struct {
 	customer provider.Customer
 }
 
-func (s senderProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
-	pays, err := s.MemProvider.ListLinkPayments(ctx, linkID)
+func (s senderProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	pays, err := s.MemProvider.ListLinkPayments(ctx, link)
 	for i := range pays {
 		pays[i].Sender, pays[i].VANumber = s.customer, "9881234567890"
 	}

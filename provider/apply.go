@@ -104,7 +104,7 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 			return Outcome{}, err
 		}
 		if !confirmed && d.needsConfirmation() {
-			got, err := s.confirm(ctx, p, ev.Payment)
+			got, err := s.confirm(ctx, p, st.Link, ev.Payment)
 			if err != nil {
 				return Outcome{}, &Error{Code: CodeUnavailable, Op: op, Message: "could not confirm the payment with the provider", Err: err}
 			}
@@ -210,10 +210,20 @@ func validateEvent(ev *Event) error {
 // payment or its link (CodeNotFound, CodeInvalidArgument), or shows it
 // differently. Any other failure (unreachable, maintenance, credentials)
 // is an error. Concurrent confirmations of one payment share one request.
-func (s *Service) confirm(ctx context.Context, p Provider, pay Payment) (*Payment, error) {
+//
+// The provider is given stored, the link as [Store.LoadApply] read it:
+// without Raw, since confirming a payment needs only the link's id (Flip
+// and Midtrans read payments by it), and reading Raw too would cost every
+// callback a larger read. A link the store does not know (an
+// unknown_link callback) is given as its provider and id only.
+func (s *Service) confirm(ctx context.Context, p Provider, stored *Link, pay Payment) (*Payment, error) {
+	link := stored
+	if link == nil || link.ID != pay.LinkID {
+		link = &Link{Provider: p.Name(), ID: pay.LinkID}
+	}
 	key := p.Name() + "\x00" + pay.LinkID + "\x00" + pay.ID
 	got, err := s.lookups.do(ctx, key, func(ctx context.Context) (*Payment, error) {
-		return GetPayment(ctx, p, pay.LinkID, pay.ID)
+		return GetPayment(ctx, p, link, pay.ID)
 	})
 	if err != nil {
 		switch CodeOf(err) {

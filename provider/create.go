@@ -200,7 +200,7 @@ func (s *Service) createAndStore(ctx context.Context, p Provider, params CreateL
 		// A concurrent call stored another link under the key first: stop
 		// this one from taking money (best effort) and return the winner.
 		if w, werr := s.linkByKey(ctx, p, key); werr == nil && w != nil && w.ID != link.ID {
-			s.discard(ctx, p, link.ID)
+			s.discard(ctx, p, link)
 			return w, nil
 		}
 	}
@@ -211,7 +211,7 @@ func (s *Service) createAndStore(ctx context.Context, p Provider, params CreateL
 	}
 	// Nothing could find the link again: stop it from taking money (best
 	// effort) and, once it cannot, free the key for a fresh create.
-	if s.discard(ctx, p, link.ID) && in != nil {
+	if s.discard(ctx, p, link) && in != nil {
 		s.releaseIntent(ctx, in.Key)
 	}
 	return nil, &Error{Code: CodeOf(err), Op: opCreate, Message: "storing the new link failed", Err: err}

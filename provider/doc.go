@@ -69,7 +69,10 @@
 // [CallbackDecoder], [CallbackRedactor]); the helpers [EditLink],
 // [DeactivateLink], [ListPayments], [FindLinks] and [Refund] return an
 // error matching errors.ErrUnsupported when the provider lacks them.
-// [Service.Refund] refunds a stored payment and applies the provider's
+// Methods that act on an existing link take the stored link, Raw
+// included, not only its id (see [Provider]): a provider keeps what it
+// needs of a link in the Raw its CreateLink returns, and no state of its
+// own. [Service.Refund] refunds a stored payment and applies the provider's
 // answer through the same rules as a callback. A store may likewise be an
 // [ActionLog], the audit trail of the operator actions [Service.Act] does
 // (reprocess a callback, re-fetch a payment, reconcile a link, retry a

@@ -7,18 +7,20 @@ import (
 )
 
 // EditLink changes a stored link at the provider (when it implements
-// [LinkEditor]) and stores what the provider answers, so the store and the
-// reconciler see the change. A provider without the capability gives an
-// error matching CodeUnimplemented and errors.ErrUnsupported.
+// [LinkEditor]), handing it the link as stored (Raw included), and stores
+// what the provider answers, so the store and the reconciler see the
+// change. A provider without the capability gives an error matching
+// CodeUnimplemented and errors.ErrUnsupported.
 func (s *Service) EditLink(ctx context.Context, providerName, linkID string, params EditLinkParams) (*Link, error) {
 	p, err := s.Provider(providerName)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+	stored, err := s.store.GetLink(ctx, p.Name(), linkID)
+	if err != nil {
 		return nil, err
 	}
-	fresh, err := EditLink(ctx, p, linkID, params)
+	fresh, err := EditLink(ctx, p, stored, params)
 	if err != nil {
 		return nil, err
 	}
@@ -30,17 +32,20 @@ func (s *Service) EditLink(ctx context.Context, providerName, linkID string, par
 }
 
 // DeactivateLink stops a stored link from taking payments at the provider
-// and marks it INACTIVE in the store, so the reconciler stops visiting it.
-// Payments already made on it are still applied when their news arrives.
+// (handed the link as stored, Raw included, so that it works on any
+// replica and after a restart) and marks it INACTIVE in the store, so the
+// reconciler stops visiting it. Payments already made on it are still
+// applied when their news arrives.
 func (s *Service) DeactivateLink(ctx context.Context, providerName, linkID string) (*Link, error) {
 	p, err := s.Provider(providerName)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+	stored, err := s.store.GetLink(ctx, p.Name(), linkID)
+	if err != nil {
 		return nil, err
 	}
-	fresh, err := DeactivateLink(ctx, p, linkID)
+	fresh, err := DeactivateLink(ctx, p, stored)
 	if err != nil {
 		return nil, err
 	}

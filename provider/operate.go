@@ -309,7 +309,11 @@ func (s *Service) refetch(ctx context.Context, rec *OperatorAction) error {
 		return err
 	}
 	rec.LinkID = pay.LinkID
-	seen, applied, err := s.pull(ctx, p, pay.LinkID, SourceRefresh)
+	link, err := s.store.GetLink(ctx, p.Name(), pay.LinkID)
+	if err != nil {
+		return err
+	}
+	seen, applied, err := s.pull(ctx, p, link, SourceRefresh)
 	rec.Result = pulled(seen, applied)
 	if err != nil {
 		return err
@@ -327,10 +331,11 @@ func (s *Service) reconcileOne(ctx context.Context, rec *OperatorAction) error {
 		return err
 	}
 	rec.Provider = p.Name()
-	if _, err := s.store.GetLink(ctx, p.Name(), rec.LinkID); err != nil {
+	link, err := s.store.GetLink(ctx, p.Name(), rec.LinkID)
+	if err != nil {
 		return err
 	}
-	seen, applied, err := s.pull(ctx, p, rec.LinkID, SourceReconcile)
+	seen, applied, err := s.pull(ctx, p, link, SourceReconcile)
 	rec.Result = pulled(seen, applied)
 	if err != nil {
 		return err

@@ -10,6 +10,21 @@ import (
 // [Service].
 //
 // Methods return errors that carry an [ErrorCode] ([CodeOf] reads it).
+//
+// Methods that act on an existing link (GetLink, ListLinkPayments and the
+// optional EditLink, DeactivateLink and GetPayment) take the link as the
+// caller stored it, not only its id: a gateway that cannot read every
+// link back by id (a Midtrans Snap page whose customer has not picked a
+// method yet exists only as the token CreateLink answered) finds what it
+// needs in the Raw its CreateLink (or a later answer) left there, on any
+// replica and after any restart, without keeping state of its own. The
+// link is never nil and its ID is always set. Raw may be empty: a link
+// only a callback names (the store does not know it) is passed as
+// &Link{Provider: name, ID: id}, and [Service] confirms callbacks with
+// the link as [Store.LoadApply] reads it, without Raw. So a provider
+// works from link.ID whenever it can, uses Raw only when it must, and
+// answers CodeNotFound when Raw is empty and the id alone is not enough.
+// A provider never changes the link it is given.
 type Provider interface {
 	// Name is the provider's name as stored with links and payments
 	// ("flip"). Two instances for two accounts have two names.
@@ -19,12 +34,13 @@ type Provider interface {
 	// retries on its own once a request may have reached the provider.
 	CreateLink(ctx context.Context, params CreateLinkParams) (*Link, error)
 
-	// GetLink reads one link. An unknown id gives CodeNotFound.
-	GetLink(ctx context.Context, id string) (*Link, error)
+	// GetLink reads a stored link as the provider shows it now. A link
+	// the provider does not know gives CodeNotFound.
+	GetLink(ctx context.Context, link *Link) (*Link, error)
 
-	// ListLinkPayments returns every payment of a link (all pages). A link
-	// with no payments gives an empty slice and no error.
-	ListLinkPayments(ctx context.Context, linkID string) ([]Payment, error)
+	// ListLinkPayments returns every payment of a stored link (all
+	// pages). A link with no payments gives an empty slice and no error.
+	ListLinkPayments(ctx context.Context, link *Link) ([]Payment, error)
 
 	// ParseCallback verifies a callback request and decodes it. The body
 	// has already been capped by the caller. It fails with
@@ -37,12 +53,17 @@ type Provider interface {
 
 // LinkEditor is a Provider that can change a link after creating it.
 type LinkEditor interface {
-	EditLink(ctx context.Context, id string, params EditLinkParams) (*Link, error)
+	// EditLink changes the stored link (see [Provider] for what link
+	// holds) and returns it as the provider shows it afterwards.
+	EditLink(ctx context.Context, link *Link, params EditLinkParams) (*Link, error)
 }
 
 // LinkDeactivator is a Provider that can stop a link from taking payments.
 type LinkDeactivator interface {
-	DeactivateLink(ctx context.Context, id string) (*Link, error)
+	// DeactivateLink stops the stored link (see [Provider] for what link
+	// holds) from taking payments and returns it as the provider shows
+	// it afterwards.
+	DeactivateLink(ctx context.Context, link *Link) (*Link, error)
 }
 
 // PaymentLister is a Provider that can list payments across all links.
@@ -67,17 +88,26 @@ type LinkFinder interface {
 // without it has ListLinkPayments read instead. An unknown payment (or
 // link) gives CodeNotFound.
 type PaymentGetter interface {
-	GetPayment(ctx context.Context, linkID, paymentID string) (*Payment, error)
+	// GetPayment reads one payment of link. When it confirms a callback,
+	// [Service] passes the link as [Store.LoadApply] read it, without Raw
+	// (or, for a link the store does not know, only its provider and id):
+	// reading a payment must work from link.ID.
+	GetPayment(ctx context.Context, link *Link, paymentID string) (*Payment, error)
 }
 
 // GetPayment reads one payment of a link: through [PaymentGetter] when p
 // has it, otherwise by listing the link's payments. A payment the
-// provider does not list gives CodeNotFound.
-func GetPayment(ctx context.Context, p Provider, linkID, paymentID string) (*Payment, error) {
-	if g, ok := p.(PaymentGetter); ok {
-		return g.GetPayment(ctx, linkID, paymentID)
+// provider does not list gives CodeNotFound; a nil link
+// CodeInvalidArgument.
+func GetPayment(ctx context.Context, p Provider, link *Link, paymentID string) (*Payment, error) {
+	const op = "GetPayment"
+	if err := checkLinkArg(p, op, link); err != nil {
+		return nil, err
 	}
-	pays, err := p.ListLinkPayments(ctx, linkID)
+	if g, ok := p.(PaymentGetter); ok {
+		return g.GetPayment(ctx, link, paymentID)
+	}
+	pays, err := p.ListLinkPayments(ctx, link)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +116,16 @@ func GetPayment(ctx context.Context, p Provider, linkID, paymentID string) (*Pay
 			return &pays[i], nil
 		}
 	}
-	return nil, Errorf(CodeNotFound, p.Name()+".GetPayment", "link %q has no payment %q", linkID, paymentID)
+	return nil, Errorf(CodeNotFound, p.Name()+"."+op, "link %q has no payment %q", link.ID, paymentID)
+}
+
+// checkLinkArg refuses a nil link, or one without an id, before it
+// reaches a provider.
+func checkLinkArg(p Provider, op string, link *Link) error {
+	if link == nil || link.ID == "" {
+		return Errorf(CodeInvalidArgument, p.Name()+"."+op, "a link with an id is required")
+	}
+	return nil
 }
 
 // UnsignedCallbacks is a Provider whose callback credentials do not cover
@@ -106,26 +145,37 @@ type CallbackChecker interface {
 	CheckCallbackConfig() error
 }
 
-// EditLink edits a link if p supports it, or returns an error matching
-// CodeUnimplemented and errors.ErrUnsupported.
-func EditLink(ctx context.Context, p Provider, id string, params EditLinkParams) (*Link, error) {
-	if e, ok := p.(LinkEditor); ok {
-		return e.EditLink(ctx, id, params)
+// EditLink edits a stored link if p supports it, or returns an error
+// matching CodeUnimplemented and errors.ErrUnsupported. A nil link gives
+// CodeInvalidArgument.
+func EditLink(ctx context.Context, p Provider, link *Link, params EditLinkParams) (*Link, error) {
+	e, ok := p.(LinkEditor)
+	if !ok {
+		return nil, Unsupported(p.Name() + ".EditLink")
 	}
-	return nil, Unsupported(p.Name() + ".EditLink")
+	if err := checkLinkArg(p, "EditLink", link); err != nil {
+		return nil, err
+	}
+	return e.EditLink(ctx, link, params)
 }
 
-// DeactivateLink deactivates a link if p supports it (directly, or through
-// EditLink), or returns an error matching CodeUnimplemented.
-func DeactivateLink(ctx context.Context, p Provider, id string) (*Link, error) {
-	if d, ok := p.(LinkDeactivator); ok {
-		return d.DeactivateLink(ctx, id)
+// DeactivateLink deactivates a stored link if p supports it (directly, or
+// through EditLink), or returns an error matching CodeUnimplemented. A
+// nil link gives CodeInvalidArgument.
+func DeactivateLink(ctx context.Context, p Provider, link *Link) (*Link, error) {
+	d, canDeactivate := p.(LinkDeactivator)
+	e, canEdit := p.(LinkEditor)
+	if !canDeactivate && !canEdit {
+		return nil, Unsupported(p.Name() + ".DeactivateLink")
 	}
-	if e, ok := p.(LinkEditor); ok {
-		inactive := LinkInactive
-		return e.EditLink(ctx, id, EditLinkParams{Status: &inactive})
+	if err := checkLinkArg(p, "DeactivateLink", link); err != nil {
+		return nil, err
 	}
-	return nil, Unsupported(p.Name() + ".DeactivateLink")
+	if canDeactivate {
+		return d.DeactivateLink(ctx, link)
+	}
+	inactive := LinkInactive
+	return e.EditLink(ctx, link, EditLinkParams{Status: &inactive})
 }
 
 // ListPayments lists all payments if p supports it, or returns an error

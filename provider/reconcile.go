@@ -62,7 +62,7 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 		visited := make(map[string]bool, len(links))
 		for _, l := range links {
-			if !s.visit(ctx, p, l.ID, &rep) {
+			if !s.visit(ctx, p, &l, &rep) {
 				return rep, errors.Join(rep.Errors...)
 			}
 			visited[l.ID] = true
@@ -80,7 +80,7 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 				continue
 			}
 			rep.PaidLinks++
-			if !s.visit(ctx, p, l.ID, &rep) {
+			if !s.visit(ctx, p, &l, &rep) {
 				return rep, errors.Join(rep.Errors...)
 			}
 		}
@@ -91,15 +91,17 @@ func (s *Service) reconcile(ctx context.Context) (ReconcileReport, error) {
 	return rep, errors.Join(rep.Errors...)
 }
 
-// visit reconciles one link into rep. It reports false, having recorded
-// why, when ctx is done and the pass must stop.
-func (s *Service) visit(ctx context.Context, p Provider, linkID string, rep *ReconcileReport) bool {
+// visit reconciles one stored link (as the store listed it, Raw
+// included) into rep. It reports false, having recorded why, when ctx is
+// done and the pass must stop.
+func (s *Service) visit(ctx context.Context, p Provider, link *Link, rep *ReconcileReport) bool {
 	if err := ctx.Err(); err != nil {
 		rep.Errors = append(rep.Errors, err)
 		return false
 	}
 	rep.Links++
-	seen, applied, err := s.pull(ctx, p, linkID, SourceReconcile)
+	linkID := link.ID
+	seen, applied, err := s.pull(ctx, p, link, SourceReconcile)
 	rep.Payments += seen
 	rep.Applied += applied
 	if err != nil {

@@ -272,7 +272,7 @@ func TestServiceRefundAppliesTheProvidersAnswerOnce(t *testing.T) {
 		t.Fatalf("Refund of 3000: %s %s", out.Verdict, out.Payment.State())
 	}
 	// The provider's notification of the same refund, arriving after.
-	notified, err := f.mem.ListLinkPayments(t.Context(), l.ID)
+	notified, err := f.mem.ListLinkPayments(t.Context(), l)
 	must(t, err)
 	if out := f.apply(t, &provider.Event{Provider: "mem", Payment: notified[0], Source: provider.SourceCallback}); out.Verdict != provider.VerdictDuplicate {
 		t.Fatalf("notification of an applied refund: %s, want duplicate", out.Verdict)
@@ -321,7 +321,7 @@ func TestServiceRefundChecksTheAmountBeforeAskingTheProvider(t *testing.T) {
 	if _, err := f.svc.Refund(t.Context(), "", pending.ID, provider.RefundParams{}); !errors.Is(err, provider.CodeFailedPrecondition) {
 		t.Errorf("refund of an unpaid payment: %v, want CodeFailedPrecondition", err)
 	}
-	if ps, _ := f.mem.ListLinkPayments(t.Context(), l.ID); ps[0].RefundedAmount.Amount != 0 {
+	if ps, _ := f.mem.ListLinkPayments(t.Context(), l); ps[0].RefundedAmount.Amount != 0 {
 		t.Errorf("a refused refund reached the provider: %v refunded", ps[0].RefundedAmount)
 	}
 }

@@ -36,8 +36,8 @@ func (r *reversingProvider) reverse(id string) {
 	r.reversed[id] = true
 }
 
-func (r *reversingProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
-	pays, err := r.MemProvider.ListLinkPayments(ctx, linkID)
+func (r *reversingProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	pays, err := r.MemProvider.ListLinkPayments(ctx, link)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range pays {
@@ -327,10 +327,10 @@ type gatedProvider struct {
 	release chan struct{}
 }
 
-func (g *gatedProvider) GetPayment(ctx context.Context, linkID, paymentID string) (*provider.Payment, error) {
+func (g *gatedProvider) GetPayment(ctx context.Context, link *provider.Link, paymentID string) (*provider.Payment, error) {
 	g.calls.Add(1)
 	<-g.release
-	return provider.GetPayment(ctx, g.MemProvider, linkID, paymentID)
+	return provider.GetPayment(ctx, g.MemProvider, link, paymentID)
 }
 
 // loadCounter counts LoadApply calls, to know when callers are waiting.

@@ -385,9 +385,11 @@ func (s *Service) CreateLink(ctx context.Context, providerName string, params Cr
 	return s.createOnce(ctx, p, params)
 }
 
-func (s *Service) discard(ctx context.Context, p Provider, linkID string) bool {
-	if _, err := DeactivateLink(context.WithoutCancel(ctx), p, linkID); err != nil {
-		s.log.WarnContext(ctx, "paylink: could not deactivate an unstored link", "provider", p.Name(), "link", linkID, "err", err)
+// discard deactivates a link the provider made but the store does not
+// hold, as the provider answered it, and reports whether it could.
+func (s *Service) discard(ctx context.Context, p Provider, link *Link) bool {
+	if _, err := DeactivateLink(context.WithoutCancel(ctx), p, link); err != nil {
+		s.log.WarnContext(ctx, "paylink: could not deactivate an unstored link", "provider", p.Name(), "link", link.ID, "err", err)
 		return false
 	}
 	return true
@@ -460,10 +462,11 @@ func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.store.GetLink(ctx, p.Name(), linkID); err != nil {
+	stored, err := s.store.GetLink(ctx, p.Name(), linkID)
+	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := s.pull(ctx, p, linkID, SourceRefresh); err != nil {
+	if _, _, err := s.pull(ctx, p, stored, SourceRefresh); err != nil {
 		return nil, nil, err
 	}
 	link, err := s.store.GetLink(ctx, p.Name(), linkID)
@@ -478,12 +481,14 @@ func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) 
 	return link, pays, err
 }
 
-// pull applies every payment the provider reports for a link.
+// pull applies every payment the provider reports for a stored link
+// (read with its Raw: the provider is handed it as stored).
 // Payments the store already holds with the status the provider reports
 // are skipped: a pass over a link costs one read of its stored payments
 // plus one ApplyEvent per payment that changed.
-func (s *Service) pull(ctx context.Context, p Provider, linkID string, src Source) (seen, applied int, err error) {
-	pays, err := p.ListLinkPayments(ctx, linkID)
+func (s *Service) pull(ctx context.Context, p Provider, link *Link, src Source) (seen, applied int, err error) {
+	linkID := link.ID
+	pays, err := p.ListLinkPayments(ctx, link)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -331,7 +331,7 @@ func TestCreateLinkWithAnIdempotencyKeyCreatesOneLink(t *testing.T) {
 	if a.ID != b.ID {
 		t.Fatalf("retry made a second link: %s and %s", a.ID, b.ID)
 	}
-	if _, err := f.mem.GetLink(t.Context(), "2"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := f.mem.GetLink(t.Context(), &provider.Link{ID: "2"}); !errors.Is(err, provider.CodeNotFound) {
 		t.Errorf("the provider holds a second bill (err %v)", err)
 	}
 }
@@ -420,7 +420,7 @@ type downProvider struct {
 	code provider.ErrorCode
 }
 
-func (d downProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (d downProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
 	return nil, provider.Errorf(d.code, "down.ListLinkPayments", "the provider cannot answer")
 }
 
@@ -496,7 +496,7 @@ func TestDeactivateLinkStopsItAtTheProviderAndInTheStore(t *testing.T) {
 	if got.Status != provider.LinkInactive || got.IdempotencyKey != "order-1" {
 		t.Fatalf("deactivated link = %+v", got)
 	}
-	if at, _ := f.mem.GetLink(t.Context(), l.ID); at.Status != provider.LinkInactive {
+	if at, _ := f.mem.GetLink(t.Context(), l); at.Status != provider.LinkInactive {
 		t.Errorf("the provider's link is %s", at.Status)
 	}
 	stored, _ := f.store.GetLink(t.Context(), "mem", l.ID)
@@ -623,8 +623,8 @@ func TestFlaggedHooksRunOncePerFlaggedEventAndNeverBlockTheRealOne(t *testing.T)
 // may when the amount did not change.
 type amountlessEditor struct{ *providertest.MemProvider }
 
-func (a amountlessEditor) EditLink(ctx context.Context, id string, p provider.EditLinkParams) (*provider.Link, error) {
-	l, err := a.MemProvider.EditLink(ctx, id, p)
+func (a amountlessEditor) EditLink(ctx context.Context, link *provider.Link, p provider.EditLinkParams) (*provider.Link, error) {
+	l, err := a.MemProvider.EditLink(ctx, link, p)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,8 @@ type Reader interface {
 	// ListLinks returns up to filter.Limit links of filter.Provider that
 	// the filter selects, in reconciliation order: never-reconciled
 	// links first (oldest created first), then the least recently
-	// reconciled.
+	// reconciled. The links are whole, Raw included, as GetLink reads
+	// them: the reconciler hands them to the provider (see [Provider]).
 	ListLinks(ctx context.Context, filter LinkFilter) ([]Link, error)
 	// ListLinkPayments returns a link's payments, oldest first.
 	ListLinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error)

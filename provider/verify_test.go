@@ -16,9 +16,9 @@ type countingProvider struct {
 	lists atomic.Int64
 }
 
-func (c *countingProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (c *countingProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
 	c.lists.Add(1)
-	return c.MemProvider.ListLinkPayments(ctx, linkID)
+	return c.MemProvider.ListLinkPayments(ctx, link)
 }
 
 func newVerifyFixture(t *testing.T) (*fixture, *countingProvider) {

@@ -160,7 +160,7 @@ func TestProvider_ParsesTheFakesCallbacks(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no callback")
 	}
-	payments, err := p.ListLinkPayments(ctx, link.ID)
+	payments, err := p.ListLinkPayments(ctx, link)
 	if err != nil || len(payments) != 1 || payments[0].Status != provider.PaymentSuccessful || payments[0].LinkID != link.ID {
 		t.Errorf("ListLinkPayments = %+v, %v", payments, err)
 	}

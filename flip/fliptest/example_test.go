@@ -135,11 +135,11 @@ func ExampleQuirks() {
 
 	p := flip.NewProvider(fake.Client(), flip.ProviderOptions{})
 	link, _ := p.CreateLink(ctx, provider.CreateLinkParams{Title: "Coffee", Amount: provider.Rupiah(45000)})
-	pays, err := p.ListLinkPayments(ctx, link.ID) // Flip: 422 code 1050
+	pays, err := p.ListLinkPayments(ctx, link) // Flip: 422 code 1050
 	fmt.Println(len(pays), err)
 
 	_, _ = fake.Pay(ctx, link.ID, fliptest.PayOptions{})
-	pays, err = p.ListLinkPayments(ctx, link.ID) // "amount":"45000.00", "reference_id":"null"
+	pays, err = p.ListLinkPayments(ctx, link) // "amount":"45000.00", "reference_id":"null"
 	fmt.Println(len(pays), pays[0].Amount.Amount, pays[0].Status, err)
 	// Output:
 	// 0 <nil>

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paylinkgo/paylink/flip"
+	"github.com/paylinkgo/paylink/provider"
 )
 
 func TestContentTypeIsRequiredOnEveryAPIRequest(t *testing.T) {
@@ -89,10 +90,10 @@ func TestEmptyPaymentsCode(t *testing.T) {
 			// yet" for a bill that exists, and as not found otherwise.
 			p := flip.NewProvider(s.Client(), flip.ProviderOptions{})
 			fresh := a.createBill(step1()...)
-			if got, err := p.ListLinkPayments(t.Context(), fresh); err != nil || len(got) != 0 {
+			if got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: fresh}); err != nil || len(got) != 0 {
 				t.Errorf("provider, fresh bill: %v, %v; want an empty list", got, err)
 			}
-			if got, err := p.ListLinkPayments(t.Context(), "999"); err == nil {
+			if got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: "999"}); err == nil {
 				t.Errorf("provider, unknown bill: %v, want an error", got)
 			}
 		})
@@ -136,11 +137,11 @@ func TestQuirksInPaymentLists(t *testing.T) {
 
 	// End to end: package flip reads every one of them.
 	p := flip.NewProvider(s.Client(), flip.ProviderOptions{})
-	got, err := p.ListLinkPayments(t.Context(), id)
+	got, err := p.ListLinkPayments(t.Context(), &provider.Link{ID: id})
 	if err != nil || len(got) != 1 || got[0].Amount.Amount != 45000 || got[0].CompletedAt.IsZero() || got[0].LinkID != id {
 		t.Fatalf("provider = %+v, %v", got, err)
 	}
-	got, err = p.ListLinkPayments(t.Context(), pending)
+	got, err = p.ListLinkPayments(t.Context(), &provider.Link{ID: pending})
 	if err != nil || len(got) != 1 || !got[0].CompletedAt.IsZero() || got[0].Amount.Amount != 45000 {
 		t.Fatalf("provider, pending = %+v, %v", got, err)
 	}

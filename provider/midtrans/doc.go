@@ -121,9 +121,11 @@
 // convenience stores: they cannot be refunded).
 //
 // Midtrans has no API to read a Snap page before the customer picks a
-// payment method (the status API says the transaction does not exist), so
-// a Provider remembers the pages it created to answer GetLink and
-// DeactivateLink for them; see [Provider.GetLink].
+// payment method (the status API says the transaction does not exist).
+// CreateLink keeps the page's Snap token in Link.Raw, and GetLink and
+// DeactivateLink, given the stored link, answer from it and cancel the
+// page by it; see [Provider.GetLink]. The Provider itself keeps no state:
+// every replica, and a process after a restart, acts on every link.
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,9 +25,6 @@ const (
 	// DefaultPageLifetime is how long a Snap page lives when no expiry
 	// is given (Midtrans's page_expiry default).
 	DefaultPageLifetime = 24 * time.Hour
-	// DefaultMaxSessions caps the links a Provider remembers (see
-	// [Provider.GetLink]).
-	DefaultMaxSessions = 10000
 )
 
 // ProviderOptions configures a [Provider].
@@ -39,10 +35,6 @@ type ProviderOptions struct {
 	// MaxCallbackBytes caps a notification body; default
 	// DefaultMaxNotificationBytes.
 	MaxCallbackBytes int64
-	// MaxSessions caps the Snap pages the provider remembers to answer
-	// GetLink before a customer picks a method; default
-	// DefaultMaxSessions.
-	MaxSessions int
 	// OrderIDPrefix is put before every order id the provider creates
 	// (the idempotency key, or a random id). Midtrans refuses an order id
 	// it has seen on the account, forever: an app whose keys restart
@@ -61,7 +53,10 @@ type ProviderOptions struct {
 
 // Provider is Midtrans Snap as a [provider.Provider]: a link is a Snap
 // transaction keyed by the app's order id. It also deactivates links and
-// checks its callback configuration.
+// checks its callback configuration. It keeps no state between calls:
+// what it needs of a Snap page is in the stored link's Raw (see
+// [Provider.GetLink]), so any Provider value over the same account, on
+// any replica or after a restart, acts on any link.
 type Provider struct {
 	c        *Client
 	name     string
@@ -69,17 +64,6 @@ type Provider struct {
 	prefix   string
 	log      *slog.Logger
 	now      func() time.Time
-
-	mu          sync.Mutex
-	sessions    map[string]*session
-	order       []string // session ids, oldest first
-	maxSessions int
-}
-
-// session is a Snap page the provider created.
-type session struct {
-	link  provider.Link
-	token string
 }
 
 // Compile-time checks of the capabilities Provider offers.
@@ -106,14 +90,12 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		now = time.Now
 	}
 	return &Provider{
-		now:         now,
-		c:           c,
-		name:        cmp.Or(opts.Name, "midtrans"),
-		maxBytes:    cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
-		prefix:      opts.OrderIDPrefix,
-		log:         cmp.Or(opts.Logger, c.log),
-		sessions:    map[string]*session{},
-		maxSessions: cmp.Or(max(opts.MaxSessions, 0), DefaultMaxSessions),
+		now:      now,
+		c:        c,
+		name:     cmp.Or(opts.Name, "midtrans"),
+		maxBytes: cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
+		prefix:   opts.OrderIDPrefix,
+		log:      cmp.Or(opts.Logger, c.log),
 	}
 }
 
@@ -157,6 +139,11 @@ func (p *Provider) CheckCallbackConfig() error {
 // chosen by the customer); the method is ignored. ExpiresAt becomes Snap's
 // expiry (5 minutes to 7 days from now); without it the page lives
 // DefaultPageLifetime, which Link.ExpiresAt reports.
+//
+// Link.Raw is Snap's answer, {"token": ..., "redirect_url": ...}: the
+// token is what GetLink and DeactivateLink need of a page whose customer
+// has not picked a method yet, so store the link as it is returned
+// (provider.Service does).
 func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkParams) (*provider.Link, error) {
 	const op = "midtrans.CreateLink"
 	now := p.now()
@@ -231,7 +218,10 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 	if err != nil {
 		return nil, err
 	}
-	raw, _ := json.Marshal(st)
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "encoding Snap's answer", Err: err}
+	}
 	l := provider.Link{
 		ID:             orderID,
 		Provider:       p.name,
@@ -249,7 +239,6 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		UpdatedAt:      now,
 		Raw:            raw,
 	}
-	p.remember(&session{link: l, token: st.Token})
 	return &l, nil
 }
 
@@ -285,60 +274,48 @@ func newOrderID() string {
 	return "paylink-" + hex.EncodeToString(b[:])
 }
 
-// remember keeps a created page, dropping the oldest beyond the cap.
-func (p *Provider) remember(s *session) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.sessions[s.link.ID]; !ok {
-		p.order = append(p.order, s.link.ID)
+// snapToken returns the Snap token CreateLink kept in a link's Raw, or ""
+// when Raw holds none (a link only a callback named, one read through the
+// status API, or one created by something else).
+func snapToken(link *provider.Link) string {
+	var st SnapTransaction
+	if len(link.Raw) == 0 || json.Unmarshal(link.Raw, &st) != nil {
+		return ""
 	}
-	p.sessions[s.link.ID] = s
-	for len(p.order) > p.maxSessions {
-		delete(p.sessions, p.order[0])
-		p.order = p.order[1:]
-	}
-}
-
-// recall returns a copy of a remembered page.
-func (p *Provider) recall(id string) (session, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s, ok := p.sessions[id]
-	if !ok {
-		return session{}, false
-	}
-	return *s, true
+	return st.Token
 }
 
 // GetLink reads an order through the status API.
 //
 // Midtrans has no API that reads a Snap page: until the customer picks a
 // payment method, the status API answers "Transaction doesn't exist." For
-// such an order GetLink answers from the pages this Provider created
-// (kept in memory, up to MaxSessions, per Provider value); an order
-// neither Midtrans nor the Provider knows is CodeNotFound. After a
-// restart, an order whose customer has not picked a method yet is
-// therefore CodeNotFound: callers that must tell it apart keep the link
-// they stored at creation.
-func (p *Provider) GetLink(ctx context.Context, id string) (*provider.Link, error) {
-	t, err := p.c.GetStatus(ctx, id)
-	if errors.Is(err, provider.CodeNotFound) {
-		if s, ok := p.recall(id); ok {
-			l := s.link
-			if !l.Open(p.now()) {
-				l.Status = provider.LinkInactive
-			}
-			return &l, nil
+// such an order GetLink answers with the link it is given, INACTIVE once
+// its expiry has passed, provided its Raw holds the Snap token CreateLink
+// put there (the page exists); without a token it is CodeNotFound. So a
+// link stored as CreateLink returned it reads the same on every replica
+// and after a restart. Once the order has a transaction, the link is
+// what the status API says, with what only the stored link knows (URL,
+// step, customer, redirect URL, idempotency key, creation time) carried
+// over, and Raw the status API's answer.
+func (p *Provider) GetLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
+	t, err := p.c.GetStatus(ctx, link.ID)
+	if errors.Is(err, provider.CodeNotFound) && snapToken(link) != "" {
+		l := *link
+		l.Provider = p.name
+		if !l.Open(p.now()) {
+			l.Status = provider.LinkInactive
 		}
+		return &l, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return p.link(t)
+	return p.link(t, link)
 }
 
-// link converts a transaction to its link.
-func (p *Provider) link(t *Transaction) (*provider.Link, error) {
+// link converts a transaction to its link, carrying over from stored what
+// the status API does not tell.
+func (p *Provider) link(t *Transaction, stored *provider.Link) (*provider.Link, error) {
 	amount, err := t.Amount()
 	if err != nil {
 		return nil, &provider.Error{Code: provider.CodeInternal, Op: "midtrans.GetLink", Message: "reading gross_amount", Err: err}
@@ -353,9 +330,9 @@ func (p *Provider) link(t *Transaction) (*provider.Link, error) {
 		Step:     provider.StepInputData,
 		Raw:      withoutSignature(t.Raw),
 	}
-	if s, ok := p.recall(t.OrderID); ok {
-		l.URL, l.Title, l.Step, l.Customer = s.link.URL, cmp.Or(l.Title, s.link.Title), s.link.Step, s.link.Customer
-		l.RedirectURL, l.IdempotencyKey, l.CreatedAt = s.link.RedirectURL, s.link.IdempotencyKey, s.link.CreatedAt
+	if s := stored; s != nil && s.ID == t.OrderID {
+		l.URL, l.Title, l.Step, l.Customer = s.URL, cmp.Or(l.Title, s.Title), cmp.Or(s.Step, l.Step), s.Customer
+		l.RedirectURL, l.IdempotencyKey, l.CreatedAt = s.RedirectURL, s.IdempotencyKey, s.CreatedAt
 	}
 	if exp := Time(t.ExpiryTime); !exp.IsZero() {
 		l.ExpiresAt = exp
@@ -372,8 +349,8 @@ func (p *Provider) link(t *Transaction) (*provider.Link, error) {
 // reused, keeps one payment whose status moves forward, and the status
 // API (which only shows the latest transaction) can always list it. The
 // transaction_id stays in Payment.Raw.
-func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
-	t, err := p.c.GetStatus(ctx, linkID)
+func (p *Provider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	t, err := p.c.GetStatus(ctx, link.ID)
 	if errors.Is(err, provider.CodeNotFound) {
 		return []provider.Payment{}, nil
 	}
@@ -390,12 +367,14 @@ func (p *Provider) ListLinkPayments(ctx context.Context, linkID string) ([]provi
 // GetPayment implements provider.PaymentGetter: the order's payment as
 // the status API (GET /v2/{order_id}/status) reports it now. An order has
 // one payment, whose ID is the order id (see [Provider.ListLinkPayments]),
-// so a paymentID other than linkID is CodeNotFound, and so is an order
+// so a paymentID other than link.ID is CodeNotFound, and so is an order
 // Midtrans does not know, including a Snap page whose customer has not
-// picked a method yet. The Service reads it to confirm every notification
-// (see [Provider.CallbacksUnsigned]).
-func (p *Provider) GetPayment(ctx context.Context, linkID, paymentID string) (*provider.Payment, error) {
+// picked a method yet. It reads the order by link.ID alone (Raw is not
+// needed). The Service reads it to confirm every notification (see
+// [Provider.CallbacksUnsigned]).
+func (p *Provider) GetPayment(ctx context.Context, link *provider.Link, paymentID string) (*provider.Payment, error) {
 	const op = "midtrans.GetPayment"
+	linkID := link.ID
 	if paymentID != linkID {
 		return nil, provider.Errorf(provider.CodeNotFound, op, "order %q has one payment, %q, not %q", linkID, linkID, paymentID)
 	}
@@ -427,22 +406,26 @@ func (p *Provider) CallbacksUnsigned() bool { return true }
 // DeactivateLink stops an order from taking a payment: a pending
 // transaction is expired (POST /v2/{id}/expire), an authorized or
 // challenged one cancelled, and a Snap page without a transaction
-// cancelled by its token (known only to the Provider that created it).
-// An order that is already final is returned as it is (INACTIVE).
-func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
+// cancelled by the token CreateLink kept in the link's Raw (any Provider
+// value can do it, given the stored link). A page without a transaction
+// whose link carries no token is CodeNotFound. An order that is already
+// final is returned as it is (INACTIVE).
+func (p *Provider) DeactivateLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
+	id := link.ID
 	t, err := p.c.GetStatus(ctx, id)
 	if errors.Is(err, provider.CodeNotFound) {
-		s, ok := p.recall(id)
-		if !ok {
+		token := snapToken(link)
+		if token == "" {
+			return nil, &provider.Error{Code: provider.CodeNotFound, Op: "midtrans.DeactivateLink", Err: err,
+				Message: fmt.Sprintf("order %q has no transaction and the link's Raw holds no Snap token to cancel its page", id)}
+		}
+		if err := p.c.CancelSnapSession(ctx, token); err != nil {
 			return nil, err
 		}
-		if err := p.c.CancelSnapSession(ctx, s.token); err != nil {
-			return nil, err
-		}
-		s.link.Status = provider.LinkInactive
-		s.link.UpdatedAt = p.now()
-		p.remember(&s)
-		l := s.link
+		l := *link
+		l.Provider = p.name
+		l.Status = provider.LinkInactive
+		l.UpdatedAt = p.now()
 		return &l, nil
 	}
 	if err != nil {
@@ -457,7 +440,7 @@ func (p *Provider) DeactivateLink(ctx context.Context, id string) (*provider.Lin
 			return nil, err
 		}
 	}
-	return p.link(t)
+	return p.link(t, link)
 }
 
 // payment converts a transaction to the order's payment.

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
@@ -94,7 +95,7 @@ func TestRefundsAndChargebacksCarryTheCumulativeAmount(t *testing.T) {
 	if err != nil || again.Key() != ev.Key() {
 		t.Fatalf("bank-confirmed notification = %+v, %v; want the same event key %s", again, err, ev.Key())
 	}
-	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	ps, err := h.p.ListLinkPayments(ctx, l)
 	if err != nil || len(ps) != 1 || ps[0].State() != ev.Payment.State() || ps[0].ID != l.ID {
 		t.Fatalf("ListLinkPayments = %+v, %v", ps, err)
 	}
@@ -178,7 +179,7 @@ func TestChallengedCardIsPendingUntilSettled(t *testing.T) {
 	if err != nil || ev.Payment.Status != provider.PaymentPending || ev.Payment.RawStatus != "capture/challenge" {
 		t.Fatalf("challenge = %+v, %v", ev, err)
 	}
-	got, err := h.p.GetLink(ctx, l.ID)
+	got, err := h.p.GetLink(ctx, l)
 	if err != nil || got.Status != provider.LinkActive || got.Title != "Order 42" || got.URL != l.URL {
 		t.Fatalf("GetLink of a challenged order = %+v, %v", got, err)
 	}
@@ -221,7 +222,7 @@ func TestDeactivateLink(t *testing.T) {
 	ctx := t.Context()
 	// A page nobody opened: its Snap session is cancelled.
 	l, _ := h.p.CreateLink(ctx, orderParams)
-	got, err := h.p.DeactivateLink(ctx, l.ID)
+	got, err := h.p.DeactivateLink(ctx, l)
 	if err != nil || got.Status != provider.LinkInactive {
 		t.Fatalf("DeactivateLink of a fresh page = %+v, %v", got, err)
 	}
@@ -233,7 +234,7 @@ func TestDeactivateLink(t *testing.T) {
 	if _, err := h.fake.Choose(ctx, l.ID, midtranstest.Method{PaymentType: "echannel"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = h.p.DeactivateLink(ctx, l.ID)
+	got, err = h.p.DeactivateLink(ctx, l)
 	if err != nil || got.Status != provider.LinkInactive {
 		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
 	}
@@ -246,7 +247,7 @@ func TestDeactivateLink(t *testing.T) {
 		t.Fatalf("expire notification = %+v, %v", ev, err)
 	}
 	// Unknown.
-	if _, err := h.p.DeactivateLink(ctx, "nobody"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.DeactivateLink(ctx, &provider.Link{ID: "nobody"}); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
@@ -257,7 +258,7 @@ func TestGetPaymentReadsTheStatusAPI(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	l, _ := h.p.CreateLink(ctx, orderParams)
-	if _, err := h.p.GetPayment(ctx, l.ID, l.ID); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, l, l.ID); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment before the customer picks a method: %v, want not found", err)
 	}
 	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); err != nil {
@@ -272,25 +273,25 @@ func TestGetPaymentReadsTheStatusAPI(t *testing.T) {
 	if err != nil || ev.Payment.Status != provider.PaymentPending {
 		t.Fatalf("late pending notification = %+v, %v; want it PENDING as it says", ev, err)
 	}
-	pay, err := h.p.GetPayment(ctx, l.ID, l.ID)
+	pay, err := h.p.GetPayment(ctx, l, l.ID)
 	if err != nil || pay.Status != provider.PaymentSuccessful || pay.ID != l.ID || pay.LinkID != l.ID ||
 		pay.Amount != provider.Rupiah(150000) || pay.Method.Bank != "bca" || pay.VANumber == "" {
 		t.Fatalf("GetPayment = %+v, %v; want the settled payment", pay, err)
 	}
-	if got, err := provider.GetPayment(ctx, h.p, l.ID, l.ID); err != nil || got.State() != pay.State() {
+	if got, err := provider.GetPayment(ctx, h.p, &provider.Link{ID: l.ID}, l.ID); err != nil || got.State() != pay.State() {
 		t.Fatalf("provider.GetPayment = %+v, %v", got, err)
 	}
-	if _, err := h.p.GetPayment(ctx, l.ID, "another-payment"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, l, "another-payment"); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment of a payment id other than the order id: %v, want not found", err)
 	}
-	if _, err := h.p.GetPayment(ctx, "nobody", "nobody"); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, &provider.Link{ID: "nobody"}, "nobody"); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment of an unknown order: %v, want not found", err)
 	}
 	tx, err := h.fake.Client().GetStatus(ctx, l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.p.GetPayment(ctx, tx.TransactionID, tx.TransactionID); !errors.Is(err, provider.CodeNotFound) {
+	if _, err := h.p.GetPayment(ctx, &provider.Link{ID: tx.TransactionID}, tx.TransactionID); !errors.Is(err, provider.CodeNotFound) {
 		t.Fatalf("GetPayment by transaction_id: %v, want not found (it is order %s's payment)", err, l.ID)
 	}
 	if !h.p.CallbacksUnsigned() {
@@ -342,7 +343,7 @@ func TestOrderIDPrefixKeepsOrderIDsOfOneAccountApart(t *testing.T) {
 	if err != nil || lb.ID != "db-b-order-1" {
 		t.Fatalf("CreateLink with prefix db-b- = %+v, %v; want id db-b-order-1", lb, err)
 	}
-	if got, err := a.GetLink(ctx, la.ID); err != nil || got.ID != la.ID {
+	if got, err := a.GetLink(ctx, la); err != nil || got.ID != la.ID {
 		t.Fatalf("GetLink(%s) = %+v, %v", la.ID, got, err)
 	}
 	if _, err := a.CreateLink(ctx, p); !errors.Is(err, provider.CodeConflict) {
@@ -405,5 +406,105 @@ func TestDecodeAndRedactCallback(t *testing.T) {
 	red := string(h.p.RedactCallback(body))
 	if sig == "" || strings.Contains(red, sig) || !strings.Contains(red, `"signature_key": "[redacted]"`) || !strings.Contains(red, l.ID) {
 		t.Errorf("RedactCallback = %s; want signature_key hidden and the order id kept", red)
+	}
+}
+
+// A Provider keeps no state: what it needs of a Snap page whose customer
+// has not picked a method yet (the Snap token) is in the Raw CreateLink
+// returned. So another Provider value (another replica, or the same app
+// after a restart) given the stored link reads the page and cancels it.
+func TestAnotherProviderActsOnTheStoredLinkOfAnUnpaidPage(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	stored, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct{ Token string }
+	if err := json.Unmarshal(stored.Raw, &raw); err != nil || raw.Token == "" {
+		t.Fatalf("CreateLink's Raw %s holds no Snap token (%v)", stored.Raw, err)
+	}
+	if want, _ := h.fake.Token(stored.ID); raw.Token != want {
+		t.Fatalf("Raw holds token %q, the fake gave %q", raw.Token, want)
+	}
+	given := *stored
+
+	replica := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	got, err := replica.GetLink(ctx, stored)
+	if err != nil {
+		t.Fatalf("GetLink on another Provider: %v", err)
+	}
+	if got.ID != stored.ID || got.Status != provider.LinkActive || got.URL != stored.URL || got.Title != "Order 42" {
+		t.Fatalf("GetLink on another Provider = %+v, want the stored, active page", got)
+	}
+
+	// Without the token, the id alone cannot name a page Midtrans does
+	// not show: not found, and nothing cancelled.
+	idOnly := &provider.Link{Provider: "midtrans", ID: stored.ID}
+	if _, err := replica.GetLink(ctx, idOnly); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("GetLink without Raw: %v, want not found", err)
+	}
+	if _, err := replica.DeactivateLink(ctx, idOnly); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("DeactivateLink without Raw: %v, want not found", err)
+	}
+
+	got, err = replica.DeactivateLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive || got.ID != stored.ID {
+		t.Fatalf("DeactivateLink on another Provider = %+v, %v; want it INACTIVE", got, err)
+	}
+	if _, err := h.fake.Choose(ctx, stored.ID, midtranstest.Method{PaymentType: "echannel"}); err == nil {
+		t.Fatal("the customer picked a method on a page another Provider deactivated")
+	}
+	if !reflect.DeepEqual(*stored, given) {
+		t.Fatalf("the Provider changed the link it was given: %+v, was %+v", *stored, given)
+	}
+	if again, err := replica.GetLink(ctx, got); err != nil || again.Status != provider.LinkInactive {
+		t.Fatalf("GetLink of the deactivated link = %+v, %v; want INACTIVE", again, err)
+	}
+}
+
+// An unpaid page's stored link reads INACTIVE once its expiry has passed,
+// on any Provider.
+func TestAnUnpaidPageReadsInactiveAfterItsExpiry(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	stored, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{
+		Now: func() time.Time { return stored.ExpiresAt.Add(time.Minute) }})
+	got, err := later.GetLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive {
+		t.Fatalf("GetLink after the expiry = %+v, %v; want INACTIVE", got, err)
+	}
+}
+
+// Once the customer has picked a method, the status API answers, and
+// another Provider carries over what only the stored link knows.
+func TestAnotherProviderKeepsWhatOnlyTheStoredLinkKnows(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	p := orderParams
+	p.IdempotencyKey = "order-77"
+	stored, err := h.p.CreateLink(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Choose(ctx, stored.ID, midtranstest.Method{PaymentType: "echannel"}); err != nil {
+		t.Fatal(err)
+	}
+	replica := midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	got, err := replica.GetLink(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != provider.LinkActive || got.URL != stored.URL || got.RedirectURL != stored.RedirectURL ||
+		got.Customer != stored.Customer || got.IdempotencyKey != "order-77" || !got.CreatedAt.Equal(stored.CreatedAt) {
+		t.Fatalf("GetLink of a pending order = %+v, want the stored link's URL, redirect, customer, key and creation time (%+v)", got, stored)
+	}
+	got, err = replica.DeactivateLink(ctx, stored)
+	if err != nil || got.Status != provider.LinkInactive || got.URL != stored.URL {
+		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
 	}
 }

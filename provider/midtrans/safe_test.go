@@ -239,17 +239,17 @@ func TestTheSignatureIsNeverKept(t *testing.T) {
 	}
 	sigs = append(sigs, tx.SignatureKey)
 
-	pay, err := h.p.GetPayment(ctx, l.ID, l.ID)
+	pay, err := h.p.GetPayment(ctx, l, l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	keep(pay)
-	pays, err := h.p.ListLinkPayments(ctx, l.ID)
+	pays, err := h.p.ListLinkPayments(ctx, l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	keep(pays)
-	link, err := h.p.GetLink(ctx, l.ID)
+	link, err := h.p.GetLink(ctx, l)
 	if err != nil {
 		t.Fatal(err)
 	}

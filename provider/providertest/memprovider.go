@@ -102,25 +102,25 @@ func (m *MemProvider) CreateLink(ctx context.Context, p provider.CreateLinkParam
 	return &c, nil
 }
 
-// GetLink implements provider.Provider.
-func (m *MemProvider) GetLink(ctx context.Context, id string) (*provider.Link, error) {
+// GetLink implements provider.Provider: the link it holds under link.ID.
+func (m *MemProvider) GetLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l, ok := m.links[id]
+	l, ok := m.links[link.ID]
 	if !ok {
-		return nil, provider.Errorf(provider.CodeNotFound, m.name+".GetLink", "link %q not found", id)
+		return nil, provider.Errorf(provider.CodeNotFound, m.name+".GetLink", "link %q not found", link.ID)
 	}
 	c := *l
 	return &c, nil
 }
 
 // EditLink implements provider.LinkEditor.
-func (m *MemProvider) EditLink(ctx context.Context, id string, p provider.EditLinkParams) (*provider.Link, error) {
+func (m *MemProvider) EditLink(ctx context.Context, link *provider.Link, p provider.EditLinkParams) (*provider.Link, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l, ok := m.links[id]
+	l, ok := m.links[link.ID]
 	if !ok {
-		return nil, provider.Errorf(provider.CodeNotFound, m.name+".EditLink", "link %q not found", id)
+		return nil, provider.Errorf(provider.CodeNotFound, m.name+".EditLink", "link %q not found", link.ID)
 	}
 	set(&l.Title, p.Title)
 	set(&l.Type, p.Type)
@@ -139,9 +139,9 @@ func set[T any](dst *T, v *T) {
 }
 
 // DeactivateLink implements provider.LinkDeactivator.
-func (m *MemProvider) DeactivateLink(ctx context.Context, id string) (*provider.Link, error) {
+func (m *MemProvider) DeactivateLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
 	inactive := provider.LinkInactive
-	return m.EditLink(ctx, id, provider.EditLinkParams{Status: &inactive})
+	return m.EditLink(ctx, link, provider.EditLinkParams{Status: &inactive})
 }
 
 // FindLinks implements provider.LinkFinder: the links q selects, oldest
@@ -175,7 +175,8 @@ func (m *MemProvider) Links() []provider.Link {
 }
 
 // ListLinkPayments implements provider.Provider.
-func (m *MemProvider) ListLinkPayments(ctx context.Context, linkID string) ([]provider.Payment, error) {
+func (m *MemProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	linkID := link.ID
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.links[linkID]; !ok {

@@ -30,7 +30,7 @@ func (h memHarness) PayRefundable(ctx context.Context, l *provider.Link) (*http.
 }
 
 func (h memHarness) RefundCallback(ctx context.Context, l *provider.Link, st provider.PaymentStatus, refunded int64) (*http.Request, error) {
-	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	ps, err := h.p.ListLinkPayments(ctx, l)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (h memHarness) RefundCallback(ctx context.Context, l *provider.Link, st pro
 }
 
 func (h memHarness) ChargeBack(ctx context.Context, l *provider.Link, amount int64) (*http.Request, error) {
-	ps, err := h.p.ListLinkPayments(ctx, l.ID)
+	ps, err := h.p.ListLinkPayments(ctx, l)
 	if err != nil {
 		return nil, err
 	}

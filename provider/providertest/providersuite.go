@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +120,7 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("GetLinkReadsWhatCreateLinkMade", func(t *testing.T) {
 		h := newHarness(t)
 		l := create(t, h, params)
-		got, err := h.Provider().GetLink(ctx(t), l.ID)
+		got, err := h.Provider().GetLink(ctx(t), l)
 		if err != nil {
 			t.Fatalf("GetLink: %v", err)
 		}
@@ -129,7 +131,8 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 
 	t.Run("GetLinkOfAnUnknownIDIsNotFound", func(t *testing.T) {
 		h := newHarness(t)
-		_, err := h.Provider().GetLink(ctx(t), "999999999")
+		p := h.Provider()
+		_, err := p.GetLink(ctx(t), &provider.Link{Provider: p.Name(), ID: "999999999"})
 		if !errors.Is(err, provider.CodeNotFound) {
 			t.Fatalf("err = %v, want CodeNotFound", err)
 		}
@@ -138,7 +141,7 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("ANewLinkHasNoPayments", func(t *testing.T) {
 		h := newHarness(t)
 		l := create(t, h, params)
-		ps, err := h.Provider().ListLinkPayments(ctx(t), l.ID)
+		ps, err := h.Provider().ListLinkPayments(ctx(t), l)
 		if err != nil {
 			t.Fatalf("ListLinkPayments: %v", err)
 		}
@@ -179,7 +182,7 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 			if st == provider.PaymentCancelled {
 				return // an expired link's payment list may or may not show it
 			}
-			ps, err := p.ListLinkPayments(ctx(t), l.ID)
+			ps, err := p.ListLinkPayments(ctx(t), l)
 			if err != nil {
 				t.Fatalf("ListLinkPayments: %v", err)
 			}
@@ -196,10 +199,12 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 				t.Errorf("payment %s from the callback is not in ListLinkPayments (%d payments)", ev.Payment.ID, len(ps))
 			}
 			// Reading the one payment (through PaymentGetter when the
-			// provider has it, as the Service confirms a callback) gives
-			// what the list gives; a payment the link does not have is
-			// CodeNotFound.
-			got, err := provider.GetPayment(ctx(t), p, l.ID, ev.Payment.ID)
+			// provider has it, as the Service confirms a callback: from
+			// the link's id alone, since the link it passes has no Raw)
+			// gives what the list gives; a payment the link does not have
+			// is CodeNotFound.
+			idOnly := &provider.Link{Provider: p.Name(), ID: l.ID}
+			got, err := provider.GetPayment(ctx(t), p, idOnly, ev.Payment.ID)
 			if err != nil {
 				t.Fatalf("GetPayment of the callback's payment: %v", err)
 			}
@@ -211,7 +216,7 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 			if got.ID != ev.Payment.ID {
 				t.Errorf("GetPayment returned payment %q, want %q", got.ID, ev.Payment.ID)
 			}
-			if _, err := provider.GetPayment(ctx(t), p, l.ID, ev.Payment.ID+"-not-there"); !errors.Is(err, provider.CodeNotFound) {
+			if _, err := provider.GetPayment(ctx(t), p, idOnly, ev.Payment.ID+"-not-there"); !errors.Is(err, provider.CodeNotFound) {
 				t.Errorf("GetPayment of a payment the link does not have: %v, want CodeNotFound", err)
 			}
 		})
@@ -243,8 +248,10 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		h := newHarness(t)
 		p := h.Provider()
 		l := create(t, h, params)
+		given := *l
+		given.Raw = slices.Clone(l.Raw)
 		title := "Renamed order"
-		got, err := provider.EditLink(ctx(t), p, l.ID, provider.EditLinkParams{Title: &title})
+		got, err := provider.EditLink(ctx(t), p, l, provider.EditLinkParams{Title: &title})
 		switch {
 		case errors.Is(err, provider.CodeUnimplemented):
 			if !errors.Is(err, errors.ErrUnsupported) {
@@ -255,13 +262,16 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 		case got.Title != title:
 			t.Errorf("EditLink title = %q, want %q", got.Title, title)
 		}
-		got, err = provider.DeactivateLink(ctx(t), p, l.ID)
+		got, err = provider.DeactivateLink(ctx(t), p, l)
 		switch {
 		case errors.Is(err, provider.CodeUnimplemented):
 		case err != nil:
 			t.Errorf("DeactivateLink: %v", err)
 		case got.Status != provider.LinkInactive:
 			t.Errorf("DeactivateLink status = %s, want INACTIVE", got.Status)
+		}
+		if !reflect.DeepEqual(*l, given) {
+			t.Errorf("the provider changed the link it was given:\n got %+v\nwant %+v", *l, given)
 		}
 		if _, err := provider.ListPayments(ctx(t), p, provider.ListPaymentsParams{}); err != nil && !errors.Is(err, provider.CodeUnimplemented) {
 			t.Errorf("ListPayments: %v", err)
@@ -359,7 +369,7 @@ func TestProvider(t *testing.T, newHarness func(t *testing.T) Harness) {
 	// listed checks the state ListLinkPayments reports for the payment.
 	listed := func(t *testing.T, h Harness, l *provider.Link, id string, want provider.PaymentState) {
 		t.Helper()
-		ps, err := h.Provider().ListLinkPayments(ctx(t), l.ID)
+		ps, err := h.Provider().ListLinkPayments(ctx(t), l)
 		if err != nil {
 			t.Fatalf("ListLinkPayments: %v", err)
 		}

@@ -38,8 +38,9 @@ type suiteStore interface {
 //   - SaveLink replaces the stored link, IdempotencyKey included, and
 //     gives every write a new UpdatedAt;
 //   - ListLinkPayments orders by the payment's CreatedAt;
-//   - ListLinks lists never-reconciled links
-//     first, oldest created first, then the least recently reconciled;
+//   - ListLinks lists never-reconciled links first, oldest created first,
+//     then the least recently reconciled, each link whole (Raw included:
+//     the reconciler hands it to the provider);
 //   - Apply is all or nothing: a refused write (ErrWriteConflict) leaves
 //     no callback, payment, status change, claim or hook run behind, and
 //     of concurrent writes claiming one key exactly one succeeds;
@@ -391,6 +392,10 @@ func storeTestListLinks(t *testing.T, s suiteStore) {
 			if l.Provider != "test" || l.Status != provider.LinkActive {
 				t.Fatalf("ListLinks returned %s (%s, %s)", l.ID, l.Provider, l.Status)
 			}
+			// The reconciler hands these links to the provider: whole.
+			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
+				t.Fatalf("ListOpenLinks returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+			}
 		}
 		return storeLinkIDs(links)
 	}
@@ -449,6 +454,11 @@ func storeTestListLinksWithPayments(t *testing.T, s suiteStore) {
 		links, err := s.ListLinks(ctx, provider.LinkFilter{Provider: prov, PaymentStatuses: statuses, Since: storeBase, Limit: limit})
 		if err != nil {
 			t.Fatalf("ListLinks by payment status: %v", err)
+		}
+		for _, l := range links {
+			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
+				t.Fatalf("ListLinksWithPayments returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+			}
 		}
 		return storeLinkIDs(links)
 	}
