@@ -61,6 +61,17 @@
 // paths use database/sql directly: GORM's per-statement reflection cost
 // more than the statements on this path.
 //
+// # Reviewing the SQL
+//
+// The statements of Apply are assembled at run time, one per shape of
+// write. gormstore/testdata/apply holds the SQL of every write shape,
+// diffed by a test: for each shape the Service produces (applied, with
+// and without hooks, an update that deactivates a SINGLE link, a partial
+// refund, a reconciled event, duplicate, stale, flagged, unverified), the
+// PostgreSQL statement and the SQLite statements with their arguments,
+// and LoadApply's SQL on both. A change to the SQL shows as a diff there;
+// go test ./gormstore -run Golden -update rewrites the files.
+//
 // # Transactions
 //
 // Each Store method is one atomic step of its own: Apply writes a
