@@ -112,6 +112,7 @@ type ErrorResponse struct {
 // api serves the JSON routes and the return route.
 type api struct {
 	svc      *provider.Service
+	read     provider.Reader
 	provider string
 	maxBytes int64
 	// statusBase is the full path of the JSON link routes ("/shop/paylink/links").
@@ -183,12 +184,12 @@ func (a *api) getLink(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	link, err := a.svc.GetLink(ctx, a.provider, id)
+	link, err := a.svc.Store().GetLink(ctx, a.provider, id)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	pays, err := a.svc.LinkPayments(ctx, a.provider, id)
+	pays, err := a.read.ListLinkPayments(ctx, a.provider, id)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -217,7 +218,7 @@ func (a *api) returned(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	link, err := a.svc.GetLink(ctx, a.provider, id)
+	link, err := a.svc.Store().GetLink(ctx, a.provider, id)
 	if err != nil {
 		a.fail(c, err) // 404 for a link the store does not know
 		return
@@ -238,7 +239,7 @@ func (a *api) returned(c *gin.Context) {
 			a.log.DebugContext(ctx, "paylink: returning customer's link re-checked recently or re-check limit reached; redirecting with the stored state",
 				"provider", link.Provider, "link", id)
 		}
-		if pays, err = a.svc.LinkPayments(ctx, a.provider, id); err != nil {
+		if pays, err = a.read.ListLinkPayments(ctx, a.provider, id); err != nil {
 			a.fail(c, err)
 			return
 		}

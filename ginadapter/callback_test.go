@@ -450,7 +450,7 @@ func TestConcurrentDuplicateCallbacks(t *testing.T) {
 	if pays := a.payments(l.ID); len(pays) != 1 {
 		t.Errorf("payments = %d, want 1", len(pays))
 	}
-	runs, err := a.svc.ListHookRuns(context.Background(), provider.HookRunFilter{})
+	runs, err := a.svc.Store().(provider.Reader).ListHookRuns(context.Background(), provider.HookRunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +523,7 @@ func TestMountErrors(t *testing.T) {
 	}{
 		{"nil router", nil, svc, ginadapter.Config{Provider: "a"}, provider.CodeInvalidArgument},
 		{"nil service", gin.New(), nil, ginadapter.Config{}, provider.CodeInvalidArgument},
-		{"ambiguous provider", gin.New(), svc, ginadapter.Config{}, provider.CodeNotFound},
+		{"ambiguous provider", gin.New(), svc, ginadapter.Config{}, provider.CodeInvalidArgument},
 		{"unknown provider", gin.New(), svc, ginadapter.Config{Provider: "c"}, provider.CodeNotFound},
 		{"invalid config", gin.New(), svc, ginadapter.Config{Provider: "a", CallbackPath: "callback"}, provider.CodeInvalidArgument},
 	}

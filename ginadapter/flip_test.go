@@ -195,7 +195,7 @@ func TestFlipEndToEnd(t *testing.T) {
 
 	// The hook runs once, from the queue; poll with a generous deadline.
 	for {
-		runs, err := a.svc.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
+		runs, err := a.svc.Store().(provider.Reader).ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestFlipEndToEnd(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	all, err := a.svc.ListHookRuns(ctx, provider.HookRunFilter{})
+	all, err := a.svc.Store().(provider.Reader).ListHookRuns(ctx, provider.HookRunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,14 @@ func Mount(r gin.IRouter, svc *provider.Service, cfg Config) error {
 	if g, ok := r.(interface{ BasePath() string }); ok {
 		base = g.BasePath()
 	}
+	read, isReader := svc.Store().(provider.Reader)
+	if (cfg.APIPrefix != "" || cfg.ReturnPath != "") && !isReader {
+		return provider.Errorf(provider.CodeFailedPrecondition, "ginadapter.Mount",
+			"the JSON and return routes read links and payments: the service's store must be a provider.Reader")
+	}
 	a := &api{
 		svc:      svc,
+		read:     read,
 		provider: cb.p.Name(),
 		maxBytes: cfg.MaxBodyBytes,
 		redirect: cfg.ReturnRedirect,

@@ -159,7 +159,7 @@ func testHookAfterSIGKILL(t *testing.T, mode string) {
 
 			// Flip repeats the callback after the restart: still one run.
 			req, _ = providertest.NewCallbackRequest(ctx, "http://app.invalid/callback", crashToken, pay)
-			if _, out, err := svc.HandleCallback(ctx, "mem", req); err != nil || out.Verdict != provider.VerdictDuplicate {
+			if _, out, err := providertest.Deliver(ctx, svc, "mem", req); err != nil || out.Verdict != provider.VerdictDuplicate {
 				t.Fatalf("repeat: %v, %v; want a duplicate", out.Verdict, err)
 			}
 			runs, _ = store.ListHookRuns(ctx, provider.HookRunFilter{Hook: crashHook})
@@ -286,7 +286,7 @@ func crashChild(t *testing.T, kind, dsn, mode string) {
 	}
 	fmt.Println("CRASH-CHILD-LISTENING", ln.Addr().String())
 	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, _, err := svc.HandleCallback(r.Context(), "mem", r); err != nil {
+		if _, _, err := providertest.Deliver(r.Context(), svc, "mem", r); err != nil {
 			http.Error(w, "callback failed", http.StatusServiceUnavailable)
 			return
 		}

@@ -342,8 +342,8 @@ func TestFailingHooksThroughService(t *testing.T) {
 			mu.Lock()
 			brokenFixed = true
 			mu.Unlock()
-			if err := svc.RetryHookRun(ctx, failed.ID); err != nil {
-				t.Fatalf("RetryHookRun: %v", err)
+			if _, err := svc.Act(ctx, provider.Action{Kind: provider.ActionRetryHookRun, Actor: "test", HookRunID: failed.ID}); err != nil {
+				t.Fatalf("retrying the hook run: %v", err)
 			}
 			waitFor("broken", provider.HookRunSucceeded)
 			if got := log.count(eventID, "broken"); got != 4 {

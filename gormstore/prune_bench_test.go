@@ -38,6 +38,11 @@ func BenchmarkPruneMillionCallbacks(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// The same store with a week's retention: its Reconcile prunes.
+		pruner, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{mem}, Retention: 7 * 24 * time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
 		link, err := svc.CreateLink(b.Context(), "", provider.CreateLinkParams{Title: "Load", Type: provider.LinkMultiple, Amount: provider.Rupiah(45000)})
 		if err != nil {
 			b.Fatal(err)
@@ -62,7 +67,9 @@ SELECT 'mem', 'old-' || g, 'old-link', 'SUCCESSFUL', 45000, 'IDR', convert_to(re
 		var took time.Duration
 		during := load.run(b, workers, func() {
 			start := time.Now()
-			rep, err = svc.Prune(b.Context(), 7*24*time.Hour)
+			var pass provider.ReconcileReport
+			pass, err = pruner.Reconcile(b.Context())
+			rep = pass.Pruned
 			took = time.Since(start)
 		})
 		b.StopTimer()

@@ -17,6 +17,7 @@ import (
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
 	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
+	"github.com/paylinkgo/paylink/provider/providertest"
 )
 
 const e2eKey = "SB-Mid-server-refund-e2e"
@@ -133,7 +134,7 @@ func (e *midtransE2E) deliver(t *testing.T, body []byte) provider.Outcome {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
-	_, out, err := e.svc.HandleCallback(t.Context(), "midtrans", r)
+	_, out, err := providertest.Deliver(t.Context(), e.svc, "midtrans", r)
 	if err != nil {
 		t.Fatalf("HandleCallback: %v", err)
 	}
@@ -248,7 +249,7 @@ func TestRefundsAndChargebacksEndToEndOverMidtrans(t *testing.T) {
 					}
 					deadline := time.Now().Add(30 * time.Second)
 					for {
-						runs, err := svc.ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
+						runs, err := svc.Store().(provider.Reader).ListHookRuns(ctx, provider.HookRunFilter{State: provider.HookRunSucceeded})
 						must(err)
 						if len(runs) >= len(wantCalls) || time.Now().After(deadline) {
 							break
@@ -304,7 +305,7 @@ func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, out, err := svc.HandleCallback(ctx, "midtrans", r)
+				_, out, err := providertest.Deliver(ctx, svc, "midtrans", r)
 				if !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
 					t.Fatalf("forged %s: verdict %s, err %v; want unverified, CodeUnavailable", forged.TransactionStatus, out.Verdict, err)
 				}

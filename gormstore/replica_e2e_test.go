@@ -67,7 +67,7 @@ func TestAnUnpaidSnapPageIsDeactivatedByAnotherReplicaOverMidtrans(t *testing.T)
 			if _, err := fake.Choose(ctx, link.ID, midtranstest.Method{PaymentType: "echannel"}); err == nil {
 				t.Fatal("the customer picked a method on the page: its Snap session was not cancelled")
 			}
-			now, err := first.GetLink(ctx, "midtrans", link.ID)
+			now, err := first.Store().GetLink(ctx, "midtrans", link.ID)
 			if err != nil || now.Status != provider.LinkInactive {
 				t.Fatalf("the first Service reads the link as %+v, %v; want INACTIVE", now, err)
 			}

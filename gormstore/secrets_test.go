@@ -228,13 +228,13 @@ func waitHookRuns(t *testing.T, svc *provider.Service, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		done, err := svc.ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunSucceeded})
+		done, err := svc.Store().(provider.Reader).ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunSucceeded})
 		if err != nil {
 			t.Fatal(err)
 		}
 		left := 0
 		for _, st := range []provider.HookRunState{provider.HookRunPending, provider.HookRunRetrying} {
-			runs, err := svc.ListHookRuns(t.Context(), provider.HookRunFilter{State: st})
+			runs, err := svc.Store().(provider.Reader).ListHookRuns(t.Context(), provider.HookRunFilter{State: st})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -70,7 +70,7 @@ func (s *Service) ApplyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 
 func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	const op = "provider.ApplyEvent"
-	p, err := s.Provider(ev.Provider)
+	p, err := s.lookup(ev.Provider)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -12,7 +12,7 @@ import (
 // change. A provider without the capability gives an error matching
 // CodeUnimplemented and errors.ErrUnsupported.
 func (s *Service) EditLink(ctx context.Context, providerName, linkID string, params EditLinkParams) (*Link, error) {
-	p, err := s.Provider(providerName)
+	p, err := s.lookup(providerName)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (s *Service) EditLink(ctx context.Context, providerName, linkID string, par
 // reconciler stops visiting it. Payments already made on it are still
 // applied when their news arrives.
 func (s *Service) DeactivateLink(ctx context.Context, providerName, linkID string) (*Link, error) {
-	p, err := s.Provider(providerName)
+	p, err := s.lookup(providerName)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -224,7 +225,7 @@ func (s *Service) ObserveCallback(ctx context.Context, providerName string) (con
 	if s.obs == nil {
 		return ctx, endNothing
 	}
-	if p, err := s.Provider(providerName); err == nil {
+	if p, err := s.lookup(providerName); err == nil {
 		providerName = p.Name()
 	} else {
 		providerName = "unknown" // never the caller's text: it becomes an attribute
@@ -260,7 +261,7 @@ func (s *Service) describe(ctx context.Context) {
 	if s.obs == nil {
 		return
 	}
-	d := ServiceDescription{Providers: s.ProviderNames(), Now: s.now}
+	d := ServiceDescription{Providers: slices.Clone(s.names), Now: s.now}
 	if s.runner != nil {
 		d.Hooks, d.HookRuns = s.runner.hookNames(), s.runner.reader
 	}

@@ -97,7 +97,7 @@ func TestTheObserverSeesEveryCallbackOnceAndEveryHookAttempt(t *testing.T) {
 	callback := func(token string) error {
 		r, err := providertest.NewCallbackRequest(t.Context(), "http://shop/callback", token, pay)
 		must(t, err)
-		_, _, err = f.svc.HandleCallback(t.Context(), "mem", r)
+		_, _, err = providertest.Deliver(t.Context(), f.svc, "mem", r)
 		return err
 	}
 	must(t, callback("tok"))                                                             // applied

@@ -147,9 +147,9 @@ const (
 	MaxActionTextBytes = 1000
 )
 
-// ActionLog returns the store's action log, nil when the store has none
+// actionLog returns the store's action log, nil when the store has none
 // (then [Service.Act] refuses every action).
-func (s *Service) ActionLog() ActionLog {
+func (s *Service) actionLog() ActionLog {
 	l, _ := s.store.(ActionLog)
 	return l
 }
@@ -169,7 +169,8 @@ func (s *Service) ActionLog() ActionLog {
 //     the link's payments and apply each that changed, as
 //     [Service.RefreshLink] and [Service.Reconcile] do; the link must be
 //     stored.
-//   - ActionRetryHookRun is [Service.RetryHookRun].
+//   - ActionRetryHookRun puts a FAILED hook run back in the queue, due
+//     now, with a fresh attempt budget.
 //
 // An invalid action (no actor, an unknown kind, no target) is
 // CodeInvalidArgument and is not recorded; a store without an ActionLog is
@@ -178,7 +179,7 @@ func (s *Service) ActionLog() ActionLog {
 // could not be recorded returns the recording's error and a nil action.
 func (s *Service) Act(ctx context.Context, a Action) (*OperatorAction, error) {
 	const op = "provider.Service.Act"
-	log := s.ActionLog()
+	log := s.actionLog()
 	if log == nil {
 		return nil, Errorf(CodeFailedPrecondition, op, "the store keeps no action log")
 	}
@@ -271,7 +272,7 @@ func (s *Service) reprocess(ctx context.Context, rec *OperatorAction) error {
 	}
 	cb := &cbs[0]
 	rec.Provider, rec.PaymentID, rec.LinkID = cb.Provider, cb.PaymentID, cb.LinkID
-	p, err := s.Provider(cb.Provider)
+	p, err := s.lookup(cb.Provider)
 	if err != nil {
 		return err
 	}
@@ -299,7 +300,7 @@ func (s *Service) reprocess(ctx context.Context, rec *OperatorAction) error {
 
 // refetch re-reads a stored payment's link from the provider.
 func (s *Service) refetch(ctx context.Context, rec *OperatorAction) error {
-	p, err := s.Provider(rec.Provider)
+	p, err := s.lookup(rec.Provider)
 	if err != nil {
 		return err
 	}
@@ -326,7 +327,7 @@ func (s *Service) refetch(ctx context.Context, rec *OperatorAction) error {
 
 // reconcileOne reconciles one stored link.
 func (s *Service) reconcileOne(ctx context.Context, rec *OperatorAction) error {
-	p, err := s.Provider(rec.Provider)
+	p, err := s.lookup(rec.Provider)
 	if err != nil {
 		return err
 	}
@@ -352,14 +353,18 @@ func (s *Service) retryRun(ctx context.Context, rec *OperatorAction) error {
 	if s.runner == nil {
 		return Errorf(CodeFailedPrecondition, "provider.Service.Act", "no hook queue")
 	}
-	runs, err := s.ListHookRuns(ctx, HookRunFilter{ID: rec.HookRunID, Limit: 1})
+	r, err := s.reader("provider.Service.Act")
+	if err != nil {
+		return err
+	}
+	runs, err := r.ListHookRuns(ctx, HookRunFilter{ID: rec.HookRunID, Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(runs) == 1 {
 		rec.Provider, rec.PaymentID = runs[0].Provider, runs[0].PaymentID
 	}
-	if err := s.RetryHookRun(ctx, rec.HookRunID); err != nil {
+	if err := s.requeue(ctx, rec.HookRunID); err != nil {
 		return err
 	}
 	rec.Result = "queued again"

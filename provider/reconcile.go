@@ -23,6 +23,8 @@ type ReconcileReport struct {
 	// Errors lists links that could not be reconciled; later passes try
 	// them again, after the links that have waited longer.
 	Errors []error
+	// Pruned is what the pass pruned afterwards (ServiceOptions.Retention).
+	Pruned PruneReport
 }
 
 // Reconcile visits the open links of every provider (ACTIVE, created within
@@ -34,15 +36,27 @@ type ReconcileReport struct {
 // refund or chargeback may still move (SUCCESSFUL or partly returned). Safe to run concurrently
 // with callbacks and on several replicas: every event is claimed once.
 //
-// The returned error joins the per-link errors; the report is valid either way.
+// With ServiceOptions.Retention set, the pass then prunes what is older
+// than that (see [Pruner]; the report's Pruned says what went).
+//
+// The returned error joins the per-link errors and a pruning error; the
+// report is valid either way.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
+	var rep ReconcileReport
+	var err error
 	if s.obs == nil {
-		return s.reconcile(ctx)
+		rep, err = s.reconcile(ctx)
+	} else {
+		start := s.now()
+		octx := s.obs.StartReconcile(ctx)
+		rep, err = s.reconcile(octx)
+		s.obs.EndReconcile(octx, rep, s.now().Sub(start))
 	}
-	start := s.now()
-	ctx = s.obs.StartReconcile(ctx)
-	rep, err := s.reconcile(ctx)
-	s.obs.EndReconcile(ctx, rep, s.now().Sub(start))
+	if s.retention > 0 {
+		pruned, perr := s.prune(ctx, s.retention)
+		rep.Pruned = pruned
+		err = errors.Join(err, perr)
+	}
 	return rep, err
 }
 
@@ -129,8 +143,8 @@ func mayStillBeReturned() []PaymentStatus {
 }
 
 // RunReconciler calls Reconcile every interval until ctx is done, logging
-// each pass, and returns ctx's error. With ServiceOptions.Retention set,
-// each pass is followed by a [Service.Prune] of what is older than that.
+// each pass (and what it pruned, with ServiceOptions.Retention), and
+// returns ctx's error.
 // Run it in its own goroutine; on several replicas, running it on each is
 // safe (but one is enough).
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) error {
@@ -148,9 +162,9 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) err
 			if err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "paylink: reconciliation pass had errors", "links", rep.Links, "applied", rep.Applied, "err", err)
 			} else {
-				s.log.InfoContext(ctx, "paylink: reconciliation pass", "links", rep.Links, "payments", rep.Payments, "applied", rep.Applied)
+				s.log.InfoContext(ctx, "paylink: reconciliation pass", "links", rep.Links, "payments", rep.Payments, "applied", rep.Applied,
+					"pruned_callbacks", rep.Pruned.Callbacks, "pruned_hook_runs", rep.Pruned.HookRuns, "pruned_event_payloads", rep.Pruned.EventPayloads)
 			}
-			s.pruneAfterPass(ctx)
 		}
 	}
 }

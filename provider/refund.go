@@ -28,7 +28,7 @@ import (
 // without refunds gives CodeUnimplemented.
 func (s *Service) Refund(ctx context.Context, providerName, paymentID string, params RefundParams) (Outcome, error) {
 	const op = "provider.Refund"
-	p, err := s.Provider(providerName)
+	p, err := s.lookup(providerName)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -11,20 +11,17 @@ import (
 // removes unless ServiceOptions.PruneBatch says otherwise.
 const DefaultPruneBatch = 5000
 
-// Prune removes the raw callbacks, succeeded hook runs and event payloads
-// older than olderThan (see [Store.Prune]), in batches of
+// prune removes the raw callbacks, succeeded hook runs and event payloads
+// older than olderThan (see [Pruner]), in batches of
 // ServiceOptions.PruneBatch rows of each kind, each its own short write,
 // until a batch comes back short or ctx ends. The ledger, the event claims
 // and failed hook runs are kept, and so are the callbacks operators work
 // from ([Verdict.KeptForOperators]): forever, or for
 // ServiceOptions.FlaggedRetention when that is set. Safe to run beside
-// callbacks and on several replicas at once.
-//
-// Hook runs are pruned from the store; runs kept by a separate
-// ServiceOptions.HookQueue are that queue's to keep or forget.
-//
-// On error, the report counts what the batches before it removed.
-func (s *Service) Prune(ctx context.Context, olderThan time.Duration) (PruneReport, error) {
+// callbacks and on several replicas at once. On error, the report counts
+// what the batches before it removed. [Service.Reconcile] calls it after
+// each pass when ServiceOptions.Retention is set.
+func (s *Service) prune(ctx context.Context, olderThan time.Duration) (PruneReport, error) {
 	if olderThan <= 0 {
 		return PruneReport{}, Errorf(CodeInvalidArgument, "provider.Service.Prune", "olderThan must be positive")
 	}
@@ -51,23 +48,4 @@ func (s *Service) Prune(ctx context.Context, olderThan time.Duration) (PruneRepo
 			return total, nil
 		}
 	}
-}
-
-// pruneAfterPass prunes once with the configured retention, if any, and
-// logs what it removed. RunReconciler calls it after each pass.
-func (s *Service) pruneAfterPass(ctx context.Context) {
-	if s.retention <= 0 {
-		return
-	}
-	start := time.Now()
-	rep, err := s.Prune(ctx, s.retention)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "paylink: pruning failed", "callbacks", rep.Callbacks,
-				"hook_runs", rep.HookRuns, "event_payloads", rep.EventPayloads, "err", err)
-		}
-		return
-	}
-	s.log.InfoContext(ctx, "paylink: pruned", "callbacks", rep.Callbacks, "hook_runs", rep.HookRuns,
-		"event_payloads", rep.EventPayloads, "retention", s.retention, "flagged_retention", s.keptFor, "took", time.Since(start))
 }

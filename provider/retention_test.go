@@ -35,6 +35,7 @@ func (c *pruneCountingStore) ListLinks(ctx context.Context, f provider.LinkFilte
 // ahead of the wall clock by ahead: what happened now is ahead old.
 type retentionFixture struct {
 	svc   *provider.Service
+	opts  provider.ServiceOptions
 	store *pruneCountingStore
 	mem   *providertest.MemProvider
 	ahead atomic.Int64
@@ -47,8 +48,21 @@ func newRetentionFixture(t *testing.T, opts provider.ServiceOptions) *retentionF
 	opts.Now = func() time.Time { return time.Now().Add(time.Duration(f.ahead.Load())) }
 	svc, err := provider.NewService(f.store, opts)
 	must(t, err)
-	f.svc = svc
+	f.svc, f.opts = svc, opts
 	return f
+}
+
+// prune runs one Reconcile pass of a service like f's with Retention
+// olderThan, and returns what it pruned.
+func (f *retentionFixture) prune(ctx context.Context, olderThan time.Duration) (provider.PruneReport, error) {
+	opts := f.opts
+	opts.Retention = olderThan
+	svc, err := provider.NewService(f.store, opts)
+	if err != nil {
+		return provider.PruneReport{}, err
+	}
+	rep, err := svc.Reconcile(ctx)
+	return rep.Pruned, err
 }
 
 // callbacks records n applied callbacks about new payments of one link,
@@ -123,12 +137,12 @@ func (f *retentionFixture) callbackCount(t *testing.T) int {
 func TestPruneLoopsBatchesUntilOneComesBackShort(t *testing.T) {
 	f := newRetentionFixture(t, provider.ServiceOptions{PruneBatch: 2})
 	f.callbacks(t, 5)
-	if rep, err := f.svc.Prune(t.Context(), time.Hour); err != nil || rep.Total() != 0 {
+	if rep, err := f.prune(t.Context(), time.Hour); err != nil || rep.Total() != 0 {
 		t.Fatalf("Prune of fresh rows: %+v, %v; want nothing pruned", rep, err)
 	}
 	f.ahead.Store(int64(2 * time.Hour))
 	f.store.prunes.Store(0)
-	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	rep, err := f.prune(t.Context(), time.Hour)
 	must(t, err)
 	if want := (provider.PruneReport{Callbacks: 5}); rep != want {
 		t.Fatalf("Prune: %+v, want %+v (no hooks: no runs, no event payloads stored)", rep, want)
@@ -151,7 +165,7 @@ func TestPruneKeepsThePaymentsAndTheirClaims(t *testing.T) {
 		t.Fatalf("first callback: %+v, %v", out, err)
 	}
 	f.ahead.Store(int64(48 * time.Hour))
-	_, err = f.svc.Prune(t.Context(), 24*time.Hour)
+	_, err = f.prune(t.Context(), 24*time.Hour)
 	must(t, err)
 	if out, err := f.svc.ApplyEvent(t.Context(), &again); err != nil || out.Verdict != provider.VerdictDuplicate {
 		t.Fatalf("the same callback after pruning: %+v, %v; want a duplicate", out, err)
@@ -168,7 +182,7 @@ func TestPruneKeepsFlaggedCallbacksByDefault(t *testing.T) {
 	f.callbacks(t, 2)
 	f.flaggedAndUnverified(t)
 	f.ahead.Store(int64(10 * 365 * 24 * time.Hour))
-	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	rep, err := f.prune(t.Context(), time.Hour)
 	must(t, err)
 	if want := (provider.PruneReport{Callbacks: 3}); rep != want {
 		t.Fatalf("Prune: %+v, want %+v (two applied, one unverified)", rep, want)
@@ -185,13 +199,13 @@ func TestPruneDropsFlaggedCallbacksAfterFlaggedRetention(t *testing.T) {
 	f.callbacks(t, 1)
 	f.flaggedAndUnverified(t)
 	f.ahead.Store(int64(2 * time.Hour))
-	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	rep, err := f.prune(t.Context(), time.Hour)
 	must(t, err)
 	if want := (provider.PruneReport{Callbacks: 2}); rep != want {
 		t.Fatalf("Prune at 2h: %+v, want %+v (the applied and the unverified one)", rep, want)
 	}
 	f.ahead.Store(int64(4 * time.Hour))
-	rep, err = f.svc.Prune(t.Context(), 5*time.Hour)
+	rep, err = f.prune(t.Context(), 5*time.Hour)
 	must(t, err)
 	if want := (provider.PruneReport{Callbacks: 2}); rep != want {
 		t.Fatalf("Prune at 4h: %+v, want %+v (the flagged ones, older than FlaggedRetention)", rep, want)
@@ -209,7 +223,7 @@ func TestPruneBatchesStepOverKeptCallbacks(t *testing.T) {
 	f.flaggedAndUnverified(t)
 	f.callbacks(t, 2)
 	f.ahead.Store(int64(2 * time.Hour))
-	rep, err := f.svc.Prune(t.Context(), time.Hour)
+	rep, err := f.prune(t.Context(), time.Hour)
 	must(t, err)
 	if want := (provider.PruneReport{Callbacks: 3}); rep != want {
 		t.Fatalf("Prune: %+v, want %+v", rep, want)
@@ -227,22 +241,13 @@ func TestKeptForOperatorsIsEveryFlaggedVerdictButUnverified(t *testing.T) {
 	}
 }
 
-func TestPruneRefusesANonPositiveAge(t *testing.T) {
-	f := newRetentionFixture(t, provider.ServiceOptions{})
-	for _, age := range []time.Duration{0, -time.Hour} {
-		if _, err := f.svc.Prune(t.Context(), age); provider.CodeOf(err) != provider.CodeInvalidArgument {
-			t.Errorf("Prune(%v): %v, want CodeInvalidArgument", age, err)
-		}
-	}
-}
-
 func TestPruneStopsWhenTheContextEnds(t *testing.T) {
 	f := newRetentionFixture(t, provider.ServiceOptions{PruneBatch: 1})
 	f.callbacks(t, 3)
 	f.ahead.Store(int64(2 * time.Hour))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := f.svc.Prune(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+	if _, err := f.prune(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Prune with an ended ctx: %v, want context.Canceled", err)
 	}
 	if n := f.callbackCount(t); n != 3 {

@@ -32,7 +32,7 @@ func replica(t *testing.T, store *providertest.MemStore, mem *providertest.MemPr
 
 func runsOf(t *testing.T, svc *provider.Service, f provider.HookRunFilter) []provider.HookRun {
 	t.Helper()
-	runs, err := svc.ListHookRuns(t.Context(), f)
+	runs, err := svc.Store().(provider.Reader).ListHookRuns(t.Context(), f)
 	must(t, err)
 	return runs
 }
@@ -218,7 +218,7 @@ func TestTimeoutsCountAndStopsDoNot(t *testing.T) {
 		return ctx.Err()
 	}))
 	failed := runsOf(t, svc2, provider.HookRunFilter{State: provider.HookRunFailed})
-	must(t, svc2.RetryHookRun(t.Context(), failed[0].ID))
+	must(t, retryRun(t.Context(), svc2, failed[0].ID))
 	for len(started) > 0 {
 		<-started
 	}

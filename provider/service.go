@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -205,15 +203,23 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	return s, nil
 }
 
-// Store returns the service's store, for reads such as ListHookRuns.
+// Store returns the service's store. Its optional capabilities are found
+// by type assertion: reads through [Reader], the action log through
+// [ActionLog].
 func (s *Service) Store() Store { return s.store }
 
-// ProviderNames returns the names of the configured providers, in order.
-func (s *Service) ProviderNames() []string { return slices.Clone(s.names) }
+// Providers returns the configured providers, in the order given.
+func (s *Service) Providers() []Provider {
+	out := make([]Provider, len(s.names))
+	for i, n := range s.names {
+		out[i] = s.providers[n]
+	}
+	return out
+}
 
-// Provider returns the provider called name. An empty name selects the
+// lookup returns the provider called name. An empty name selects the
 // only provider when there is exactly one.
-func (s *Service) Provider(name string) (Provider, error) {
+func (s *Service) lookup(name string) (Provider, error) {
 	if name == "" && len(s.names) == 1 {
 		name = s.names[0]
 	}
@@ -288,38 +294,17 @@ func (s *Service) Start(ctx context.Context) error {
 // recorded.
 func (s *Service) Stop(ctx context.Context) error { return s.runner.stop(ctx) }
 
-// HookQueue returns the queue the service's hook runs are in; nil when
-// there is none. Read it with [Service.ListHookRuns].
-func (s *Service) HookQueue() HookQueue {
+// requeue puts a FAILED hook run back in the queue, due now, with a fresh
+// attempt budget.
+func (s *Service) requeue(ctx context.Context, id int64) error {
 	if s.runner == nil {
-		return nil
-	}
-	return s.runner.queue
-}
-
-// RetryHookRun puts a FAILED hook run back in the queue, due now, with a
-// fresh attempt budget.
-func (s *Service) RetryHookRun(ctx context.Context, id int64) error {
-	if s.runner == nil {
-		return Errorf(CodeFailedPrecondition, "provider.RetryHookRun", "no hook queue")
+		return Errorf(CodeFailedPrecondition, "provider.Service.Act", "no hook queue")
 	}
 	if _, err := s.runner.queue.FinishHookRuns(ctx, []HookResult{{HookLease: HookLease{ID: id}, Requeue: true}}); err != nil {
 		return err
 	}
 	s.runner.wake()
 	return nil
-}
-
-// ListHookRuns returns hook runs, oldest first. The service's hook queue
-// must also be a [Reader] (gormstore's and the in-memory store are).
-func (s *Service) ListHookRuns(ctx context.Context, f HookRunFilter) ([]HookRun, error) {
-	if s.runner == nil {
-		return nil, Errorf(CodeFailedPrecondition, "provider.ListHookRuns", "no hook queue")
-	}
-	if s.runner.reader == nil {
-		return nil, Errorf(CodeUnimplemented, "provider.ListHookRuns", "the hook queue is no provider.Reader")
-	}
-	return s.runner.reader.ListHookRuns(ctx, f)
 }
 
 // hookCall returns the registered hook called name, or nil.
@@ -371,7 +356,7 @@ func (s *Service) hookCall(name string) func(context.Context, *HookEvent) error 
 // Give links titles that tell orders apart (include the order id): the
 // title is what a search at the provider goes by.
 func (s *Service) CreateLink(ctx context.Context, providerName string, params CreateLinkParams) (*Link, error) {
-	p, err := s.Provider(providerName)
+	p, err := s.lookup(providerName)
 	if err != nil {
 		return nil, err
 	}
@@ -422,28 +407,6 @@ func normalizeCreate(p CreateLinkParams) (CreateLinkParams, error) {
 	return p, nil
 }
 
-// GetLink reads a stored link.
-func (s *Service) GetLink(ctx context.Context, providerName, linkID string) (*Link, error) {
-	p, err := s.Provider(providerName)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.GetLink(ctx, p.Name(), linkID)
-}
-
-// LinkPayments reads a stored link's payments.
-func (s *Service) LinkPayments(ctx context.Context, providerName, linkID string) ([]Payment, error) {
-	p, err := s.Provider(providerName)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.reader("provider.Service.LinkPayments")
-	if err != nil {
-		return nil, err
-	}
-	return r.ListLinkPayments(ctx, p.Name(), linkID)
-}
-
 // reader returns the store's read side, or a CodeUnimplemented error
 // naming op when the store has none.
 func (s *Service) reader(op string) (Reader, error) {
@@ -458,7 +421,7 @@ func (s *Service) reader(op string) (Reader, error) {
 // the stored link and payments. Use it when a customer returns from the
 // checkout page before the callback has arrived.
 func (s *Service) RefreshLink(ctx context.Context, providerName, linkID string) (*Link, []Payment, error) {
-	p, err := s.Provider(providerName)
+	p, err := s.lookup(providerName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -525,30 +488,4 @@ func (s *Service) pull(ctx context.Context, p Provider, link *Link, src Source) 
 		}
 	}
 	return len(pays), applied, nil
-}
-
-// HandleCallback verifies and parses a callback request with the named
-// provider, then applies it. It returns only after the event is committed
-// (or recognised as a duplicate or flagged), so answering 200 after a nil
-// error is always safe. Verification failures keep the provider's error
-// code (CodeUnauthenticated, CodeInvalidArgument, CodeTooLarge) and store
-// nothing.
-func (s *Service) HandleCallback(ctx context.Context, providerName string, r *http.Request) (*Event, Outcome, error) {
-	ctx, end := s.ObserveCallback(ctx, providerName)
-	ev, out, err := s.handleCallback(ctx, providerName, r)
-	end(out, err)
-	return ev, out, err
-}
-
-func (s *Service) handleCallback(ctx context.Context, providerName string, r *http.Request) (*Event, Outcome, error) {
-	p, err := s.Provider(providerName)
-	if err != nil {
-		return nil, Outcome{}, err
-	}
-	ev, err := p.ParseCallback(ctx, r)
-	if err != nil {
-		return nil, Outcome{}, err
-	}
-	out, err := s.ApplyEvent(ctx, ev)
-	return ev, out, err
 }

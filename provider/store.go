@@ -437,7 +437,7 @@ const (
 	// HookRunSucceeded: the hook returned nil. It will not run again.
 	HookRunSucceeded HookRunState = "succeeded"
 	// HookRunFailed: every attempt failed, or the run cannot be delivered
-	// (its event is missing). Retry it with [Service.RetryHookRun].
+	// (its event is missing). Retry it with [Service.Act] (ActionRetryHookRun).
 	HookRunFailed HookRunState = "failed"
 )
 

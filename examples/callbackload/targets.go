@@ -103,7 +103,7 @@ func newPaylink(ctx context.Context, db *gorm.DB, token string, links int, obs p
 			for state, n := range map[provider.HookRunState]*int{
 				provider.HookRunPending: &b.Pending, provider.HookRunRetrying: &b.Retrying, provider.HookRunFailed: &b.Failed,
 			} {
-				runs, err := svc.ListHookRuns(ctx, provider.HookRunFilter{Hook: hookName, State: state, Limit: limit})
+				runs, err := svc.Store().(provider.Reader).ListHookRuns(ctx, provider.HookRunFilter{Hook: hookName, State: state, Limit: limit})
 				if err != nil {
 					return b, err
 				}

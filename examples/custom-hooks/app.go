@@ -112,7 +112,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	admin := r.Group("/admin")
 	admin.GET("/hook-runs", func(c *gin.Context) {
-		runs, err := svc.ListHookRuns(c.Request.Context(), provider.HookRunFilter{
+		runs, err := svc.Store().(provider.Reader).ListHookRuns(c.Request.Context(), provider.HookRunFilter{
 			State: provider.HookRunState(c.Query("state")), Hook: c.Query("hook"),
 		})
 		reply(c, runs, err)
@@ -122,7 +122,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		if err != nil {
 			err = provider.Errorf(provider.CodeInvalidArgument, "retry", "hook run id must be a number")
 		} else {
-			err = svc.RetryHookRun(c.Request.Context(), id)
+			_, err = svc.Act(c.Request.Context(), provider.Action{Kind: provider.ActionRetryHookRun, Actor: "admin", HookRunID: id})
 		}
 		reply(c, gin.H{"retried": id}, err)
 	})

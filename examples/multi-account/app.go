@@ -102,7 +102,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", "url", baseURL, "accounts", svc.ProviderNames())
+	log.Info("listening", "url", baseURL, "accounts", accountNames(accounts))
 	if ready != nil {
 		ready(baseURL)
 	}
@@ -127,4 +127,13 @@ func requireToken(token string) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// accountNames lists the accounts' provider names, for the log.
+func accountNames(accounts []account) []string {
+	names := make([]string, len(accounts))
+	for i, a := range accounts {
+		names[i] = a.name
+	}
+	return names
 }

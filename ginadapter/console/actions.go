@@ -30,7 +30,7 @@ func (con *console) formTarget(c *gin.Context) (name, id string, ok bool) {
 		con.fail(c, http.StatusBadRequest, "the form needs a provider and an id")
 		return "", "", false
 	}
-	if _, err := con.svc.Provider(name); err != nil {
+	if _, ok := con.providerOf(name); !ok {
 		con.fail(c, http.StatusBadRequest, "unknown provider")
 		return "", "", false
 	}

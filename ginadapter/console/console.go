@@ -105,7 +105,9 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 	case opts.Authorize == nil:
 		return provider.Errorf(provider.CodeInvalidArgument, op,
 			"no Authorize middleware: the console is never mounted open (use gin.BasicAuth or the app's own)")
-	case svc.ActionLog() == nil:
+	}
+	log, ok := svc.Store().(provider.ActionLog)
+	if !ok {
 		return provider.Errorf(provider.CodeFailedPrecondition, op, "the service's store keeps no action log")
 	}
 	read, ok := svc.Store().(provider.Reader)
@@ -130,7 +132,7 @@ func Mount(r gin.IRouter, svc *provider.Service, opts Options) error {
 	}
 	g := r.Group("", secureHeaders, opts.Authorize, capQuery)
 	con := &console{
-		svc: svc, log: svc.ActionLog(), read: read, base: strings.TrimSuffix(g.BasePath(), "/"),
+		svc: svc, log: log, read: read, base: strings.TrimSuffix(g.BasePath(), "/"),
 		actor: opts.Actor, key: key, lifetime: opts.TokenLifetime, now: opts.Now,
 		cop: http.NewCrossOriginProtection(), tmpl: tmpl, slog: opts.Logger,
 	}

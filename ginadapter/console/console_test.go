@@ -236,7 +236,7 @@ func (h *harness) callback(t *testing.T, pay provider.Payment, want provider.Ver
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, out, err := h.svc.HandleCallback(t.Context(), "mem", r); err != nil || out.Verdict != want {
+	if _, out, err := providertest.Deliver(t.Context(), h.svc, "mem", r); err != nil || out.Verdict != want {
 		t.Fatalf("callback for %s: %+v, %v; want %s", pay.ID, out, err, want)
 	}
 }
@@ -245,7 +245,7 @@ func (h *harness) waitRun(t *testing.T, paymentID string, want provider.HookRunS
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		runs, err := h.svc.ListHookRuns(t.Context(), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
+		runs, err := h.svc.Store().(provider.Reader).ListHookRuns(t.Context(), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func (q *query) bad(format string, args ...any) {
 // when absent.
 func (q *query) provider(name string) string {
 	v := q.c.Query(name)
-	if v != "" && !slices.Contains(q.con.svc.ProviderNames(), v) {
+	if v != "" && !slices.Contains(q.con.providerNames(), v) {
 		q.bad("unknown provider %.60q", v)
 	}
 	return v
@@ -173,7 +173,7 @@ func (con *console) inbox(c *gin.Context) {
 		con.answer(c, err)
 		return
 	}
-	p := inboxPage{Filter: f, Limit: f.Limit, Verdicts: provider.Verdicts(), Providers: con.svc.ProviderNames(), Callbacks: cbs}
+	p := inboxPage{Filter: f, Limit: f.Limit, Verdicts: provider.Verdicts(), Providers: con.providerNames(), Callbacks: cbs}
 	if p.Reprocessed, err = con.reprocessed(c, cbs); err != nil {
 		con.answer(c, err)
 		return
@@ -239,7 +239,7 @@ func (con *console) callback(c *gin.Context) {
 // one, every field whose name suggests a secret ([provider.SecretField]).
 func (con *console) redact(cb *provider.CallbackRecord) string {
 	body := cb.Body
-	if p, err := con.svc.Provider(cb.Provider); err == nil {
+	if p, ok := con.providerOf(cb.Provider); ok {
 		if r, ok := p.(provider.CallbackRedactor); ok {
 			body = r.RedactCallback(body)
 			// Still hide anything that looks like a secret.
@@ -306,10 +306,10 @@ func (con *console) payment(c *gin.Context) {
 
 // paymentRuns returns the hook runs of a payment's events.
 func (con *console) paymentRuns(c *gin.Context, name, id string) ([]provider.HookRun, bool, error) {
-	if con.svc.HookQueue() == nil {
+	if _, ok := con.svc.Store().(provider.HookQueue); !ok {
 		return nil, true, nil
 	}
-	runs, err := con.svc.ListHookRuns(c, provider.HookRunFilter{Provider: name, PaymentID: id, Limit: MaxPageSize})
+	runs, err := con.read.ListHookRuns(c, provider.HookRunFilter{Provider: name, PaymentID: id, Limit: MaxPageSize})
 	return runs, false, err
 }
 
@@ -396,7 +396,7 @@ func (con *console) hooks(c *gin.Context) {
 		return
 	}
 	p := hooksPage{State: state, States: hookStates(), Limit: limit, Done: done}
-	if con.svc.HookQueue() == nil {
+	if _, ok := con.svc.Store().(provider.HookQueue); !ok {
 		p.NoQueue = true
 		con.render(c, http.StatusOK, "hooks", "Hook runs", p)
 		return
@@ -406,7 +406,7 @@ func (con *console) hooks(c *gin.Context) {
 		states = []provider.HookRunState{state}
 	}
 	for _, st := range states {
-		runs, err := con.svc.ListHookRuns(c, provider.HookRunFilter{State: st, Limit: limit})
+		runs, err := con.read.ListHookRuns(c, provider.HookRunFilter{State: st, Limit: limit})
 		if err != nil {
 			con.answer(c, err)
 			return
@@ -450,4 +450,23 @@ func (con *console) actions(c *gin.Context) {
 		return
 	}
 	con.render(c, http.StatusOK, "actions", "Action log", actionsPage{Actor: actor, Kinds: provider.ActionKinds(), Kind: kind, Actions: acts})
+}
+
+// providerNames lists the service's providers by name.
+func (con *console) providerNames() []string {
+	var names []string
+	for _, p := range con.svc.Providers() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// providerOf returns the service's provider called name.
+func (con *console) providerOf(name string) (provider.Provider, bool) {
+	for _, p := range con.svc.Providers() {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
 }

@@ -160,7 +160,7 @@ func TestTheSpliceAttackIsRefused(t *testing.T) {
 	if err := midtrans.VerifySignature(&forged, conformanceKey); err != nil {
 		t.Fatalf("the spliced signature does not verify (%v): the test no longer shows the attack", err)
 	}
-	_, out, err := svc.HandleCallback(ctx, "midtrans", notification(t, m))
+	_, out, err := providertest.Deliver(ctx, svc, "midtrans", notification(t, m))
 	if !errors.Is(err, provider.CodeInvalidArgument) || out.Verdict != "" {
 		t.Fatalf("the splice: %s, %v; want CodeInvalidArgument and no verdict", out.Verdict, err)
 	}

@@ -42,7 +42,7 @@ func TestASpliceTheChecksCannotSeeIsNotConfirmed(t *testing.T) {
 	}
 	m := decodeBody(t, req)
 	m["order_id"], m["status_code"], m["gross_amount"], m["transaction_status"] = "shop-1201", "200", "10000.00", "settlement"
-	ev, out, err := svc.HandleCallback(ctx, "midtrans", notification(t, m))
+	ev, out, err := providertest.Deliver(ctx, svc, "midtrans", notification(t, m))
 	if ev == nil || !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
 		t.Fatalf("the splice: %+v, %s, %v; want it parsed, then unverified with CodeUnavailable", ev, out.Verdict, err)
 	}
@@ -86,7 +86,7 @@ func TestARewrittenStatusMovesNoMoney(t *testing.T) {
 			t.Fatal(err)
 		}
 		pending := decodeBody(t, req)
-		if _, out, err := svc.HandleCallback(ctx, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
+		if _, out, err := providertest.Deliver(ctx, svc, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
 			t.Fatalf("insecure %v: the genuine pending notification: %s, %v", insecure, out.Verdict, err)
 		}
 		want := func(what string, st provider.PaymentState, hooks int) {
@@ -99,7 +99,7 @@ func TestARewrittenStatusMovesNoMoney(t *testing.T) {
 		}
 
 		pending["transaction_status"] = "settlement"
-		if _, _, err := svc.HandleCallback(ctx, "midtrans", notification(t, pending)); !errors.Is(err, provider.CodeInvalidArgument) {
+		if _, _, err := providertest.Deliver(ctx, svc, "midtrans", notification(t, pending)); !errors.Is(err, provider.CodeInvalidArgument) {
 			t.Fatalf("insecure %v: a \"201\" rewritten to settlement: %v, want CodeInvalidArgument", insecure, err)
 		}
 		// A pending notification may carry "200" (the DANA sample), so a
@@ -110,7 +110,7 @@ func TestARewrittenStatusMovesNoMoney(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, out, err := svc.HandleCallback(ctx, "midtrans", r); !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
+		if _, out, err := providertest.Deliver(ctx, svc, "midtrans", r); !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
 			t.Fatalf("insecure %v: pending rewritten to settlement: %s, %v; want unverified, CodeUnavailable", insecure, out.Verdict, err)
 		}
 		want("pending rewritten to settlement", provider.PaymentState{Status: provider.PaymentPending}, 0)
@@ -122,12 +122,12 @@ func TestARewrittenStatusMovesNoMoney(t *testing.T) {
 			t.Fatal(err)
 		}
 		settlement := decodeBody(t, req)
-		if _, out, err := svc.HandleCallback(ctx, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
+		if _, out, err := providertest.Deliver(ctx, svc, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
 			t.Fatalf("insecure %v: the genuine settlement: %s, %v", insecure, out.Verdict, err)
 		}
 		want("the settlement", provider.PaymentState{Status: provider.PaymentSuccessful}, 1)
 		settlement["transaction_status"], settlement["refund_amount"] = "partial_refund", "90000.00"
-		if _, out, err := svc.HandleCallback(ctx, "midtrans", notification(t, settlement)); !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
+		if _, out, err := providertest.Deliver(ctx, svc, "midtrans", notification(t, settlement)); !errors.Is(err, provider.CodeUnavailable) || out.Verdict != provider.VerdictUnverified {
 			t.Fatalf("insecure %v: settlement rewritten to partial_refund: %s, %v; want unverified, CodeUnavailable", insecure, out.Verdict, err)
 		}
 		want("settlement rewritten to partial_refund", provider.PaymentState{Status: provider.PaymentSuccessful}, 1)
@@ -156,13 +156,13 @@ func TestADuplicateCostsNoStatusCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := providertest.ReadBody(req)
-	if _, out, err := svc.HandleCallback(ctx, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
+	if _, out, err := providertest.Deliver(ctx, svc, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
 		t.Fatalf("the settlement: %s, %v", out.Verdict, err)
 	}
 	h.fake.InjectFault(midtranstest.Fault{Status: http.StatusServiceUnavailable, Count: 100})
 	again := httptest.NewRequest(http.MethodPost, "/midtrans", bytes.NewReader(body))
 	again.Header.Set("Content-Type", "application/json")
-	if _, out, err := svc.HandleCallback(ctx, "midtrans", again); err != nil || out.Verdict != provider.VerdictDuplicate {
+	if _, out, err := providertest.Deliver(ctx, svc, "midtrans", again); err != nil || out.Verdict != provider.VerdictDuplicate {
 		t.Fatalf("the settlement again, Midtrans down: %s, %v; want a duplicate and no call", out.Verdict, err)
 	}
 }
@@ -208,7 +208,7 @@ func TestTheSignatureIsNeverKept(t *testing.T) {
 			t.Fatal(err)
 		}
 		sigs = append(sigs, decodeBody(t, req)["signature_key"].(string))
-		ev, out, err := svc.HandleCallback(ctx, "midtrans", req)
+		ev, out, err := providertest.Deliver(ctx, svc, "midtrans", req)
 		if err != nil || out.Verdict != provider.VerdictApplied {
 			t.Fatalf("%s: %s, %v", status, out.Verdict, err)
 		}

@@ -35,7 +35,7 @@ func Example() {
 	pay, _ := mem.Settle(link.ID, provider.PaymentSuccessful, 0)
 	for _, tok := range []string{"secret-token", "secret-token", "forged"} {
 		req, _ := providertest.NewCallbackRequest(ctx, "http://shop.example/callback", tok, pay)
-		svc.HandleCallback(ctx, "mem", req)
+		providertest.Deliver(ctx, svc, "mem", req)
 	}
 
 	var rm metricdata.ResourceMetrics

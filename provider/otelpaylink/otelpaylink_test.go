@@ -265,7 +265,7 @@ func TestAScriptedRunIsCountedAndTraced(t *testing.T) {
 	})
 	close(gate)
 	waitFor(t, "the hook runs to settle", func() bool {
-		runs, err := s.svc.ListHookRuns(t.Context(), provider.HookRunFilter{})
+		runs, err := s.svc.Store().(provider.Reader).ListHookRuns(t.Context(), provider.HookRunFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

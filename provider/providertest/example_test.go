@@ -25,7 +25,7 @@ func Example() {
 	// The customer pays; the provider calls back.
 	pay, _ := mem.Settle(link.ID, provider.PaymentSuccessful, 0)
 	req, _ := providertest.NewCallbackRequest(ctx, "https://shop.example.com/callback", "secret-token", pay)
-	_, out, err := svc.HandleCallback(ctx, "mem", req)
+	_, out, err := providertest.Deliver(ctx, svc, "mem", req)
 	if err != nil {
 		panic(err)
 	}
@@ -33,7 +33,7 @@ func Example() {
 
 	// The provider repeats itself; nothing happens twice.
 	req, _ = providertest.NewCallbackRequest(ctx, "https://shop.example.com/callback", "secret-token", pay)
-	_, out, _ = svc.HandleCallback(ctx, "mem", req)
+	_, out, _ = providertest.Deliver(ctx, svc, "mem", req)
 	fmt.Println(out.Verdict)
 	// Output:
 	// applied SUCCESSFUL IDR 45000

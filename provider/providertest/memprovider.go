@@ -373,3 +373,28 @@ func (m *MemProvider) decode(op string, body []byte) (*provider.Event, error) {
 
 // String describes the provider without its token.
 func (m *MemProvider) String() string { return fmt.Sprintf("providertest.MemProvider(%s)", m.name) }
+
+// Deliver hands a callback request to svc as an adapter does: the named
+// provider ("" for the only one) verifies and parses it, and the event is
+// applied, the callback observed once whatever becomes of it. Tests and
+// adapters other than ginadapter use it.
+func Deliver(ctx context.Context, svc *provider.Service, providerName string, r *http.Request) (*provider.Event, provider.Outcome, error) {
+	var p provider.Provider
+	for _, q := range svc.Providers() {
+		if q.Name() == providerName || providerName == "" && len(svc.Providers()) == 1 {
+			p = q
+		}
+	}
+	if p == nil {
+		return nil, provider.Outcome{}, provider.Errorf(provider.CodeNotFound, "providertest.Deliver", "no provider named %q", providerName)
+	}
+	ctx, end := svc.ObserveCallback(ctx, p.Name())
+	ev, err := p.ParseCallback(ctx, r)
+	if err != nil {
+		end(provider.Outcome{}, err)
+		return nil, provider.Outcome{}, err
+	}
+	out, err := svc.ApplyEvent(ctx, ev)
+	end(out, err)
+	return ev, out, err
+}

@@ -292,7 +292,7 @@ func (f *actFixture) run(t *testing.T, paymentID string, want provider.HookRunSt
 	t.Helper()
 	deadline := time.Now().Add(storeDeadline)
 	for {
-		runs, err := f.svc.ListHookRuns(storeCtx(t), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
+		runs, err := f.svc.Store().(provider.Reader).ListHookRuns(storeCtx(t), provider.HookRunFilter{Provider: "mem", PaymentID: paymentID})
 		if err != nil {
 			t.Fatalf("ListHookRuns: %v", err)
 		}
@@ -348,7 +348,7 @@ func actTestReprocessUnknownLink(t *testing.T, s suiteStore, l provider.ActionLo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, out, err := f.svc.HandleCallback(ctx, "mem", r); err != nil || out.Verdict != provider.VerdictUnknownLink {
+	if _, out, err := Deliver(ctx, f.svc, "mem", r); err != nil || out.Verdict != provider.VerdictUnknownLink {
 		t.Fatalf("callback before the link is stored: %+v, %v; want unknown_link", out, err)
 	}
 	cbs, err := s.ListCallbacks(ctx, provider.CallbackFilter{Flagged: true, PaymentID: pay.ID})
