@@ -38,7 +38,7 @@
 // registered hook runs once per payment event when it succeeds; a hook that
 // returns an error or panics is retried with backoff ([HookPolicy]), and
 // after its last attempt its run is FAILED and visible through
-// [Service.ListHookRuns] until [Service.RetryHookRun]. A hook receives a
+// [Reader.ListHookRuns] until an operator retries it ([Service.Act]). A hook receives a
 // stable [HookEvent.IdempotencyKey] for its own side effects. The runner
 // that does all this lives here, once, over the small [HookQueue] a store
 // implements (three writes: claim, extend, finish; reads are

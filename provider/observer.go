@@ -214,9 +214,9 @@ type callbackObserved struct{}
 // providerName arrived, and returns the context to handle it with and the
 // function to call, exactly once, with what became of it: the outcome of
 // [Service.ApplyEvent] (or a zero Outcome) and its error (or the error
-// that refused the callback before: see [RefusalOf]). [Service.HandleCallback]
-// and ginadapter's callback route call it; call it in a callback handler of
-// your own that does not use them. Without an Observer it costs nothing.
+// that refused the callback before: see [RefusalOf]). ginadapter's
+// callback route and providertest.Deliver call it; call it in a callback
+// handler of your own. Without an Observer it costs nothing.
 //
 // ApplyEvent called with the returned context does not observe the
 // callback again; called without it, it observes a SourceCallback event

@@ -2,7 +2,7 @@ package provider
 
 import "time"
 
-// PruneReport says what [Store.Prune] or [Service.Prune] removed.
+// PruneReport says what [Pruner.Prune], or a [Service.Reconcile] pass, pruned.
 type PruneReport struct {
 	// Callbacks is how many raw callbacks were deleted.
 	Callbacks int

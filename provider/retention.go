@@ -23,7 +23,7 @@ const DefaultPruneBatch = 5000
 // each pass when ServiceOptions.Retention is set.
 func (s *Service) prune(ctx context.Context, olderThan time.Duration) (PruneReport, error) {
 	if olderThan <= 0 {
-		return PruneReport{}, Errorf(CodeInvalidArgument, "provider.Service.Prune", "olderThan must be positive")
+		return PruneReport{}, Errorf(CodeInvalidArgument, "provider.Service.Reconcile", "olderThan must be positive")
 	}
 	now := s.now()
 	q := PruneQuery{Before: now.Add(-olderThan), Keep: keptVerdicts(), Limit: s.pruneMax}
@@ -32,7 +32,7 @@ func (s *Service) prune(ctx context.Context, olderThan time.Duration) (PruneRepo
 	}
 	pr, ok := s.store.(Pruner)
 	if !ok {
-		return PruneReport{}, &Error{Code: CodeUnimplemented, Op: "provider.Service.Prune", Message: "the store is not a provider.Pruner", Err: errors.ErrUnsupported}
+		return PruneReport{}, &Error{Code: CodeUnimplemented, Op: "provider.Service.Reconcile", Message: "the store is not a provider.Pruner", Err: errors.ErrUnsupported}
 	}
 	var total PruneReport
 	for {

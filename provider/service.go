@@ -74,14 +74,14 @@ type ServiceOptions struct {
 	LinkIntentWindow time.Duration
 	// Retention, when positive, is how long raw callbacks, succeeded hook
 	// runs and event payloads are kept: [Service.RunReconciler] prunes what
-	// is older after each pass (see [Service.Prune]). Zero never prunes.
+	// is older after each pass (see [Service.Reconcile]). Zero never prunes.
 	Retention time.Duration
 	// FlaggedRetention is how long pruning keeps the callbacks operators
 	// work from, those whose verdict is [Verdict.KeptForOperators] (every
 	// flagged verdict but unverified). Zero, the default, keeps them
 	// forever; when positive, they go once older than it, even when that
 	// is sooner than Retention. Unverified callbacks follow Retention.
-	// Pruning runs only when Retention is set or [Service.Prune] is called.
+	// Pruning runs only when Retention is set.
 	FlaggedRetention time.Duration
 	// PruneBatch is how many rows of each kind one pruning statement
 	// removes (default DefaultPruneBatch): smaller batches hold their row

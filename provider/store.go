@@ -124,7 +124,7 @@ type Pruner interface {
 	// much of each it removed: a batch that comes back with every count
 	// below q.Limit was the last. Oldest rows go first (callbacks: within
 	// each of the two bounds). A q.Limit below 1 is CodeInvalidArgument.
-	// [Service.Prune] loops over it.
+	// [Service.Reconcile] loops over it when ServiceOptions.Retention is set.
 	Prune(ctx context.Context, q PruneQuery) (PruneReport, error)
 }
 
