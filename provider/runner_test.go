@@ -14,7 +14,7 @@ import (
 )
 
 // replica is one process's Service over a store shared with others.
-func replica(t *testing.T, store *providertest.MemStore, mem *providertest.MemProvider, opts provider.ServiceOptions) *provider.Service {
+func replica(t *testing.T, store provider.Store, mem *providertest.MemProvider, opts provider.ServiceOptions) *provider.Service {
 	t.Helper()
 	opts.Providers = []provider.Provider{mem}
 	if opts.HookPolicy.Backoff == nil {
@@ -301,7 +301,7 @@ func TestARunClaimedAsStopBeginsIsNotStarted(t *testing.T) {
 		go func() { stopped <- svc.Stop(context.Background()) }()
 		time.Sleep(100 * time.Millisecond) // Stop has begun: it waits for the runner
 	}}
-	svc = replica(t, store, mem, provider.ServiceOptions{HookQueue: q})
+	svc = replica(t, q, mem, provider.ServiceOptions{}) // the store is the queue: q stops the service as it claims
 	var calls atomic.Int64
 	must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
 		calls.Add(1)

@@ -21,10 +21,6 @@ type ServiceOptions struct {
 	// HookPolicy says how hook runs are retried; zero fields take
 	// DefaultHookPolicy's values.
 	HookPolicy HookPolicy
-	// HookQueue holds the hook runs; default: the store, which must then
-	// be a HookQueue (gormstore's and the in-memory store are), so runs are
-	// queued in the same atomic write as the event that causes them.
-	HookQueue HookQueue
 	// HookWorkers is how many hooks this process runs at once (default
 	// DefaultHookWorkers).
 	HookWorkers int
@@ -192,11 +188,9 @@ func NewService(store Store, opts ServiceOptions) (*Service, error) {
 	if s.pruneMax <= 0 {
 		s.pruneMax = DefaultPruneBatch
 	}
-	q := opts.HookQueue
-	if q == nil {
-		q, _ = store.(HookQueue)
-	}
-	if q != nil {
+	// The hook runs live in the store, queued in the same atomic write as
+	// the event that causes them; a store that is no HookQueue runs none.
+	if q, ok := store.(HookQueue); ok {
 		s.runner = newHookRunner(s, q, opts)
 	}
 	s.describe(context.Background())
