@@ -1,9 +1,8 @@
 // Package provider is the portable core of paylink: the domain types
 // ([Link], [Payment], [Event], [Money] and the typed statuses), the small
 // [Provider] interface every payment gateway implements, the [Store]
-// interface every database implements, the hook interfaces apps implement,
-// the portable error codes, and [Service], the one place the payment rules
-// live.
+// interface every database implements, hook registration, the portable
+// error codes, and [Service], the one place the payment rules live.
 //
 // It imports only the standard library. Package flip implements Provider
 // for Flip for Business; gormstore implements Store on PostgreSQL and
@@ -24,7 +23,27 @@
 // payment changed in between, so the Service decides again. It answers
 // only once the write is durable. An event for an unknown link, with the
 // wrong amount (or a refunded amount that does not fit its status) or an
-// unknown status is recorded and flagged, never paid.
+// unknown status is recorded and flagged, never paid. By default every
+// callback that would change a payment, run a hook or record a flagged
+// money fact is first confirmed with the provider, and the provider's
+// answer is what is stored (ServiceOptions.InsecureSkipVerify opts out).
+//
+// # The storage boundary
+//
+// A [Store] is eight methods, each one atomic step: [Store.LoadApply]
+// reads what a decision needs, [Store.Apply] writes a decided event with
+// its guard, [Store.SaveLink] writes a link with its idempotency intent and
+// its reconciliation mark, and GetLink, GetLinkByIdempotencyKey,
+// GetPayment, PutLinkIntent and DeleteLinkIntent read and reserve what
+// link creation and refunds need. No transaction crosses the boundary
+// (none is carried in a context): an app that wants its own writes to go
+// with a payment does them in a hook, which runs after the payment is
+// durable, once per event, with an idempotency key. The rest is optional,
+// found by type assertion: [Reader] (six reads for the reconciler, the
+// console and the JSON routes, a filter struct per resource), [Pruner]
+// (retention), [HookQueue] (three writes of the hook runner) and
+// [ActionLog] (operator actions). gormstore and providertest's MemStore
+// implement them all and pass providertest.TestStore.
 //
 // # Hooks
 //
