@@ -33,9 +33,9 @@ var measuredTables = []string{"paylink_callbacks", "paylink_events", "paylink_pa
 // payment on one of 1,000 MULTIPLE links with one success hook run to
 // success, then n duplicates of them, then n unverified callbacks whose
 // bodies (8 KiB of random hex) are cut to 4 KiB, and logs per phase the
-// bytes per callback of each table (main fork, TOAST) and index, and the
-// rows inserted, updated (HOT) and deleted per callback by
-// pg_stat_user_tables. Autovacuum is off on the tables, so the sizes are
+// bytes per callback of each table (main fork; TOAST and free space map)
+// and index, and the rows inserted, updated (HOT) and deleted per callback
+// by pg_stat_user_tables. Autovacuum is off on the tables, so the sizes are
 // what was written. Not a timed benchmark; see docs/benchmarks.md.
 //
 //	PAYLINK_MEASURE_CALLBACKS=20000 go test -run TestMeasureBytesPerCallback -v -timeout 30m ./gormstore/
@@ -222,7 +222,7 @@ UNION ALL SELECT i.relname, c.relname, pg_relation_size(i.oid)
 				tblTotal += d
 				label := tbl + " (heap)"
 				if suffix == "+" {
-					label = tbl + " (TOAST)"
+					label = tbl + " (TOAST, free space map)"
 				}
 				if d == 0 && suffix == "+" {
 					continue
@@ -283,5 +283,10 @@ UNION ALL SELECT i.relname, c.relname, pg_relation_size(i.oid)
 		t.Fatal(err)
 	}
 	fmt.Fprintf(&report, "\nmean body bytes kept per callback record: %+v\n", avg)
+	var payload float64
+	if err := admin.Raw("SELECT avg(coalesce(length(payload), 0)) FROM paylink_events").Scan(&payload).Error; err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&report, "mean hook event payload bytes per event claim: %.0f\n", payload)
 	t.Log("\n" + report.String())
 }
