@@ -278,18 +278,29 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 	}
 	if len(w.HookRuns) > 0 {
 		add("hr", false, func(q *sqlBuilder) {
-			q.WriteString("INSERT INTO paylink_hook_runs (event_id, provider, payment_id, hook, state, attempts, last_error, idempotency_key, lease_token, next_at, created_at, updated_at) VALUES ")
+			q.WriteString("INSERT INTO paylink_hook_runs (event_id, provider, payment_id, hook, state, attempts, last_error, idempotency_key, lease_token, next_at, created_at, updated_at")
+			if w.HookLease != "" {
+				q.WriteString(", lease_until")
+			}
+			q.WriteString(") VALUES ")
 			for i, r := range w.HookRuns {
 				if i > 0 {
 					q.WriteString(", ")
 				}
 				q.WriteString("(")
-				q.WriteString(q.list(r.EventID, r.Provider, r.PaymentID, r.Hook, string(provider.HookRunPending), 0, "", r.IdempotencyKey, ""))
+				attempts := 0
+				if w.HookLease != "" {
+					attempts = 1 // leased now: the first attempt, as a claim counts it
+				}
+				q.WriteString(q.list(r.EventID, r.Provider, r.PaymentID, r.Hook, string(provider.HookRunPending), attempts, "", r.IdempotencyKey, w.HookLease))
 				// Due at once on the queue's clock (see queue.go).
 				if s.dialect == dialectPostgres {
 					q.WriteString(", now(), " + q.list(stamp, stamp))
 				} else {
 					q.WriteString(", " + q.list(stamp, stamp, stamp))
+				}
+				if w.HookLease != "" {
+					q.WriteString(", " + s.storeNowPlus(q, w.HookLeaseFor))
 				}
 				q.WriteString(")")
 			}
@@ -313,15 +324,15 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 // applyShape is what decides the statements of a write; writes of one
 // shape differ only in their arguments.
 type applyShape struct {
-	claim, payment, update, change, link, callback bool
-	hooks                                          int
+	claim, payment, update, change, link, callback, leased bool
+	hooks                                                  int
 }
 
 func shapeOf(w *provider.ApplyWrite) applyShape {
 	return applyShape{
 		claim: w.Claim != nil, payment: w.Payment != nil, update: w.Payment != nil && w.PreviousStatus != "",
 		change: w.StatusChange != nil, link: w.LinkStatus != "" && w.Payment != nil,
-		callback: w.Callback != nil, hooks: len(w.HookRuns),
+		callback: w.Callback != nil, hooks: len(w.HookRuns), leased: w.HookLease != "" && len(w.HookRuns) > 0,
 	}
 }
 
@@ -330,6 +341,7 @@ func shapeOf(w *provider.ApplyWrite) applyShape {
 // range of the arguments it takes.
 type applyPlan struct {
 	parts                []applyPart
+	leased               bool // the hook runs are inserted leased: their ids are read back
 	postgres             string
 	sqlite               []string
 	sqliteFrom, sqliteTo []int
@@ -356,7 +368,7 @@ func (s *Store) plan(w *provider.ApplyWrite) (*applyPlan, []any) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	p = &applyPlan{parts: parts, postgres: postgresSQL(parts)}
+	p = &applyPlan{parts: parts, leased: shape.leased, postgres: postgresSQL(parts, shape.leased)}
 	for _, part := range parts {
 		// Each part's placeholders are consecutive and in order.
 		q, order := rebind(dialectSQLite, part.sql, argIndexes(len(args)))
@@ -402,13 +414,14 @@ func (s *Store) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 		return nil
 	}
 	var (
-		id  int64
-		err error
+		id   int64
+		runs map[string]int64 // hook -> id of the run inserted leased
+		err  error
 	)
 	if s.dialect == dialectPostgres {
-		id, err = s.applyPostgres(ctx, plan, args)
+		id, runs, err = s.applyPostgres(ctx, plan, args)
 	} else {
-		id, err = s.applySQLite(ctx, plan, args)
+		id, runs, err = s.applySQLite(ctx, plan, args, w)
 	}
 	if err != nil {
 		return err
@@ -416,13 +429,16 @@ func (s *Store) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 	if w.Callback != nil {
 		w.Callback.ID = id
 	}
+	for i := range w.HookRuns {
+		w.HookRuns[i].ID = runs[w.HookRuns[i].Hook]
+	}
 	return nil
 }
 
 // postgresSQL joins parts into the one statement Apply runs on
 // PostgreSQL: each part a CTE, and a final CASE that raises, rolling the
 // statement back, unless every must-write part wrote its row.
-func postgresSQL(parts []applyPart) string {
+func postgresSQL(parts []applyPart, leased bool) string {
 	var q strings.Builder
 	var checks []string
 	cbID := "0"
@@ -436,6 +452,8 @@ func postgresSQL(parts []applyPart) string {
 		case p.name == "cb":
 			q.WriteString(" RETURNING id)")
 			cbID = "(SELECT id FROM cb)"
+		case p.name == "hr" && leased:
+			q.WriteString(" RETURNING id, hook)")
 		case p.mustWrite:
 			q.WriteString(" RETURNING 1)")
 			checks = append(checks, "(SELECT count(*) FROM "+p.name+") = 1")
@@ -449,14 +467,31 @@ func postgresSQL(parts []applyPart) string {
 	} else {
 		q.WriteString("CASE WHEN " + strings.Join(checks, " AND ") + " THEN " + cbID + " ELSE paylink_write_conflict() END")
 	}
+	if leased {
+		q.WriteString(", (SELECT array_agg(id) FROM hr), (SELECT array_agg(hook) FROM hr)")
+	}
 	return q.String()
 }
 
-func (s *Store) applyPostgres(ctx context.Context, plan *applyPlan, args []any) (int64, error) {
+func (s *Store) applyPostgres(ctx context.Context, plan *applyPlan, args []any) (int64, map[string]int64, error) {
 	query := plan.postgres
 	var id int64
-	err := s.pgxRow(ctx, query, args, []any{&id})
-	return id, s.applyErr(err)
+	if !plan.leased {
+		err := s.pgxRow(ctx, query, args, []any{&id})
+		return id, nil, s.applyErr(err)
+	}
+	var ids []int64
+	var hooks []string
+	if err := s.pgxRow(ctx, query, args, []any{&id, &ids, &hooks}); err != nil {
+		return 0, nil, s.applyErr(err)
+	}
+	runs := make(map[string]int64, len(ids))
+	for i := range ids {
+		if i < len(hooks) {
+			runs[hooks[i]] = ids[i]
+		}
+	}
+	return id, runs, nil
 }
 
 // applyErr maps the conflict check's error to provider.ErrWriteConflict.
@@ -481,9 +516,13 @@ type sqliteWrite struct {
 	musts   []bool
 	cbIndex int    // the callback's part, -1 without one
 	claimID string // the event claimed by the first part, if any
-	id      int64
-	err     error
-	done    chan struct{}
+	// leaseEvent and leaseToken, set for hook runs inserted leased, read
+	// their ids back into runs (hook -> id).
+	leaseEvent, leaseToken string
+	runs                   map[string]int64
+	id                     int64
+	err                    error
+	done                   chan struct{}
 }
 
 // groupCommit gathers the Applies of concurrent callbacks on SQLite and
@@ -503,7 +542,7 @@ type groupCommit struct {
 // maxGroup bounds the writes committed together.
 const maxGroup = 64
 
-func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any) (int64, error) {
+func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any, aw *provider.ApplyWrite) (int64, map[string]int64, error) {
 	n := len(plan.parts)
 	w := &sqliteWrite{ctx: ctx, cbIndex: -1, done: make(chan struct{}),
 		queries: plan.sqlite, args: make([][]any, n), musts: make([]bool, n)}
@@ -517,9 +556,12 @@ func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any)
 			w.claimID = w.args[i][0].(string)
 		}
 	}
+	if plan.leased {
+		w.leaseEvent, w.leaseToken = aw.HookRuns[0].EventID, aw.HookLease
+	}
 	w.do = func(ctx context.Context, tx *sql.Tx) error { return s.writeParts(ctx, tx, w) }
 	err := s.group.write(ctx, s, w)
-	return w.id, err
+	return w.id, w.runs, err
 }
 
 // inGroup runs do in a transaction shared with concurrent writes (see
@@ -661,7 +703,30 @@ func (s *Store) writeParts(ctx context.Context, tx *sql.Tx, w *sqliteWrite) erro
 			}
 		}
 	}
+	if w.leaseToken != "" {
+		return s.readLeasedRuns(ctx, tx, w)
+	}
 	return nil
+}
+
+// readLeasedRuns reads the ids of the hook runs w inserted leased, in its
+// transaction.
+func (s *Store) readLeasedRuns(ctx context.Context, tx *sql.Tx, w *sqliteWrite) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id, hook FROM paylink_hook_runs WHERE event_id = ? AND lease_token = ?", w.leaseEvent, w.leaseToken)
+	if err != nil {
+		return s.wrap("Apply", err)
+	}
+	defer rows.Close()
+	w.runs = map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var hook string
+		if err := rows.Scan(&id, &hook); err != nil {
+			return s.wrap("Apply", err)
+		}
+		w.runs[hook] = id
+	}
+	return s.wrap("Apply", rows.Err())
 }
 
 // eventStatus is the status column of an event row: the status, with

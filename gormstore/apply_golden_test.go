@@ -81,6 +81,13 @@ func goldenShapes() []goldenShape {
 				StatusChange: change("", provider.PaymentSuccessful, 0, provider.SourceCallback),
 				HookRuns:     runs(k, "mark_order_paid", "send_receipt")}
 		}},
+		{"applied_new_hooks_leased", "as applied_new_hooks, the runs inserted leased to the process that applied it (it runs them at once, unclaimed)", func() *provider.ApplyWrite {
+			k := claim(provider.PaymentSuccessful, 0, "")
+			return &provider.ApplyWrite{Callback: callback(provider.PaymentSuccessful, provider.VerdictApplied, body),
+				Claim: k, Event: event(k), Payment: payment(provider.PaymentSuccessful, 0),
+				StatusChange: change("", provider.PaymentSuccessful, 0, provider.SourceCallback),
+				HookRuns:     runs(k, "mark_order_paid", "send_receipt"), HookLease: "lease-token", HookLeaseFor: 15 * time.Second}
+		}},
 		{"applied_update_link", "a PENDING payment paid: its SINGLE link becomes INACTIVE; one success hook", func() *provider.ApplyWrite {
 			k := claim(provider.PaymentSuccessful, 0, "")
 			return &provider.ApplyWrite{Callback: callback(provider.PaymentSuccessful, provider.VerdictApplied, body),
@@ -240,7 +247,7 @@ func TestApplyGoldenCoversFields(t *testing.T) {
 			}
 			name := path + f.Name
 			if len(set) == 0 {
-				if name == "Callback.ID" { // set by Apply, never by the Service
+				if name == "Callback.ID" || name == "HookRuns.ID" { // set by Apply, never by the Service
 					continue
 				}
 				t.Errorf("no golden shape sets ApplyWrite.%s: add one to goldenShapes", name)

@@ -124,6 +124,9 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 		if err := s.encodeHookEvent(ctx, d); err != nil {
 			return Outcome{}, err
 		}
+		if len(d.write.HookRuns) > 0 {
+			d.write.HookLease, d.write.HookLeaseFor = s.runner.offer()
+		}
 		err = s.store.Apply(ctx, &d.write)
 		if errors.Is(err, ErrWriteConflict) && conflicts < maxApplyConflicts {
 			continue
@@ -131,7 +134,10 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		if d.out.HookRuns > 0 {
+		switch {
+		case d.write.HookLease != "":
+			s.runner.adopt(&d.write, s.now())
+		case d.out.HookRuns > 0:
 			s.runner.wake()
 		}
 		s.logOutcome(ctx, ev, d.out)

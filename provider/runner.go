@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,7 @@ type hookRunner struct {
 	hard     context.CancelFunc // cancels running hooks with errStopping
 	done     chan struct{}      // closed when every goroutine has ended
 	inflight map[int64]string   // run id -> lease token, until recorded
+	handed   []ClaimedHookRun   // runs this process inserted leased, for the loop
 }
 
 func newHookRunner(s *Service, q HookQueue, opts ServiceOptions) *hookRunner {
@@ -173,6 +175,11 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 	tick := time.NewTicker(r.poll)
 	defer tick.Stop()
 	for {
+		// Runs this process applied come leased already: no claim.
+		r.mu.Lock()
+		queue = append(queue, r.handed...)
+		r.handed = r.handed[:0]
+		r.mu.Unlock()
 		// Start what was claimed on free workers; claim again, a batch of
 		// up to four workers' worth, once the batch is used up and at
 		// least half the workers are free: a queue under load costs one
@@ -228,8 +235,12 @@ func (r *hookRunner) loop(ctx, hookCtx context.Context, stopping, done chan stru
 			r.mu.Unlock()
 		case <-stopping:
 			wg.Wait()
-			// Runs claimed but not started go back at once, uncounted,
-			// instead of waiting for their leases to lapse.
+			// Runs claimed (or handed) but not started go back at once,
+			// uncounted, instead of waiting for their leases to lapse.
+			r.mu.Lock()
+			queue = append(queue, r.handed...)
+			r.handed = nil
+			r.mu.Unlock()
 			for _, c := range queue {
 				results <- HookResult{HookLease: HookLease{ID: c.Run.ID, Token: c.Lease}, State: c.Run.State, Release: true}
 			}
@@ -500,4 +511,62 @@ func (r *hookRunner) call(ctx context.Context, call func(context.Context, *HookE
 		err = fmt.Errorf("%w after %s: %w", errHookTimeout, r.policy.Timeout, err)
 	}
 	return err
+}
+
+// offer returns a fresh lease token and its duration when this process
+// can run the hook runs of an event it is about to apply at once: the
+// runner is started, not stopping, and not already holding four batches
+// of handed runs. Apply then inserts the runs leased to it ([ApplyWrite]
+// HookLease), and [hookRunner.adopt] takes them without a claim. It
+// returns "" otherwise: the runs are queued unleased, for any process to
+// claim.
+func (r *hookRunner) offer() (string, time.Duration) {
+	if r == nil {
+		return "", 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done == nil || closed(r.stopping) || len(r.handed) >= 4*r.workers {
+		return "", 0
+	}
+	return crand.Text(), r.lease
+}
+
+// adopt takes the runs w inserted leased to this process and hands them
+// to the loop, under lease and renewed like claimed ones. Should Stop have
+// begun meanwhile, they are given back at once, their attempt uncounted.
+func (r *hookRunner) adopt(w *ApplyWrite, now time.Time) {
+	var runs []ClaimedHookRun
+	for _, nr := range w.HookRuns {
+		if nr.ID == 0 {
+			continue // the run existed: its own lease holds it
+		}
+		runs = append(runs, ClaimedHookRun{Lease: w.HookLease, Event: w.Event, Run: HookRun{
+			ID: nr.ID, EventID: nr.EventID, Provider: nr.Provider, PaymentID: nr.PaymentID, Hook: nr.Hook,
+			State: HookRunPending, Attempts: 1, IdempotencyKey: nr.IdempotencyKey, NextAt: now, CreatedAt: now, UpdatedAt: now,
+		}})
+	}
+	if len(runs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	if r.done == nil || closed(r.stopping) {
+		r.mu.Unlock()
+		back := make([]HookResult, len(runs))
+		for i, c := range runs {
+			back[i] = HookResult{HookLease: HookLease{ID: c.Run.ID, Token: c.Lease}, State: HookRunPending, Release: true}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), bookkeepingTimeout)
+		defer cancel()
+		if _, err := r.queue.FinishHookRuns(ctx, back); err != nil {
+			r.s.log.ErrorContext(ctx, "paylink: giving back hook runs failed; their leases lapse", "runs", len(back), "err", err)
+		}
+		return
+	}
+	for _, c := range runs {
+		r.inflight[c.Run.ID] = c.Lease
+	}
+	r.handed = append(r.handed, runs...)
+	r.mu.Unlock()
+	r.wake()
 }

@@ -328,3 +328,40 @@ func TestARunClaimedAsStopBeginsIsNotStarted(t *testing.T) {
 		t.Fatalf("another process's claim: %d runs, %v; want the run at once (released, not leased)", len(again), err)
 	}
 }
+
+// claimCounter counts the runs ClaimHookRuns hands out.
+type claimCounter struct {
+	*providertest.MemStore
+	claimed atomic.Int64
+}
+
+func (c *claimCounter) ClaimHookRuns(ctx context.Context, hooks []string, limit int, lease time.Duration) ([]provider.ClaimedHookRun, error) {
+	got, err := c.MemStore.ClaimHookRuns(ctx, hooks, limit, lease)
+	c.claimed.Add(int64(len(got)))
+	return got, err
+}
+
+// The process that applies an event runs its hook runs at once: they are
+// inserted leased to it, and no claim hands them out.
+func TestARunOfAnEventThisProcessAppliedIsNeverClaimed(t *testing.T) {
+	store := &claimCounter{MemStore: providertest.NewMemStore()}
+	mem := providertest.NewMemProvider("mem", "tok")
+	svc := replica(t, store, mem, provider.ServiceOptions{})
+	var calls atomic.Int64
+	must(t, svc.On("receipt", provider.When(provider.PaymentSuccessful), func(context.Context, *provider.HookEvent) error {
+		calls.Add(1)
+		return nil
+	}))
+	must(t, svc.Start(t.Context()))
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(45000)})
+	must(t, err)
+	(&fixture{svc: svc, store: store.MemStore, mem: mem}).apply(t, event(l.ID, "P1", provider.PaymentSuccessful, 45000))
+	waitFor(t, "the hook", func() bool { return calls.Load() == 1 })
+	waitFor(t, "the run to be recorded", func() bool {
+		runs, _ := store.ListHookRuns(t.Context(), provider.HookRunFilter{State: provider.HookRunSucceeded})
+		return len(runs) == 1 && runs[0].Attempts == 1
+	})
+	if n := store.claimed.Load(); n != 0 {
+		t.Fatalf("claims handed out %d runs, want 0: the applying process holds its runs from the insert", n)
+	}
+}

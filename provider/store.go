@@ -216,6 +216,14 @@ type ApplyWrite struct {
 	// HookRuns are queued for delivery, one per hook, pending and due at
 	// once. A run that exists for the same event and hook is left alone.
 	HookRuns []NewHookRun
+	// HookLease, when set, inserts the HookRuns already leased under this
+	// token until the store's now + HookLeaseFor, their first attempt
+	// counted, as ClaimHookRuns would have leased them: the process that
+	// applied the event runs them at once, without a claim of its own.
+	// Apply then sets the ID of each run it inserted (0 for a run that
+	// existed, which keeps its own lease).
+	HookLease    string
+	HookLeaseFor time.Duration
 }
 
 // NewHookRun is a hook run to create with an [ApplyWrite].
@@ -227,6 +235,8 @@ type NewHookRun struct {
 	PaymentID      string
 	Hook           string
 	IdempotencyKey string
+	// ID is set by Apply for a run it inserted under ApplyWrite.HookLease.
+	ID int64
 }
 
 // Verdict is what the library decided about one callback or event.

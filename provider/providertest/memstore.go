@@ -184,16 +184,22 @@ func (s *MemStore) Apply(ctx context.Context, w *provider.ApplyWrite) error {
 		}
 		now := time.Now()
 	runs:
-		for _, nr := range w.HookRuns {
+		for i, nr := range w.HookRuns {
+			w.HookRuns[i].ID = 0
 			for _, r := range st.runs {
 				if r.run.EventID == nr.EventID && r.run.Hook == nr.Hook {
 					continue runs
 				}
 			}
-			push(tx, &st.runs, memRun{run: provider.HookRun{
+			mr := memRun{run: provider.HookRun{
 				ID: tx.nextID(), EventID: nr.EventID, Provider: nr.Provider, PaymentID: nr.PaymentID, Hook: nr.Hook, State: provider.HookRunPending,
 				IdempotencyKey: nr.IdempotencyKey, NextAt: now, CreatedAt: now, UpdatedAt: now,
-			}})
+			}}
+			if w.HookLease != "" {
+				mr.run.Attempts, mr.token, mr.leaseUntil = 1, w.HookLease, now.Add(w.HookLeaseFor)
+				w.HookRuns[i].ID = mr.run.ID
+			}
+			push(tx, &st.runs, mr)
 		}
 		if c := w.Callback; c != nil {
 			c.ID = tx.nextID()

@@ -147,6 +147,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 			test{"QueueReleaseDoesNotCountTheAttempt", queue(queueTestRelease)},
 			test{"QueueExtendedLeaseHolds", queue(queueTestExtend)},
 			test{"QueueRequeuePutsAFailedRunBack", queue(queueTestRequeue)},
+			test{"QueueRunsInsertedLeasedAreTheWritersOwn", queue(queueTestRunsInsertedLeased)},
 			test{"QueueLeaseIsOnTheStoresClock", queue(queueTestLeaseOnTheStoresClock)},
 			test{"QueueSkewedReplicasNeverRunAHookTwiceAtOnce", queue(queueTestSkewedReplicas)},
 			test{"QueueRunWithoutEventComesWithoutOne", queue(queueTestNoEvent)},

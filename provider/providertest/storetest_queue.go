@@ -466,3 +466,44 @@ func queueTestSkewedReplicas(t *testing.T, s suiteStore, q hookQueue) {
 		}
 	}
 }
+
+// Runs inserted leased (ApplyWrite.HookLease) come back with their ids,
+// count their first attempt, are not claimed by anyone while the lease
+// holds, and take their outcome under the write's token; a run that
+// existed keeps its own lease and gets no id.
+func queueTestRunsInsertedLeased(t *testing.T, s suiteStore, q hookQueue) {
+	p := storePayment("leased", "q-leased")
+	p.Status = provider.PaymentSuccessful
+	w := storeWrite(p, "a", "b")
+	w.HookLease, w.HookLeaseFor = "token-of-this-process", 20*time.Second
+	storeApply(t, s, w)
+	for _, r := range w.HookRuns {
+		if r.ID == 0 {
+			t.Fatalf("run of %s inserted leased came back without an id: %+v", r.Hook, w.HookRuns)
+		}
+		if got := queueRun(t, q, r.ID); got.Attempts != 1 || got.State != provider.HookRunPending || got.Hook != r.Hook {
+			t.Fatalf("run %d as stored: %+v; want pending, one attempt, hook %s", r.ID, got, r.Hook)
+		}
+	}
+	if stolen := queueClaim(t, q, 10, "a", "b"); len(stolen) != 0 {
+		t.Fatalf("a claim took runs leased at insert: %+v", stolen)
+	}
+	lost := queueFinish(t, q, provider.HookResult{HookLease: provider.HookLease{ID: w.HookRuns[0].ID, Token: w.HookLease}, State: provider.HookRunSucceeded})
+	if len(lost) != 0 {
+		t.Fatalf("the lease holder's outcome was refused: lost %v", lost)
+	}
+	if got := queueRun(t, q, w.HookRuns[0].ID); got.State != provider.HookRunSucceeded {
+		t.Fatalf("after its outcome the run is %s, want succeeded", got.State)
+	}
+
+	// The same event's runs again (a second write of one claim cannot
+	// happen; a run that exists is left alone): no id, no new lease.
+	again := provider.ApplyWrite{HookRuns: w.HookRuns, HookLease: "another-token", HookLeaseFor: time.Second, Event: w.Event}
+	again.HookRuns = append([]provider.NewHookRun(nil), w.HookRuns...)
+	storeApply(t, s, &again)
+	for _, r := range again.HookRuns {
+		if r.ID != 0 {
+			t.Fatalf("a run that existed came back with id %d under another token", r.ID)
+		}
+	}
+}
