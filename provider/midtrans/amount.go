@@ -2,7 +2,6 @@ package midtrans
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -54,8 +53,11 @@ func ParseAmount(s string) (int64, error) {
 // and notifications ("100000.00").
 func FormatAmount(n int64) string { return strconv.FormatInt(n, 10) + ".00" }
 
-// checkAmount refuses amounts Midtrans cannot take: other currencies,
-// zero or negative amounts, and amounts above Snap's integer range.
+// checkAmount refuses amounts Midtrans cannot take: other currencies and
+// zero or negative amounts. There is no upper bound here: Snap's OpenAPI
+// says int32, but virtual-account maxima reach Rp 20-50 billion (BNI VA
+// has none) and the official SDKs send 64-bit integers; a method's or the
+// merchant's own cap is Midtrans's to enforce.
 func checkAmount(op string, m provider.Money) error {
 	field := func(rule, msg string) error {
 		return &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid parameters",
@@ -66,9 +68,6 @@ func checkAmount(op string, m provider.Money) error {
 		return field("currency", "must be in IDR, not "+string(m.Currency))
 	case m.Amount <= 0:
 		return field("min", "must be a fixed amount of at least 1 rupiah (Snap has no open amounts)")
-	case m.Amount > math.MaxInt32:
-		// Snap's OpenAPI declares gross_amount as int32.
-		return field("max", fmt.Sprintf("must be at most %d", math.MaxInt32))
 	}
 	return nil
 }

@@ -127,5 +127,15 @@
 // page by it; see [Provider.GetLink]. The Provider itself keeps no state:
 // every replica, and a process after a restart, acts on every link.
 //
+// # Going live
+//
+// What Midtrans does in production, and what paylink makes of it:
+//
+//   - Amounts are int64 rupiah with no upper bound of paylink's own:
+//     Snap's OpenAPI says int32, but virtual-account maxima reach Rp
+//     20-50 billion (BNI VA has none), so an order of Rp 5,000,000,000 is
+//     sent as it is; a method's or the merchant's cap is Midtrans's to
+//     enforce.
+//
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans
