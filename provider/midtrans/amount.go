@@ -1,6 +1,7 @@
 package midtrans
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,4 +71,51 @@ func checkAmount(op string, m provider.Money) error {
 		return field("min", "must be a fixed amount of at least 1 rupiah (Snap has no open amounts)")
 	}
 	return nil
+}
+
+// amountInfo is the breakdown of a gross_amount that Automatic Fee
+// Imposition (or a promo) changed.
+type amountInfo struct {
+	original, fee int64
+}
+
+// grossAmountInfo reads the breakdown Midtrans adds when the amount
+// charged differs from the order's: metadata.extra_info.gross_amount_info
+// in real payloads, extra_info.gross_amount_info in the doc sample, with
+// original_amount and customer_imposed_payment_fee as strings or numbers.
+// ok is false when there is none or it cannot be read exactly.
+func grossAmountInfo(raw []byte) (amountInfo, bool) {
+	type info struct {
+		GrossAmountInfo *struct {
+			OriginalAmount json.RawMessage `json:"original_amount"`
+			Fee            json.RawMessage `json:"customer_imposed_payment_fee"`
+		} `json:"gross_amount_info"`
+	}
+	var body struct {
+		Metadata *struct {
+			ExtraInfo *info `json:"extra_info"`
+		} `json:"metadata"`
+		ExtraInfo *info `json:"extra_info"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &body) != nil {
+		return amountInfo{}, false
+	}
+	in := body.ExtraInfo
+	if body.Metadata != nil && body.Metadata.ExtraInfo != nil {
+		in = body.Metadata.ExtraInfo
+	}
+	if in == nil || in.GrossAmountInfo == nil {
+		return amountInfo{}, false
+	}
+	original, err := ParseAmount(jsonText(in.GrossAmountInfo.OriginalAmount))
+	if err != nil {
+		return amountInfo{}, false
+	}
+	var fee int64
+	if t := jsonText(in.GrossAmountInfo.Fee); t != "" {
+		if fee, err = ParseAmount(t); err != nil {
+			return amountInfo{}, false
+		}
+	}
+	return amountInfo{original: original, fee: fee}, true
 }

@@ -136,6 +136,22 @@
 //     20-50 billion (BNI VA has none), so an order of Rp 5,000,000,000 is
 //     sent as it is; a method's or the merchant's cap is Midtrans's to
 //     enforce.
+//   - Automatic Fee Imposition adds a fee to what the customer pays
+//     ("10071.00" for an order of 10000, the breakdown in
+//     metadata.extra_info.gross_amount_info). CreateLink turns it off for
+//     every transaction ("customer_imposed_payment_fee":{"enable":false})
+//     unless ProviderOptions.AllowFeeImposition is set; a payment whose
+//     gross_amount differs from the order's anyway reads as that amount,
+//     so it is flagged amount_mismatch and never paid. With
+//     AllowFeeImposition, a payment whose breakdown shows that
+//     original_amount plus customer_imposed_payment_fee is gross_amount
+//     (strings or numbers) reports Payment.Amount = original_amount; the fee stays in
+//     Payment.Raw, and a refund_amount that covers the fee counts as all
+//     of the order refunded.
+//   - A promo lowers gross_amount. Midtrans documents no breakdown field
+//     naming a promo discount, so a lower amount is reported as charged
+//     and flagged amount_mismatch, with or without AllowFeeImposition: a
+//     person decides whether the discount was meant.
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

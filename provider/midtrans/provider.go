@@ -49,6 +49,18 @@ type ProviderOptions struct {
 	Logger *slog.Logger
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// AllowFeeImposition lets Midtrans's Automatic Fee Imposition add its
+	// fee to what the customer pays. By default CreateLink turns the fee
+	// off ("customer_imposed_payment_fee":{"enable":false}), and a payment
+	// whose gross_amount still differs from the order's is reported with
+	// the gross_amount Midtrans charged, which paylink flags
+	// amount_mismatch and never applies. With AllowFeeImposition set,
+	// CreateLink leaves the fee to the dashboard, and a payment whose
+	// breakdown (gross_amount_info) shows original_amount + fee =
+	// gross_amount is reported with Payment.Amount the order's amount
+	// (original_amount); the fee stays visible in Payment.Raw. A lower
+	// gross_amount (a promo) is always reported as charged, and flagged.
+	AllowFeeImposition bool
 }
 
 // Provider is Midtrans Snap as a [provider.Provider]: a link is a Snap
@@ -64,6 +76,7 @@ type Provider struct {
 	prefix   string
 	log      *slog.Logger
 	now      func() time.Time
+	fees     bool
 }
 
 // Compile-time checks of the capabilities Provider offers.
@@ -96,6 +109,7 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		maxBytes: cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
 		prefix:   opts.OrderIDPrefix,
 		log:      cmp.Or(opts.Logger, c.log),
+		fees:     opts.AllowFeeImposition,
 	}
 }
 
@@ -206,6 +220,9 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		Expiry:       expiry,
 		FinishURL:    params.RedirectURL,
 		CustomField1: title,
+		// Off unless the app takes the fee: an amount other than the
+		// order's is never paid.
+		AllowFeeImposition: p.fees,
 	}
 	if c := params.Customer; c != (provider.Customer{}) {
 		first, last, _ := strings.Cut(strings.TrimSpace(c.Name), " ")
@@ -316,7 +333,7 @@ func (p *Provider) GetLink(ctx context.Context, link *provider.Link) (*provider.
 // link converts a transaction to its link, carrying over from stored what
 // the status API does not tell.
 func (p *Provider) link(t *Transaction, stored *provider.Link) (*provider.Link, error) {
-	amount, err := t.Amount()
+	amount, _, err := p.amounts(t)
 	if err != nil {
 		return nil, &provider.Error{Code: provider.CodeInternal, Op: "midtrans.GetLink", Message: "reading gross_amount", Err: err}
 	}
@@ -445,7 +462,7 @@ func (p *Provider) DeactivateLink(ctx context.Context, link *provider.Link) (*pr
 
 // payment converts a transaction to the order's payment.
 func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (provider.Payment, error) {
-	amount, err := t.Amount()
+	amount, gross, err := p.amounts(t)
 	if err != nil {
 		return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading gross_amount", Err: err}
 	}
@@ -481,9 +498,34 @@ func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (prov
 		if err != nil {
 			return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading refund_amount", Err: err}
 		}
+		if gross > amount {
+			// refund_amount counts the imposed fee too: all of the order
+			// went back once what went back covers it.
+			refunded = min(refunded, amount)
+		}
 		pay.RefundedAmount = provider.Rupiah(refunded)
 	}
 	return pay, nil
+}
+
+// amounts returns the amount a payment reports (the order's) and the
+// gross_amount Midtrans charged. They differ only with
+// AllowFeeImposition, when gross_amount_info shows original_amount +
+// customer_imposed_payment_fee = gross_amount; otherwise the amount is
+// the gross_amount, so a fee or promo the app did not allow reads as an
+// amount other than the link's.
+func (p *Provider) amounts(t *Transaction) (amount, gross int64, err error) {
+	gross, err = t.Amount()
+	if err != nil {
+		return 0, 0, err
+	}
+	if !p.fees {
+		return gross, gross, nil
+	}
+	if info, ok := grossAmountInfo(t.Raw); ok && info.fee > 0 && info.original > 0 && info.original+info.fee == gross {
+		return info.original, gross, nil
+	}
+	return gross, gross, nil
 }
 
 // Refund implements provider.Refunder: POST /v2/{order_id}/refund with

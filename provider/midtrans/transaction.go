@@ -41,6 +41,12 @@ type CreateTransactionParams struct {
 	OverrideNotificationURLs []string
 	// AppendNotificationURLs are added to it (X-Append-Notification).
 	AppendNotificationURLs []string
+	// AllowFeeImposition leaves Automatic Fee Imposition as the
+	// dashboard sets it. By default the request sends
+	// "customer_imposed_payment_fee":{"enable":false}, which turns the fee
+	// off for this transaction even when the dashboard turns it on, so
+	// the customer is charged exactly GrossAmount.
+	AllowFeeImposition bool
 }
 
 // CustomerDetails is Snap's customer_details.
@@ -98,6 +104,11 @@ func (e Expiry) MarshalJSON() ([]byte, error) {
 		w.StartTime = e.StartTime.In(wib).Format("2006-01-02 15:04:05 -0700")
 	}
 	return json.Marshal(w)
+}
+
+// feeToggle is Snap's customer_imposed_payment_fee.
+type feeToggle struct {
+	Enable bool `json:"enable"`
 }
 
 // SnapTransaction is Snap's answer to a create: the token and the page.
@@ -222,6 +233,7 @@ func (c *Client) CreateTransaction(ctx context.Context, p CreateTransactionParam
 		CustomField1       string           `json:"custom_field1,omitempty"`
 		CustomField2       string           `json:"custom_field2,omitempty"`
 		CustomField3       string           `json:"custom_field3,omitempty"`
+		ImposedFee         *feeToggle       `json:"customer_imposed_payment_fee,omitempty"`
 	}{
 		TransactionDetails: details{OrderID: p.OrderID, GrossAmount: p.GrossAmount},
 		CustomerDetails:    p.Customer,
@@ -233,6 +245,9 @@ func (c *Client) CreateTransaction(ctx context.Context, p CreateTransactionParam
 	}
 	if p.FinishURL != "" {
 		body.Callbacks = &callbacks{Finish: p.FinishURL}
+	}
+	if !p.AllowFeeImposition {
+		body.ImposedFee = &feeToggle{Enable: false}
 	}
 	h := http.Header{}
 	if len(p.OverrideNotificationURLs) > 0 {

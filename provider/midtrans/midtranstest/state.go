@@ -31,6 +31,12 @@ type PayOptions struct {
 	// Fraud is the fraud_status of a credit_card capture: "accept"
 	// (default) or "challenge". Other methods settle with "accept".
 	Fraud string
+	// Promo is a promo discount the customer applies on the page (opt-in):
+	// the transaction's gross_amount becomes the order's amount (plus any
+	// imposed fee) less Promo, and its metadata.extra_info.gross_amount_info
+	// shows the original_amount. Midtrans documents no field naming the
+	// discount, and the fake sends none.
+	Promo int64
 }
 
 // Transaction is a snapshot of an order's transaction, as the status API
@@ -128,6 +134,7 @@ type wireTx struct {
 	CustomField1      string     `json:"custom_field1,omitempty"`
 	CustomField2      string     `json:"custom_field2,omitempty"`
 	CustomField3      string     `json:"custom_field3,omitempty"`
+	Metadata          any        `json:"metadata,omitempty"`
 }
 
 type vaNumber struct {
@@ -148,7 +155,7 @@ func (s *Server) wire(o *order, status, code, msg string) wireTx {
 		PaymentType:       tx.paymentType,
 		OrderID:           o.id,
 		MerchantID:        s.opts.MerchantID,
-		GrossAmount:       amount(o.gross),
+		GrossAmount:       amount(tx.gross),
 		FraudStatus:       tx.fraud,
 		Currency:          "IDR",
 		CustomField1:      o.customFields[0],
@@ -164,6 +171,15 @@ func (s *Server) wire(o *order, status, code, msg string) wireTx {
 	}
 	if tx.refunded > 0 {
 		w.RefundAmount = amount(tx.refunded)
+	}
+	if tx.gross != o.gross {
+		// As real payloads carry it (the doc sample has it at the top
+		// level, extra_info.gross_amount_info), types mixed.
+		info := map[string]any{"original_amount": strconv.FormatInt(o.gross, 10), "gross_amount": tx.gross}
+		if o.fee > 0 {
+			info["customer_imposed_payment_fee"] = strconv.FormatInt(o.fee, 10)
+		}
+		w.Metadata = map[string]any{"extra_info": map[string]any{"gross_amount_info": info}}
 	}
 	switch tx.paymentType {
 	case "bank_transfer":
@@ -201,7 +217,8 @@ func (s *Server) choose(o *order, m Method) {
 	if m.PaymentType == "" {
 		m.PaymentType = "bank_transfer"
 	}
-	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now, expiry: now.Add(24 * time.Hour)}
+	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now, expiry: now.Add(24 * time.Hour),
+		gross: o.gross + o.fee}
 	switch m.PaymentType {
 	case "bank_transfer":
 		if tx.bank == "" {
@@ -259,7 +276,7 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 			return 406, "Duplicate refund ID"
 		}
 	}
-	rest := o.gross - tx.refunded
+	rest := tx.gross - tx.refunded
 	if amt == 0 {
 		amt = rest
 	}
@@ -270,7 +287,7 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 	tx.refunds = append(tx.refunds, refund{ID: int64(len(tx.refunds) + 1), Amount: amount(amt),
 		At: s.now().In(wib).Format(timeLayout), Reason: reason, Key: key})
 	status := "partial_refund"
-	if tx.refunded == o.gross {
+	if tx.refunded == tx.gross {
 		status = "refund"
 	}
 	s.move(o, status, "")
@@ -299,7 +316,7 @@ func (s *Server) sim(ctx context.Context, orderID string, step func(o *order) er
 		return &Transaction{OrderID: o.id, GrossAmount: o.gross}, nil
 	}
 	return &Transaction{OrderID: o.id, TransactionID: o.tx.id, TransactionStatus: o.tx.status, FraudStatus: o.tx.fraud,
-		PaymentType: o.tx.paymentType, GrossAmount: o.gross, RefundAmount: o.tx.refunded}, nil
+		PaymentType: o.tx.paymentType, GrossAmount: o.tx.gross, RefundAmount: o.tx.refunded}, nil
 }
 
 func (s *Server) to(o *order, to, fraud string) error {
@@ -342,6 +359,12 @@ func (s *Server) Pay(ctx context.Context, orderID string, opts PayOptions) (*Tra
 		}
 		if o.tx == nil {
 			s.choose(o, opts.Method)
+		}
+		if opts.Promo > 0 {
+			if opts.Promo >= o.tx.gross {
+				return fmt.Errorf("%w: a promo of %d on %d", ErrWrongState, opts.Promo, o.tx.gross)
+			}
+			o.tx.gross -= opts.Promo
 		}
 		if o.tx.paymentType == "credit_card" {
 			fraud := opts.Fraud
@@ -416,7 +439,7 @@ func (s *Server) Chargeback(ctx context.Context, orderID string, amt int64) (*Tr
 		if o.tx == nil || !canMove(o.tx.status, "chargeback") {
 			return fmt.Errorf("%w: chargeback", ErrWrongState)
 		}
-		rest := o.gross - o.tx.refunded
+		rest := o.tx.gross - o.tx.refunded
 		if amt == 0 || amt >= rest {
 			amt = rest
 		}
@@ -424,7 +447,7 @@ func (s *Server) Chargeback(ctx context.Context, orderID string, amt int64) (*Tr
 		o.tx.refunds = append(o.tx.refunds, refund{ID: int64(len(o.tx.refunds) + 1), Amount: amount(amt),
 			At: s.now().In(wib).Format(timeLayout), Reason: "chargeback"})
 		status := "partial_chargeback"
-		if o.tx.refunded == o.gross {
+		if o.tx.refunded == o.tx.gross {
 			status = "chargeback"
 		}
 		s.move(o, status, "")
