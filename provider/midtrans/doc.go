@@ -116,9 +116,10 @@
 //
 // The Provider is a provider.Refunder: [Provider.Refund] calls POST
 // /v2/{order_id}/refund; Midtrans's refusals keep their codes (414
-// CodeInvalidArgument, 406 CodeConflict for a refund_key used before, 412
-// CodeFailedPrecondition, which includes bank transfers, echannel and
-// convenience stores: they cannot be refunded).
+// CodeInvalidArgument, or CodeUnavailable for insufficient funds; 406
+// CodeConflict for a refund_key used before; 412 CodeFailedPrecondition,
+// which includes bank transfers, echannel and convenience stores: they
+// cannot be refunded).
 //
 // Midtrans has no API to read a Snap page before the customer picks a
 // payment method (the status API says the transaction does not exist).
@@ -152,6 +153,27 @@
 //     naming a promo discount, so a lower amount is reported as charged
 //     and flagged amount_mismatch, with or without AllowFeeImposition: a
 //     person decides whether the discount was meant.
+//   - A refund the bank declines is answered HTTP 200 with status_code
+//     "202" "Refund denied by the bank", refund_amount "0.00" and the
+//     status unchanged, which after an earlier partial refund still reads
+//     partial_refund. Refund succeeds only on "200" and a status API that
+//     shows more refunded than before: a declined refund is
+//     CodeFailedPrecondition, and the payment and hooks do not change.
+//   - A card paid today (capture, not settled) cannot be refunded
+//     (Midtrans answers 412). Refund of all of it cancels it (POST
+//     /v2/{order_id}/cancel) and reports REFUNDED with the whole amount:
+//     the customer paid and everything went back, the ladder's
+//     SUCCESSFUL → REFUNDED (CANCELLED would say the payment was never
+//     made). A part of a capture is CodeFailedPrecondition. The cancel
+//     notification that follows reads CANCELLED and is flagged
+//     failed_after_paid against the REFUNDED payment, changing nothing.
+//   - The refund answer's refund_amount is "total amount to be
+//     refunded" on one Midtrans page and cumulative on another; Refund
+//     reads the cumulative amount from the status API after the refund.
+//   - 414 is an invalid amount (CodeInvalidArgument) or, when
+//     status_message says "merchant insufficient funds", a shortfall
+//     Midtrans calls retriable with the same refund_key for 7 days
+//     (CodeUnavailable; retry with the same key).
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

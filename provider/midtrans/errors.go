@@ -70,6 +70,7 @@ func (e *APIError) code() int {
 //
 //	400 "...order_id has already been taken", 406    CodeConflict
 //	400, 403, 405, 408, 411, 413, 414               CodeInvalidArgument
+//	414 "...merchant insufficient funds"             CodeUnavailable (retriable with the same refund_key)
 //	401 (and Snap's "Merchant is required")          CodeUnauthenticated
 //	402 payment type not enabled, 407, 412           CodeFailedPrecondition
 //	404                                              CodeNotFound
@@ -99,6 +100,8 @@ func (e *APIError) ErrorCode() provider.ErrorCode {
 		return provider.CodeFailedPrecondition
 	case c == 410:
 		return provider.CodePermissionDenied
+	case c == 414 && e.insufficientFunds():
+		return provider.CodeUnavailable
 	case c == 400, c == 403, c == 405, c == 408, c == 411, c == 413, c == 414, c == 422:
 		return provider.CodeInvalidArgument
 	case c == 429, c >= 500 && c <= 599:
@@ -127,6 +130,17 @@ func (e *APIError) FieldErrors() []provider.FieldError {
 		out = append(out, provider.FieldError{Field: field, Message: m})
 	}
 	return out
+}
+
+// insufficientFunds reports whether a 414 is Midtrans's "Refund request
+// is rejected due to merchant insufficient funds", which it calls
+// retriable with the same refund_key, not "... due to invalid amount".
+func (e *APIError) insufficientFunds() bool {
+	if e.code() != 414 {
+		return false
+	}
+	l := strings.ToLower(e.StatusMessage + " " + strings.Join(e.Messages, " "))
+	return strings.Contains(l, "insufficient")
 }
 
 // transient reports whether repeating the request may succeed.

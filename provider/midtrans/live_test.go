@@ -2,6 +2,10 @@ package midtrans_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -123,5 +127,132 @@ func TestFeesAndPromosChangeTheAmountCharged(t *testing.T) {
 	}
 	if p, err := sstore.GetPayment(ctx, "midtrans", l3.ID); err == nil && p.Status.Paid() {
 		t.Fatalf("unallowed fee: payment %+v is paid", p)
+	}
+}
+
+// settledGopay creates a link through svc and delivers its settlement.
+func settledGopay(t *testing.T, h *harness, svc *provider.Service) *provider.Link {
+	t.Helper()
+	params := orderParams
+	params.Amount = provider.Rupiah(10000)
+	l, err := svc.CreateLink(t.Context(), "midtrans", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := payAndDeliver(t, h, svc, l, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "gopay"}}); out.Verdict != provider.VerdictApplied {
+		t.Fatalf("settlement: %s", out.Verdict)
+	}
+	return l
+}
+
+// A refund the bank declines after an earlier partial refund still reads
+// partial_refund (HTTP 200, "202", refund_amount "0.00"): an error, and
+// nothing changes.
+func TestADeclinedRefundAfterAPartialRefundChangesNothing(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, store := newService(t, h, false)
+	var hooks atomic.Int32
+	if err := svc.On("refunded", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded),
+		func(context.Context, *provider.HookEvent) error { hooks.Add(1); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	l := settledGopay(t, h, svc)
+	if out, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Amount: provider.Rupiah(3000)}); err != nil ||
+		out.Payment.Status != provider.PaymentPartiallyRefunded || out.Payment.RefundedAmount.Amount != 3000 {
+		t.Fatalf("partial refund of 3000: %+v, %v", out, err)
+	}
+	runs := func() int {
+		rs, err := store.ListHookRuns(ctx, provider.HookRunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rs)
+	}
+	before := runs()
+	h.fake.FailRefunds(midtranstest.RefundDeniedByBank, 1)
+	out, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Amount: provider.Rupiah(2000)})
+	if !errors.Is(err, provider.CodeFailedPrecondition) || !strings.Contains(err.Error(), "Refund denied by the bank") {
+		t.Fatalf("declined refund of 2000: %+v, %v; want CodeFailedPrecondition quoting Midtrans", out, err)
+	}
+	pay, err := store.GetPayment(ctx, "midtrans", l.ID)
+	if err != nil || pay.State() != (provider.PaymentState{Status: provider.PaymentPartiallyRefunded, Refunded: 3000}) || runs() != before {
+		t.Fatalf("after the declined refund: %+v, %v, %d hook runs (%d before)", pay, err, runs(), before)
+	}
+}
+
+// The refund answer's refund_amount is this refund's (as one Midtrans
+// page documents it); the cumulative amount is read from the status API.
+func TestTheCumulativeRefundComesFromTheStatusAPI(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, _ := newService(t, h, false)
+	l := settledGopay(t, h, svc)
+	if _, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Amount: provider.Rupiah(3000)}); err != nil {
+		t.Fatal(err)
+	}
+	pay, err := h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Rupiah(2000), Key: "second"})
+	if err != nil || pay.Status != provider.PaymentPartiallyRefunded || pay.RefundedAmount.Amount != 5000 {
+		t.Fatalf("second partial refund: %+v, %v; want 5000 refunded in all", pay, err)
+	}
+}
+
+// A card captured today cannot be refunded: a refund of all of it cancels
+// it (SUCCESSFUL → REFUNDED of the whole amount); a part is refused.
+func TestARefundOfACaptureCancelsItWhole(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, store := newService(t, h, false)
+	params := orderParams
+	params.Amount = provider.Rupiah(10000)
+	l, err := svc.CreateLink(ctx, "midtrans", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := h.next(ctx, "capture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out, err := providertest.Deliver(ctx, svc, "midtrans", req); err != nil || out.Verdict != provider.VerdictApplied {
+		t.Fatalf("capture: %s, %v", out.Verdict, err)
+	}
+	_, err = svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{Amount: provider.Rupiah(4000)})
+	if !errors.Is(err, provider.CodeFailedPrecondition) || !strings.Contains(err.Error(), "captured but not settled") {
+		t.Fatalf("partial refund of a capture: %v; want CodeFailedPrecondition naming the reason", err)
+	}
+	out, err := svc.Refund(ctx, "midtrans", l.ID, provider.RefundParams{})
+	if err != nil || out.Payment.Status != provider.PaymentRefunded || out.Payment.RefundedAmount.Amount != 10000 {
+		t.Fatalf("full refund of a capture: %+v, %v", out, err)
+	}
+	if tx, _ := h.fake.Settle(ctx, l.ID); tx != nil {
+		t.Fatalf("the cancelled capture settled: %+v", tx)
+	}
+	if pay, err := store.GetPayment(ctx, "midtrans", l.ID); err != nil || pay.Status != provider.PaymentRefunded {
+		t.Fatalf("stored: %+v, %v", pay, err)
+	}
+}
+
+// 414 means an invalid amount (CodeInvalidArgument) or the merchant's
+// insufficient balance (CodeUnavailable: retry with the same key).
+func TestTheTwo414s(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, _ := newService(t, h, false)
+	l := settledGopay(t, h, svc)
+	_, err := h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Rupiah(20000), Key: "too-much"})
+	var apiErr *midtrans.APIError
+	if !errors.Is(err, provider.CodeInvalidArgument) || !errors.As(err, &apiErr) || apiErr.StatusCode != "414" {
+		t.Fatalf("invalid amount: %v; want 414 CodeInvalidArgument", err)
+	}
+	h.fake.FailRefunds(midtranstest.RefundInsufficientFunds, 1)
+	_, err = h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Rupiah(1000), Key: "k1"})
+	if !errors.Is(err, provider.CodeUnavailable) || !errors.As(err, &apiErr) || apiErr.StatusCode != "414" || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("insufficient funds: %v; want 414 CodeUnavailable naming the key", err)
+	}
+	if pay, err := h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Rupiah(1000), Key: "k1"}); err != nil || pay.RefundedAmount.Amount != 1000 {
+		t.Fatalf("the retry with the same key: %+v, %v", pay, err)
 	}
 }

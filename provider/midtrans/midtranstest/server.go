@@ -71,14 +71,17 @@ type Server struct {
 	auth string
 	now  func() time.Time
 
-	mu       sync.Mutex
-	orders   map[string]*order // by order id
-	byToken  map[string]*order
-	byTxID   map[string]*order
-	faults   []Fault
-	notify   notifyState
-	closed   chan struct{}
-	inflight sync.WaitGroup
+	mu      sync.Mutex
+	orders  map[string]*order // by order id
+	byToken map[string]*order
+	byTxID  map[string]*order
+	faults  []Fault
+	notify  notifyState
+
+	refundFailure  RefundFailure
+	refundFailures int
+	closed         chan struct{}
+	inflight       sync.WaitGroup
 }
 
 // order is a Snap session and, once the customer picks a method, its
@@ -593,13 +596,26 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
+	switch s.takeRefundFailure() {
+	case RefundDeniedByBank:
+		body := s.refundAnswer(o, "202", "Refund denied by the bank", 0, "")
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+		return
+	case RefundInsufficientFunds:
+		s.mu.Unlock()
+		s.coreError(w, 414, "Refund request is rejected due to merchant insufficient funds", nil)
+		return
+	}
+	before := o.tx.refunded
 	code, msg := s.refund(o, amount, req.RefundKey, req.Reason)
 	if code != 200 {
 		s.mu.Unlock()
 		s.coreError(w, code, msg, nil)
 		return
 	}
-	body := s.statusBody(o, "Success, refund request is approved")
+	body := s.refundAnswer(o, "200", "Success, refund request is approved", o.tx.refunded-before, req.RefundKey)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)

@@ -264,7 +264,9 @@ func (s *Server) move(o *order, to, fraud string) {
 // s.mu. It returns Midtrans's code and message.
 func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 	tx := o.tx
-	if tx.status != "settlement" && tx.status != "partial_refund" && !(tx.status == "capture" && tx.fraud == "accept") {
+	// Refunds are for settled transactions only: a card captured today
+	// must be cancelled (Midtrans answers 412 to its refund).
+	if tx.status != "settlement" && tx.status != "partial_refund" {
 		return 412, "Merchant cannot modify the status of the transaction"
 	}
 	switch tx.paymentType {
@@ -464,4 +466,64 @@ func (s *Server) Token(orderID string) (string, bool) {
 		return "", false
 	}
 	return o.token, true
+}
+
+// RefundFailure is a way Midtrans refuses a refund request, for
+// [Server.FailRefunds].
+type RefundFailure int
+
+// The refund failures.
+const (
+	// RefundDeniedByBank: HTTP 200 with status_code "202", "Refund denied
+	// by the bank", refund_amount "0.00", the transaction unchanged (a
+	// partial_refund stays partial_refund). Nothing is refunded.
+	RefundDeniedByBank RefundFailure = iota + 1
+	// RefundInsufficientFunds: 414 "Refund request is rejected due to
+	// merchant insufficient funds", which Midtrans calls retriable with
+	// the same refund_key. The key is not used up.
+	RefundInsufficientFunds
+)
+
+// FailRefunds makes the next n refund requests to the API fail as f
+// (opt-in; the simulation method [Server.Refund] is not affected).
+func (s *Server) FailRefunds(f RefundFailure, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refundFailure, s.refundFailures = f, n
+}
+
+// takeRefundFailure returns the failure of the next refund request, if
+// any; the caller holds s.mu.
+func (s *Server) takeRefundFailure() RefundFailure {
+	if s.refundFailures <= 0 {
+		return 0
+	}
+	s.refundFailures--
+	return s.refundFailure
+}
+
+// refundAnswer is the refund API's documented answer: the transaction
+// after the refund, with this refund's refund_chargeback_id,
+// refund_amount (the amount of this refund: the docs' "total amount to be
+// refunded"; the status API's is cumulative) and refund_key, and no
+// refunds[]. The caller holds s.mu.
+func (s *Server) refundAnswer(o *order, code, msg string, amt int64, key string) []byte {
+	tx := o.tx
+	body := map[string]any{
+		"status_code": code, "status_message": msg, "transaction_id": tx.id, "order_id": o.id,
+		"gross_amount": amount(tx.gross), "currency": "IDR", "payment_type": tx.paymentType,
+		"transaction_time": tx.time.In(wib).Format(timeLayout), "transaction_status": tx.status,
+		"refund_amount": amount(amt),
+	}
+	if tx.fraud != "" {
+		body["fraud_status"] = tx.fraud
+	}
+	if code == "200" {
+		body["refund_chargeback_id"] = len(tx.refunds)
+		if key != "" {
+			body["refund_key"] = key
+		}
+	}
+	b, _ := json.Marshal(body)
+	return b
 }
