@@ -174,6 +174,17 @@
 //     status_message says "merchant insufficient funds", a shortfall
 //     Midtrans calls retriable with the same refund_key for 7 days
 //     (CodeUnavailable; retry with the same key).
+//   - Midtrans asks for non-strict parsing and sends numbers where
+//     strings are documented. A number in a field declared a string is
+//     taken as its decimal text instead of refusing the notification. A
+//     gross_amount number must be whole rupiah and reads as "N.00"; how
+//     Midtrans signs one is undocumented, so its signature is checked over
+//     "N.00" and over the text sent (either proves the server key), and
+//     the status API confirms the rest as for every notification.
+//   - "If fraud_status exists ensure the value is accept": a capture or
+//     settlement with a fraud_status other than accept, challenge or deny
+//     has no portable status, so it is never paid and is flagged
+//     unknown_status.
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

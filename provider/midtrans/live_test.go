@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -254,5 +255,62 @@ func TestTheTwo414s(t *testing.T) {
 	}
 	if pay, err := h.p.Refund(ctx, l.ID, provider.RefundParams{Amount: provider.Rupiah(1000), Key: "k1"}); err != nil || pay.RefundedAmount.Amount != 1000 {
 		t.Fatalf("the retry with the same key: %+v, %v", pay, err)
+	}
+}
+
+// signed returns a notification request of body m signed over gross as
+// the signed gross_amount text.
+func signed(t *testing.T, m map[string]any, gross string) *http.Request {
+	t.Helper()
+	m["signature_key"] = midtrans.Signature(m["order_id"].(string), m["status_code"].(string), gross, conformanceKey)
+	return notification(t, m)
+}
+
+// Midtrans asks for non-strict parsing: a number where a string is
+// declared is its decimal text; a gross_amount number is whole rupiah,
+// its signature checked over "N.00" or over the text sent.
+func TestNumbersWhereStringsAreDeclaredAreAccepted(t *testing.T) {
+	h := newHarness(t)
+	for _, gross := range []string{"150000.00", "150000"} {
+		m := map[string]any{"order_id": "order-7", "status_code": "200", "gross_amount": 150000,
+			"transaction_status": "partial_refund", "payment_type": "gopay", "merchant_id": 141532850,
+			"refund_amount": 50000, "refunds": []any{map[string]any{"refund_chargeback_id": 1, "refund_amount": 50000}}}
+		ev, err := h.p.ParseCallback(t.Context(), signed(t, m, gross))
+		if err != nil || ev.Payment.Amount.Amount != 150000 || ev.Payment.RefundedAmount.Amount != 50000 ||
+			ev.Payment.Status != provider.PaymentPartiallyRefunded {
+			t.Fatalf("signed over %q: %+v, %v", gross, ev, err)
+		}
+	}
+	m := map[string]any{"order_id": "order-7", "status_code": "200", "gross_amount": 150000.5,
+		"transaction_status": "settlement", "payment_type": "gopay"}
+	if _, err := h.p.ParseCallback(t.Context(), signed(t, m, "150000.5")); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("a fractional gross_amount number: %v, want CodeInvalidArgument", err)
+	}
+}
+
+// "If fraud_status exists ensure the value is accept": a capture or
+// settlement with a fraud status Midtrans adds later is not paid; paylink
+// flags it unknown_status.
+func TestAnUnknownFraudStatusIsNotPaid(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	svc, store := newService(t, h, false)
+	l, err := svc.CreateLink(ctx, "midtrans", orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range []string{"capture", "settlement"} {
+		if st, ok := midtrans.PortableStatus(midtrans.TransactionStatus(tx), "review"); ok || st != "" {
+			t.Errorf("PortableStatus(%s, review) = %q, %v; want no portable status", tx, st, ok)
+		}
+		m := map[string]any{"order_id": l.ID, "status_code": "200", "gross_amount": "150000.00",
+			"transaction_status": tx, "fraud_status": "review", "payment_type": "credit_card"}
+		_, out, err := providertest.Deliver(ctx, svc, "midtrans", signed(t, m, "150000.00"))
+		if err != nil || out.Verdict != provider.VerdictUnknownStatus {
+			t.Fatalf("%s/review: %s, %v; want unknown_status", tx, out.Verdict, err)
+		}
+	}
+	if p, err := store.GetPayment(ctx, "midtrans", l.ID); err == nil && p.Status.Paid() {
+		t.Fatalf("payment %+v is paid", p)
 	}
 }
