@@ -14,7 +14,7 @@
 //
 // Every call takes a context first. The *http.Client is injectable and has
 // a 30 s timeout by default; only the status read is retried (network
-// errors, 429, 5xx, with backoff); bodies are read up to a cap; the server
+// errors, 429, 5xx, with backoff, all within Options.ReadTimeout); bodies are read up to a cap; the server
 // key never appears in an error, a log record or a URL. Errors are
 // *[APIError] values (HTTP status, Midtrans status_code, messages) that
 // carry a portable provider.ErrorCode. A Core answer whose body
@@ -185,6 +185,16 @@
 //     settlement with a fraud_status other than accept, challenge or deny
 //     has no portable status, so it is never paid and is flagged
 //     unknown_status.
+//   - A status read made while answering a notification must fit
+//     Midtrans's 15 s timeout: Options.ReadTimeout (default
+//     DefaultReadTimeout, 12 s) bounds a status read, tries and backoffs
+//     included, each retriable try getting at most half of what is left,
+//     and no backoff is slept that would outlast the deadline (the
+//     Service's own 10 s bound on confirmation, being earlier, wins).
+//   - Only Midtrans's JSON body "404" means the transaction does not
+//     exist (CodeNotFound). An HTTP 404 without it (an HTML page from a
+//     wrong base URL or a proxy) is CodeUnavailable, and its message names
+//     the URL called.
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

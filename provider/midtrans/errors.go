@@ -30,6 +30,11 @@ type APIError struct {
 	Messages []string
 	// Op is the client method that failed ("midtrans.GetStatus").
 	Op string
+
+	// foreign: the body carried neither status_code nor error_messages,
+	// so it is not Midtrans's answer (an HTML page from a wrong base URL
+	// or a proxy).
+	foreign bool
 }
 
 // Error formats the error; it never contains the server key.
@@ -73,7 +78,8 @@ func (e *APIError) code() int {
 //	414 "...merchant insufficient funds"             CodeUnavailable (retriable with the same refund_key)
 //	401 (and Snap's "Merchant is required")          CodeUnauthenticated
 //	402 payment type not enabled, 407, 412           CodeFailedPrecondition
-//	404                                              CodeNotFound
+//	404 (Midtrans's JSON body)                       CodeNotFound
+//	HTTP 404 without Midtrans's JSON (wrong URL)     CodeUnavailable
 //	410 (GoPay user blocked)                         CodePermissionDenied
 //	409                                              CodeConflict
 //	429, 5xx, 503                                    CodeUnavailable
@@ -90,6 +96,9 @@ func (e *APIError) ErrorCode() provider.ErrorCode {
 		}
 	}
 	switch c := e.code(); {
+	case e.foreign && c == 404:
+		// Not Midtrans's "404": a wrong base URL or a proxy.
+		return provider.CodeUnavailable
 	case c == 401:
 		return provider.CodeUnauthenticated
 	case c == 404:
@@ -189,6 +198,9 @@ func parseAPIError(op string, status int, body []byte) *APIError {
 		case json.Unmarshal(wire.ErrorMessages, &one) == nil && one != "":
 			e.Messages = []string{one}
 		}
+	}
+	if e.StatusCode == "" && len(e.Messages) == 0 {
+		e.foreign = true
 	}
 	if e.StatusCode == "" && e.StatusMessage == "" && len(e.Messages) == 0 {
 		e.StatusMessage = http.StatusText(status)

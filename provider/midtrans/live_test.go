@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paylinkgo/paylink/provider"
 	"github.com/paylinkgo/paylink/provider/midtrans"
@@ -312,5 +314,61 @@ func TestAnUnknownFraudStatusIsNotPaid(t *testing.T) {
 	}
 	if p, err := store.GetPayment(ctx, "midtrans", l.ID); err == nil && p.Status.Paid() {
 		t.Fatalf("payment %+v is paid", p)
+	}
+}
+
+// Only Midtrans's JSON "404" is an unknown transaction; an HTML 404 (a
+// wrong base URL) is CodeUnavailable naming the URL.
+func TestAnHTML404IsNotTransactionNotFound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<html><body><h1>404 Not Found</h1></body></html>"))
+	}))
+	defer srv.Close()
+	c, err := midtrans.NewClient(conformanceKey, midtrans.Options{BaseURL: srv.URL + "/wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetStatus(t.Context(), "order-1")
+	if errors.Is(err, provider.CodeNotFound) || !errors.Is(err, provider.CodeUnavailable) || !strings.Contains(err.Error(), srv.URL+"/wrong") {
+		t.Fatalf("HTML 404: %v; want CodeUnavailable naming the base URL", err)
+	}
+	fake := midtranstest.NewServer(midtranstest.Options{ServerKey: conformanceKey, CoreErrorsWithHTTPStatus: true})
+	defer fake.Close()
+	c, _ = midtrans.NewClient(conformanceKey, midtrans.Options{BaseURL: fake.URL})
+	if _, err := c.GetStatus(t.Context(), "order-1"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("Midtrans's JSON 404: %v; want CodeNotFound", err)
+	}
+}
+
+// A status read fits Midtrans's 15 s notification timeout: ReadTimeout
+// bounds all its tries, and a stalled try leaves time for another.
+func TestAStatusReadFitsTheNotificationTimeout(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	l, err := h.p.CreateLink(ctx, orderParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.fake.Choose(ctx, l.ID, midtranstest.Method{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := midtrans.NewClient(conformanceKey, midtrans.Options{BaseURL: h.fake.URL, ReadTimeout: time.Second, RetryBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.InjectFault(midtranstest.Fault{Delay: 5 * time.Second})
+	start := time.Now()
+	if tx, err := c.GetStatus(ctx, l.ID); err != nil || tx.OrderID != l.ID || time.Since(start) > time.Second {
+		t.Fatalf("a stalled first try: %+v, %v after %s; want the second try's answer within 1s", tx, err, time.Since(start))
+	}
+	h.fake.InjectFault(midtranstest.Fault{Delay: 5 * time.Second, Count: 10})
+	start = time.Now()
+	if _, err := c.GetStatus(ctx, l.ID); err == nil || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("a stalled Midtrans: %v after %s; want an error within the 1s ReadTimeout", err, time.Since(start))
+	}
+	if midtrans.DefaultReadTimeout >= 15*time.Second {
+		t.Fatalf("DefaultReadTimeout %s does not fit Midtrans's 15 s", midtrans.DefaultReadTimeout)
 	}
 }
