@@ -1,8 +1,8 @@
 package midtrans
 
 import (
+	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -54,8 +54,11 @@ func ParseAmount(s string) (int64, error) {
 // and notifications ("100000.00").
 func FormatAmount(n int64) string { return strconv.FormatInt(n, 10) + ".00" }
 
-// checkAmount refuses amounts Midtrans cannot take: other currencies,
-// zero or negative amounts, and amounts above Snap's integer range.
+// checkAmount refuses amounts Midtrans cannot take: other currencies and
+// zero or negative amounts. There is no upper bound here: Snap's OpenAPI
+// says int32, but virtual-account maxima reach Rp 20-50 billion (BNI VA
+// has none) and the official SDKs send 64-bit integers; a method's or the
+// merchant's own cap is Midtrans's to enforce.
 func checkAmount(op string, m provider.Money) error {
 	field := func(rule, msg string) error {
 		return &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "invalid parameters",
@@ -66,9 +69,53 @@ func checkAmount(op string, m provider.Money) error {
 		return field("currency", "must be in IDR, not "+string(m.Currency))
 	case m.Amount <= 0:
 		return field("min", "must be a fixed amount of at least 1 rupiah (Snap has no open amounts)")
-	case m.Amount > math.MaxInt32:
-		// Snap's OpenAPI declares gross_amount as int32.
-		return field("max", fmt.Sprintf("must be at most %d", math.MaxInt32))
 	}
 	return nil
+}
+
+// amountInfo is the breakdown of a gross_amount that Automatic Fee
+// Imposition (or a promo) changed.
+type amountInfo struct {
+	original, fee int64
+}
+
+// grossAmountInfo reads the breakdown Midtrans adds when the amount
+// charged differs from the order's: metadata.extra_info.gross_amount_info
+// in real payloads, extra_info.gross_amount_info in the doc sample, with
+// original_amount and customer_imposed_payment_fee as strings or numbers.
+// ok is false when there is none or it cannot be read exactly.
+func grossAmountInfo(raw []byte) (amountInfo, bool) {
+	type info struct {
+		GrossAmountInfo *struct {
+			OriginalAmount json.RawMessage `json:"original_amount"`
+			Fee            json.RawMessage `json:"customer_imposed_payment_fee"`
+		} `json:"gross_amount_info"`
+	}
+	var body struct {
+		Metadata *struct {
+			ExtraInfo *info `json:"extra_info"`
+		} `json:"metadata"`
+		ExtraInfo *info `json:"extra_info"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &body) != nil {
+		return amountInfo{}, false
+	}
+	in := body.ExtraInfo
+	if body.Metadata != nil && body.Metadata.ExtraInfo != nil {
+		in = body.Metadata.ExtraInfo
+	}
+	if in == nil || in.GrossAmountInfo == nil {
+		return amountInfo{}, false
+	}
+	original, err := ParseAmount(jsonText(in.GrossAmountInfo.OriginalAmount))
+	if err != nil {
+		return amountInfo{}, false
+	}
+	var fee int64
+	if t := jsonText(in.GrossAmountInfo.Fee); t != "" {
+		if fee, err = ParseAmount(t); err != nil {
+			return amountInfo{}, false
+		}
+	}
+	return amountInfo{original: original, fee: fee}, true
 }

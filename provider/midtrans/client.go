@@ -43,6 +43,10 @@ const (
 	DefaultMaxRetries   = 3
 	DefaultRetryBackoff = 200 * time.Millisecond
 	DefaultUserAgent    = "paylink-midtrans"
+	// DefaultReadTimeout bounds a status read, retries included: Midtrans
+	// waits 15 s for the answer to a notification, and paylink reads the
+	// status before it answers.
+	DefaultReadTimeout = 12 * time.Second
 )
 
 const (
@@ -76,6 +80,12 @@ type Options struct {
 	RetryBackoff time.Duration
 	// UserAgent is sent as User-Agent; default DefaultUserAgent.
 	UserAgent string
+	// ReadTimeout bounds a status read, all tries and backoffs included
+	// (the context's deadline, when earlier, wins); default
+	// DefaultReadTimeout, within Midtrans's 15 s notification timeout.
+	// Each try that may be retried gets at most half of what is left, so
+	// a stalled try leaves time for another.
+	ReadTimeout time.Duration
 }
 
 // Client calls Midtrans's Snap and Core APIs. It is safe for concurrent
@@ -91,6 +101,7 @@ type Client struct {
 	maxRetries int
 	backoff    time.Duration
 	userAgent  string
+	readTO     time.Duration
 }
 
 // NewClient returns a client authenticating with serverKey (HTTP Basic,
@@ -110,6 +121,7 @@ func NewClient(serverKey string, opts Options) (*Client, error) {
 		maxRetries: opts.MaxRetries,
 		backoff:    opts.RetryBackoff,
 		userAgent:  opts.UserAgent,
+		readTO:     opts.ReadTimeout,
 	}
 	switch c.env {
 	case "", Sandbox:
@@ -155,6 +167,9 @@ func NewClient(serverKey string, opts Options) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
+	if c.readTO <= 0 {
+		c.readTO = DefaultReadTimeout
+	}
 	return c, nil
 }
 
@@ -195,8 +210,22 @@ func (c *Client) do(ctx context.Context, req request, out any) ([]byte, error) {
 		}
 	}
 	retryable := req.method == http.MethodGet
+	if retryable {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.readTO)
+		defer cancel()
+	}
 	for attempt := 1; ; attempt++ {
-		data, err := c.once(ctx, req, body, attempt)
+		tryCtx, cancelTry := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok && retryable && attempt <= c.maxRetries {
+			tryCtx, cancelTry = context.WithTimeout(ctx, time.Until(dl)/2)
+		}
+		data, err := c.once(tryCtx, req, body, attempt)
+		if err != nil && ctx.Err() == nil && tryCtx.Err() != nil {
+			// This try ran out of its share; the next may answer.
+			err = &provider.Error{Code: provider.CodeUnavailable, Op: req.op, Message: "Midtrans did not answer in time; trying again", Err: err}
+		}
+		cancelTry()
 		if err == nil {
 			if out != nil {
 				if err := json.Unmarshal(data, out); err != nil {
@@ -209,7 +238,11 @@ func (c *Client) do(ctx context.Context, req request, out any) ([]byte, error) {
 		if !retryable || attempt > c.maxRetries || !isTransient(err) {
 			return nil, err
 		}
-		t := time.NewTimer(c.backoffFor(attempt))
+		wait := c.backoffFor(attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			return nil, err // no time left for another try
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -279,6 +312,11 @@ func (c *Client) once(ctx context.Context, req request, body []byte, attempt int
 	}
 	if !ok {
 		e := parseAPIError(req.op, resp.StatusCode, data)
+		if e.foreign && resp.StatusCode == http.StatusNotFound {
+			// Only Midtrans's JSON "404" means an unknown transaction; an
+			// HTML 404 is a wrong base URL (or a proxy), not an answer.
+			e.StatusMessage = fmt.Sprintf("HTTP 404 without Midtrans's JSON body from %s%s: not Midtrans's \"transaction not found\"; check the base URL", req.base, req.path)
+		}
 		c.scrub(e)
 		return nil, e
 	}

@@ -30,6 +30,12 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, midtranstest.Options{}, midtrans.ProviderOptions{})
+}
+
+// newHarnessWith is newHarness with fake options (ServerKey,
+// NotificationURL and RetryDelays are set here) and provider options.
+func newHarnessWith(t *testing.T, fo midtranstest.Options, po midtrans.ProviderOptions) *harness {
 	h := &harness{captured: make(chan *http.Request, 64)}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -38,10 +44,10 @@ func newHarness(t *testing.T) *harness {
 		h.captured <- req
 	}))
 	t.Cleanup(app.Close)
-	h.fake = midtranstest.NewServer(midtranstest.Options{ServerKey: conformanceKey, NotificationURL: app.URL,
-		RetryDelays: []time.Duration{10 * time.Millisecond}})
+	fo.ServerKey, fo.NotificationURL, fo.RetryDelays = conformanceKey, app.URL, []time.Duration{10 * time.Millisecond}
+	h.fake = midtranstest.NewServer(fo)
 	t.Cleanup(h.fake.Close)
-	h.p = midtrans.NewProvider(h.fake.Client(), midtrans.ProviderOptions{})
+	h.p = midtrans.NewProvider(h.fake.Client(), po)
 	return h
 }
 

@@ -14,7 +14,7 @@
 //
 // Every call takes a context first. The *http.Client is injectable and has
 // a 30 s timeout by default; only the status read is retried (network
-// errors, 429, 5xx, with backoff); bodies are read up to a cap; the server
+// errors, 429, 5xx, with backoff, all within Options.ReadTimeout); bodies are read up to a cap; the server
 // key never appears in an error, a log record or a URL. Errors are
 // *[APIError] values (HTTP status, Midtrans status_code, messages) that
 // carry a portable provider.ErrorCode. A Core answer whose body
@@ -116,9 +116,10 @@
 //
 // The Provider is a provider.Refunder: [Provider.Refund] calls POST
 // /v2/{order_id}/refund; Midtrans's refusals keep their codes (414
-// CodeInvalidArgument, 406 CodeConflict for a refund_key used before, 412
-// CodeFailedPrecondition, which includes bank transfers, echannel and
-// convenience stores: they cannot be refunded).
+// CodeInvalidArgument, or CodeUnavailable for insufficient funds; 406
+// CodeConflict for a refund_key used before; 412 CodeFailedPrecondition,
+// which includes bank transfers, echannel and convenience stores: they
+// cannot be refunded).
 //
 // Midtrans has no API to read a Snap page before the customer picks a
 // payment method (the status API says the transaction does not exist).
@@ -126,6 +127,74 @@
 // DeactivateLink, given the stored link, answer from it and cancel the
 // page by it; see [Provider.GetLink]. The Provider itself keeps no state:
 // every replica, and a process after a restart, acts on every link.
+//
+// # Going live
+//
+// What Midtrans does in production, and what paylink makes of it:
+//
+//   - Amounts are int64 rupiah with no upper bound of paylink's own:
+//     Snap's OpenAPI says int32, but virtual-account maxima reach Rp
+//     20-50 billion (BNI VA has none), so an order of Rp 5,000,000,000 is
+//     sent as it is; a method's or the merchant's cap is Midtrans's to
+//     enforce.
+//   - Automatic Fee Imposition adds a fee to what the customer pays
+//     ("10071.00" for an order of 10000, the breakdown in
+//     metadata.extra_info.gross_amount_info). CreateLink turns it off for
+//     every transaction ("customer_imposed_payment_fee":{"enable":false})
+//     unless ProviderOptions.AllowFeeImposition is set; a payment whose
+//     gross_amount differs from the order's anyway reads as that amount,
+//     so it is flagged amount_mismatch and never paid. With
+//     AllowFeeImposition, a payment whose breakdown shows that
+//     original_amount plus customer_imposed_payment_fee is gross_amount
+//     (strings or numbers) reports Payment.Amount = original_amount; the fee stays in
+//     Payment.Raw, and a refund_amount that covers the fee counts as all
+//     of the order refunded.
+//   - A promo lowers gross_amount. Midtrans documents no breakdown field
+//     naming a promo discount, so a lower amount is reported as charged
+//     and flagged amount_mismatch, with or without AllowFeeImposition: a
+//     person decides whether the discount was meant.
+//   - A refund the bank declines is answered HTTP 200 with status_code
+//     "202" "Refund denied by the bank", refund_amount "0.00" and the
+//     status unchanged, which after an earlier partial refund still reads
+//     partial_refund. Refund succeeds only on "200" and a status API that
+//     shows more refunded than before: a declined refund is
+//     CodeFailedPrecondition, and the payment and hooks do not change.
+//   - A card paid today (capture, not settled) cannot be refunded
+//     (Midtrans answers 412). Refund of all of it cancels it (POST
+//     /v2/{order_id}/cancel) and reports REFUNDED with the whole amount:
+//     the customer paid and everything went back, the ladder's
+//     SUCCESSFUL → REFUNDED (CANCELLED would say the payment was never
+//     made). A part of a capture is CodeFailedPrecondition. The cancel
+//     notification that follows reads CANCELLED and is flagged
+//     failed_after_paid against the REFUNDED payment, changing nothing.
+//   - The refund answer's refund_amount is "total amount to be
+//     refunded" on one Midtrans page and cumulative on another; Refund
+//     reads the cumulative amount from the status API after the refund.
+//   - 414 is an invalid amount (CodeInvalidArgument) or, when
+//     status_message says "merchant insufficient funds", a shortfall
+//     Midtrans calls retriable with the same refund_key for 7 days
+//     (CodeUnavailable; retry with the same key).
+//   - Midtrans asks for non-strict parsing and sends numbers where
+//     strings are documented. A number in a field declared a string is
+//     taken as its decimal text instead of refusing the notification. A
+//     gross_amount number must be whole rupiah and reads as "N.00"; how
+//     Midtrans signs one is undocumented, so its signature is checked over
+//     "N.00" and over the text sent (either proves the server key), and
+//     the status API confirms the rest as for every notification.
+//   - "If fraud_status exists ensure the value is accept": a capture or
+//     settlement with a fraud_status other than accept, challenge or deny
+//     has no portable status, so it is never paid and is flagged
+//     unknown_status.
+//   - A status read made while answering a notification must fit
+//     Midtrans's 15 s timeout: Options.ReadTimeout (default
+//     DefaultReadTimeout, 12 s) bounds a status read, tries and backoffs
+//     included, each retriable try getting at most half of what is left,
+//     and no backoff is slept that would outlast the deadline (the
+//     Service's own 10 s bound on confirmation, being earlier, wins).
+//   - Only Midtrans's JSON body "404" means the transaction does not
+//     exist (CodeNotFound). An HTTP 404 without it (an HTML page from a
+//     wrong base URL or a proxy) is CodeUnavailable, and its message names
+//     the URL called.
 //
 // Package midtranstest is an in-process fake of these APIs.
 package midtrans

@@ -30,6 +30,11 @@ type APIError struct {
 	Messages []string
 	// Op is the client method that failed ("midtrans.GetStatus").
 	Op string
+
+	// foreign: the body carried neither status_code nor error_messages,
+	// so it is not Midtrans's answer (an HTML page from a wrong base URL
+	// or a proxy).
+	foreign bool
 }
 
 // Error formats the error; it never contains the server key.
@@ -70,9 +75,11 @@ func (e *APIError) code() int {
 //
 //	400 "...order_id has already been taken", 406    CodeConflict
 //	400, 403, 405, 408, 411, 413, 414               CodeInvalidArgument
+//	414 "...merchant insufficient funds"             CodeUnavailable (retriable with the same refund_key)
 //	401 (and Snap's "Merchant is required")          CodeUnauthenticated
 //	402 payment type not enabled, 407, 412           CodeFailedPrecondition
-//	404                                              CodeNotFound
+//	404 (Midtrans's JSON body)                       CodeNotFound
+//	HTTP 404 without Midtrans's JSON (wrong URL)     CodeUnavailable
 //	410 (GoPay user blocked)                         CodePermissionDenied
 //	409                                              CodeConflict
 //	429, 5xx, 503                                    CodeUnavailable
@@ -89,6 +96,9 @@ func (e *APIError) ErrorCode() provider.ErrorCode {
 		}
 	}
 	switch c := e.code(); {
+	case e.foreign && c == 404:
+		// Not Midtrans's "404": a wrong base URL or a proxy.
+		return provider.CodeUnavailable
 	case c == 401:
 		return provider.CodeUnauthenticated
 	case c == 404:
@@ -99,6 +109,8 @@ func (e *APIError) ErrorCode() provider.ErrorCode {
 		return provider.CodeFailedPrecondition
 	case c == 410:
 		return provider.CodePermissionDenied
+	case c == 414 && e.insufficientFunds():
+		return provider.CodeUnavailable
 	case c == 400, c == 403, c == 405, c == 408, c == 411, c == 413, c == 414, c == 422:
 		return provider.CodeInvalidArgument
 	case c == 429, c >= 500 && c <= 599:
@@ -127,6 +139,17 @@ func (e *APIError) FieldErrors() []provider.FieldError {
 		out = append(out, provider.FieldError{Field: field, Message: m})
 	}
 	return out
+}
+
+// insufficientFunds reports whether a 414 is Midtrans's "Refund request
+// is rejected due to merchant insufficient funds", which it calls
+// retriable with the same refund_key, not "... due to invalid amount".
+func (e *APIError) insufficientFunds() bool {
+	if e.code() != 414 {
+		return false
+	}
+	l := strings.ToLower(e.StatusMessage + " " + strings.Join(e.Messages, " "))
+	return strings.Contains(l, "insufficient")
 }
 
 // transient reports whether repeating the request may succeed.
@@ -175,6 +198,9 @@ func parseAPIError(op string, status int, body []byte) *APIError {
 		case json.Unmarshal(wire.ErrorMessages, &one) == nil && one != "":
 			e.Messages = []string{one}
 		}
+	}
+	if e.StatusCode == "" && len(e.Messages) == 0 {
+		e.foreign = true
 	}
 	if e.StatusCode == "" && e.StatusMessage == "" && len(e.Messages) == 0 {
 		e.StatusMessage = http.StatusText(status)

@@ -68,9 +68,15 @@ func VerifySignature(t *Transaction, serverKey string) error {
 	if t.SignatureKey == "" {
 		return ErrMissingSignature
 	}
-	want := Signature(t.OrderID, t.StatusCode, t.GrossAmount, serverKey)
-	got := strings.ToLower(strings.TrimSpace(t.SignatureKey))
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	got := []byte(strings.ToLower(strings.TrimSpace(t.SignatureKey)))
+	ok := subtle.ConstantTimeCompare(got, []byte(Signature(t.OrderID, t.StatusCode, t.GrossAmount, serverKey)))
+	if t.grossLiteral != "" {
+		// gross_amount came as a JSON number: how Midtrans signs one is
+		// undocumented, so its text as sent is taken too. Either proves
+		// the server key; the status API confirms the rest.
+		ok |= subtle.ConstantTimeCompare(got, []byte(Signature(t.OrderID, t.StatusCode, t.grossLiteral, serverKey)))
+	}
+	if ok != 1 {
 		return ErrBadSignature
 	}
 	return nil

@@ -49,6 +49,18 @@ type ProviderOptions struct {
 	Logger *slog.Logger
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// AllowFeeImposition lets Midtrans's Automatic Fee Imposition add its
+	// fee to what the customer pays. By default CreateLink turns the fee
+	// off ("customer_imposed_payment_fee":{"enable":false}), and a payment
+	// whose gross_amount still differs from the order's is reported with
+	// the gross_amount Midtrans charged, which paylink flags
+	// amount_mismatch and never applies. With AllowFeeImposition set,
+	// CreateLink leaves the fee to the dashboard, and a payment whose
+	// breakdown (gross_amount_info) shows original_amount + fee =
+	// gross_amount is reported with Payment.Amount the order's amount
+	// (original_amount); the fee stays visible in Payment.Raw. A lower
+	// gross_amount (a promo) is always reported as charged, and flagged.
+	AllowFeeImposition bool
 }
 
 // Provider is Midtrans Snap as a [provider.Provider]: a link is a Snap
@@ -64,6 +76,7 @@ type Provider struct {
 	prefix   string
 	log      *slog.Logger
 	now      func() time.Time
+	fees     bool
 }
 
 // Compile-time checks of the capabilities Provider offers.
@@ -96,6 +109,7 @@ func NewProvider(c *Client, opts ProviderOptions) *Provider {
 		maxBytes: cmp.Or(max(opts.MaxCallbackBytes, 0), DefaultMaxNotificationBytes),
 		prefix:   opts.OrderIDPrefix,
 		log:      cmp.Or(opts.Logger, c.log),
+		fees:     opts.AllowFeeImposition,
 	}
 }
 
@@ -206,6 +220,9 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		Expiry:       expiry,
 		FinishURL:    params.RedirectURL,
 		CustomField1: title,
+		// Off unless the app takes the fee: an amount other than the
+		// order's is never paid.
+		AllowFeeImposition: p.fees,
 	}
 	if c := params.Customer; c != (provider.Customer{}) {
 		first, last, _ := strings.Cut(strings.TrimSpace(c.Name), " ")
@@ -316,7 +333,7 @@ func (p *Provider) GetLink(ctx context.Context, link *provider.Link) (*provider.
 // link converts a transaction to its link, carrying over from stored what
 // the status API does not tell.
 func (p *Provider) link(t *Transaction, stored *provider.Link) (*provider.Link, error) {
-	amount, err := t.Amount()
+	amount, _, err := p.amounts(t)
 	if err != nil {
 		return nil, &provider.Error{Code: provider.CodeInternal, Op: "midtrans.GetLink", Message: "reading gross_amount", Err: err}
 	}
@@ -445,7 +462,7 @@ func (p *Provider) DeactivateLink(ctx context.Context, link *provider.Link) (*pr
 
 // payment converts a transaction to the order's payment.
 func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (provider.Payment, error) {
-	amount, err := t.Amount()
+	amount, gross, err := p.amounts(t)
 	if err != nil {
 		return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading gross_amount", Err: err}
 	}
@@ -481,57 +498,165 @@ func (p *Provider) payment(ctx context.Context, op string, t *Transaction) (prov
 		if err != nil {
 			return provider.Payment{}, &provider.Error{Code: provider.CodeInvalidArgument, Op: op, Message: "reading refund_amount", Err: err}
 		}
+		if gross > amount {
+			// refund_amount counts the imposed fee too: all of the order
+			// went back once what went back covers it.
+			refunded = min(refunded, amount)
+		}
 		pay.RefundedAmount = provider.Rupiah(refunded)
 	}
 	return pay, nil
 }
 
+// amounts returns the amount a payment reports (the order's) and the
+// gross_amount Midtrans charged. They differ only with
+// AllowFeeImposition, when gross_amount_info shows original_amount +
+// customer_imposed_payment_fee = gross_amount; otherwise the amount is
+// the gross_amount, so a fee or promo the app did not allow reads as an
+// amount other than the link's.
+func (p *Provider) amounts(t *Transaction) (amount, gross int64, err error) {
+	gross, err = t.Amount()
+	if err != nil {
+		return 0, 0, err
+	}
+	if !p.fees {
+		return gross, gross, nil
+	}
+	if info, ok := grossAmountInfo(t.Raw); ok && info.fee > 0 && info.original > 0 && info.original+info.fee == gross {
+		return info.original, gross, nil
+	}
+	return gross, gross, nil
+}
+
 // Refund implements provider.Refunder: POST /v2/{order_id}/refund with
-// params' amount (zero: the whole gross amount, which Midtrans refuses
-// after a partial refund; the Provider then asks for what is left), key
-// and reason. It returns the order's payment as Midtrans answers it. See
-// [Client.Refund] for the errors; an amount in a currency other than IDR
-// is CodeInvalidArgument.
+// params' amount (zero: all that is left), key and reason. It returns the
+// order's payment as the status API shows it after the refund.
+//
+// Going live, Midtrans answers refunds in ways that do not read as they
+// look, and Refund reads each as what it is:
+//
+//   - It reads the status API first. A card payment captured today
+//     (capture, not settled yet) cannot be refunded (Midtrans answers
+//     412); a refund of all of it cancels it instead (POST
+//     /v2/{order_id}/cancel), and is reported as REFUNDED with the whole
+//     amount returned: the customer paid, and everything went back, which
+//     is the ladder's SUCCESSFUL → REFUNDED (CANCELLED would read as never
+//     paid, and a paid payment never goes back to it). A part of a capture
+//     is CodeFailedPrecondition: refund it once settled.
+//   - A refund is done only when Midtrans answers status_code "200". A
+//     bank that declines it is answered HTTP 200 with "202" "Refund
+//     denied by the bank", refund_amount "0.00" and the status unchanged
+//     (after an earlier partial refund it still reads partial_refund):
+//     CodeFailedPrecondition, and nothing changes.
+//   - The cumulative amount refunded is read from the status API after
+//     the refund (documented cumulative), not from the refund answer's
+//     refund_amount, which Midtrans documents as this refund's amount on
+//     one page and as cumulative on another. A status API that does not
+//     show more refunded than before is CodeUnavailable: the notification
+//     of the refund, or [provider.Service.RefreshLink], brings it; do not
+//     retry with another key.
+//   - 414 means an invalid amount (CodeInvalidArgument), or "merchant
+//     insufficient funds" (CodeUnavailable): Midtrans calls the latter
+//     retriable with the same refund_key for 7 days, so retry with the
+//     same params.Key.
+//
+// See [Client.Refund] for the other errors; an amount in a currency other
+// than IDR is CodeInvalidArgument.
 func (p *Provider) Refund(ctx context.Context, paymentID string, params provider.RefundParams) (*provider.Payment, error) {
 	const op = "midtrans.Refund"
 	if c := params.Amount.Currency; c != "" && c != provider.IDR {
 		return nil, provider.Errorf(provider.CodeInvalidArgument, op, "Midtrans refunds rupiah, not %s", c)
 	}
+	before, err := p.c.GetStatus(ctx, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	gross, err := before.Amount()
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading gross_amount", Err: err}
+	}
+	refundedBefore, err := before.Refunded()
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading refund_amount", Err: err}
+	}
 	amount := params.Amount.Amount
-	if amount == 0 {
+	if st, _ := before.PaymentStatus(); st == provider.PaymentSuccessful &&
+		strings.EqualFold(strings.TrimSpace(string(before.TransactionStatus)), string(StatusCapture)) {
+		return p.cancelCapture(ctx, op, before, amount)
+	}
+	if amount == 0 && refundedBefore > 0 {
 		// Midtrans's default is the gross amount; after a partial refund
 		// what is left must be named.
-		t, err := p.c.GetStatus(ctx, paymentID)
-		if err != nil {
-			return nil, err
-		}
-		gross, err := t.Amount()
-		if err != nil {
-			return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading gross_amount", Err: err}
-		}
-		refunded, err := t.Refunded()
-		if err != nil {
-			return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading refund_amount", Err: err}
-		}
-		if refunded > 0 {
-			amount = gross - refunded
-		}
+		amount = gross - refundedBefore
 	}
 	t, err := p.c.Refund(ctx, paymentID, RefundRequest{RefundKey: params.Key, Amount: amount, Reason: params.Reason})
 	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.insufficientFunds() {
+			return nil, &provider.Error{Code: provider.CodeUnavailable, Op: op, Err: err,
+				Message: fmt.Sprintf("Midtrans refused the refund for the merchant's insufficient balance; retry with the same refund key %q (Midtrans keeps it 7 days)", params.Key)}
+		}
 		return nil, err
 	}
-	pay, err := p.payment(ctx, op, t)
-	if err != nil {
-		return nil, err
-	}
-	if !pay.Status.Refund() {
+	if strings.TrimSpace(t.StatusCode) != "200" {
 		// A refund the bank denied is answered "202" and leaves the
-		// transaction as it was: nothing went back.
+		// transaction as it was (partial_refund stays partial_refund):
+		// nothing went back.
 		return nil, &provider.Error{Code: provider.CodeFailedPrecondition, Op: op,
 			Message: fmt.Sprintf("Midtrans did not refund (status_code %.8q, %.120q); the transaction is %s",
 				t.StatusCode, t.StatusMessage, RawStatus(t.TransactionStatus, t.FraudStatus))}
 	}
+	after, err := p.c.GetStatus(ctx, paymentID)
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeUnavailable, Op: op, Err: err,
+			Message: "Midtrans accepted the refund but its status could not be read; its notification will bring it"}
+	}
+	refundedAfter, err := after.Refunded()
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "reading refund_amount", Err: err}
+	}
+	pay, err := p.payment(ctx, op, after)
+	if err != nil {
+		return nil, err
+	}
+	if refundedAfter <= refundedBefore || !pay.Status.Refund() {
+		return nil, provider.Errorf(provider.CodeUnavailable, op,
+			"Midtrans accepted the refund, but its status API shows %s with %d refunded (%d before); its notification will bring the refund",
+			RawStatus(after.TransactionStatus, after.FraudStatus), refundedAfter, refundedBefore)
+	}
+	if r, err := ParseAmount(t.RefundAmount); t.RefundAmount != "" && (err != nil || r != refundedAfter-refundedBefore && r != refundedAfter) {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "midtrans: the refund answer's refund_amount is neither this refund nor the cumulative amount; the status API's is kept",
+			slog.String("order_id", paymentID), slog.String("refund_amount", t.RefundAmount), slog.Int64("status_refund_amount", refundedAfter))
+	}
+	return &pay, nil
+}
+
+// cancelCapture refunds a card payment captured today, which Midtrans
+// refunds only once settled, by cancelling it whole.
+func (p *Provider) cancelCapture(ctx context.Context, op string, t *Transaction, amount int64) (*provider.Payment, error) {
+	paid, err := p.payment(ctx, op, t)
+	if err != nil {
+		return nil, err
+	}
+	gross, _ := t.Amount()
+	if amount != 0 && amount != gross && amount != paid.Amount.Amount {
+		return nil, provider.Errorf(provider.CodeFailedPrecondition, op,
+			"order %q is a card payment captured but not settled yet: Midtrans refunds only settled payments and can only cancel a capture whole; refund %d after settlement, or refund all of it", t.OrderID, amount)
+	}
+	c, err := p.c.Cancel(ctx, t.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(strings.TrimSpace(string(c.TransactionStatus)), string(StatusCancel)) {
+		return nil, provider.Errorf(provider.CodeFailedPrecondition, op, "Midtrans answered the cancel of a capture with %s",
+			RawStatus(c.TransactionStatus, c.FraudStatus))
+	}
+	pay, err := p.payment(ctx, op, c)
+	if err != nil {
+		return nil, err
+	}
+	pay.Status, pay.RefundedAmount = provider.PaymentRefunded, pay.Amount
+	pay.CompletedAt = Time(c.TransactionTime)
 	return &pay, nil
 }
 

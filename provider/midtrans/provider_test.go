@@ -508,3 +508,23 @@ func TestAnotherProviderKeepsWhatOnlyTheStoredLinkKnows(t *testing.T) {
 		t.Fatalf("DeactivateLink of a pending order = %+v, %v", got, err)
 	}
 }
+
+// Amounts above Rp 2,147,483,647 (Snap's OpenAPI int32) are sent:
+// virtual-account maxima reach billions.
+func TestAnOrderOfFiveBillionRupiahIsCreatedAndPaid(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	params := orderParams
+	params.Amount = provider.Rupiah(5_000_000_000)
+	l, err := h.p.CreateLink(ctx, params)
+	if err != nil || l.Amount.Amount != 5_000_000_000 {
+		t.Fatalf("CreateLink of Rp 5,000,000,000 = %+v, %v", l, err)
+	}
+	if _, err := h.fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{Bank: "bni"}}); err != nil {
+		t.Fatal(err)
+	}
+	pay, err := h.p.GetPayment(ctx, l, l.ID)
+	if err != nil || pay.Amount.Amount != 5_000_000_000 || pay.Status != provider.PaymentSuccessful {
+		t.Fatalf("GetPayment = %+v, %v", pay, err)
+	}
+}

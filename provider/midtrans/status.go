@@ -82,10 +82,18 @@ func StatusMappings() []StatusMapping { return append([]StatusMapping(nil), stat
 // settlement still under challenge stays PENDING, and one denied by the
 // fraud check is FAILED. A capture without any fraud status is taken as
 // paid, as Midtrans documents that fraud_status is absent for low-risk
-// methods.
+// methods. A capture or settlement with a fraud status other than accept,
+// challenge and deny has no portable status (ok is false): it is never
+// taken as paid, and paylink flags it unknown_status.
 func PortableStatus(tx TransactionStatus, fraud FraudStatus) (provider.PaymentStatus, bool) {
 	tx = TransactionStatus(strings.ToLower(strings.TrimSpace(string(tx))))
 	fraud = FraudStatus(strings.ToLower(strings.TrimSpace(string(fraud))))
+	if (tx == StatusCapture || tx == StatusSettlement) && fraud != "" &&
+		fraud != FraudAccept && fraud != FraudChallenge && fraud != FraudDeny {
+		// "If fraud_status exists ensure the value is accept": a fraud
+		// status Midtrans adds later is not proof of payment.
+		return "", false
+	}
 	for _, m := range statusTable {
 		if m.Transaction == tx && (m.Fraud == "" || m.Fraud == fraud) {
 			return m.Status, m.Status != ""

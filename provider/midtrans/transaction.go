@@ -1,6 +1,7 @@
 package midtrans
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -41,6 +42,12 @@ type CreateTransactionParams struct {
 	OverrideNotificationURLs []string
 	// AppendNotificationURLs are added to it (X-Append-Notification).
 	AppendNotificationURLs []string
+	// AllowFeeImposition leaves Automatic Fee Imposition as the
+	// dashboard sets it. By default the request sends
+	// "customer_imposed_payment_fee":{"enable":false}, which turns the fee
+	// off for this transaction even when the dashboard turns it on, so
+	// the customer is charged exactly GrossAmount.
+	AllowFeeImposition bool
 }
 
 // CustomerDetails is Snap's customer_details.
@@ -100,6 +107,11 @@ func (e Expiry) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
+// feeToggle is Snap's customer_imposed_payment_fee.
+type feeToggle struct {
+	Enable bool `json:"enable"`
+}
+
 // SnapTransaction is Snap's answer to a create: the token and the page.
 type SnapTransaction struct {
 	Token       string `json:"token"`
@@ -142,6 +154,73 @@ type Transaction struct {
 	CustomField3 string   `json:"custom_field3,omitempty"`
 	// Raw is the body as received.
 	Raw json.RawMessage `json:"-"`
+
+	// grossLiteral is gross_amount's text when Midtrans sent a JSON
+	// number, which GrossAmount holds as "N.00"; the signature is checked
+	// against both.
+	grossLiteral string
+}
+
+// UnmarshalJSON decodes leniently, as Midtrans asks: a JSON number where
+// a string is declared (gross_amount, status_code, refund_amount, also in
+// refunds and va_numbers) is taken as its decimal text, and a
+// gross_amount number that is whole rupiah as "N.00" (see
+// [DecodeNotification]).
+func (t *Transaction) UnmarshalJSON(b []byte) error {
+	type plain Transaction
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	var gross string
+	for k, v := range m {
+		switch {
+		case isJSONNumber(v):
+			if strings.EqualFold(k, "gross_amount") {
+				gross = string(v)
+			}
+			m[k] = quoteJSON(v)
+		case strings.EqualFold(k, "refunds"), strings.EqualFold(k, "va_numbers"):
+			var list []map[string]json.RawMessage
+			if json.Unmarshal(v, &list) != nil {
+				continue
+			}
+			for _, o := range list {
+				for kk, vv := range o {
+					if isJSONNumber(vv) && !strings.EqualFold(kk, "refund_chargeback_id") {
+						o[kk] = quoteJSON(vv)
+					}
+				}
+			}
+			m[k], _ = json.Marshal(list)
+		}
+	}
+	norm, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var p plain
+	if err := json.Unmarshal(norm, &p); err != nil {
+		return err
+	}
+	*t = Transaction(p)
+	if gross != "" {
+		t.grossLiteral = gross
+		if n, err := ParseAmount(gross); err == nil && !strings.HasPrefix(gross, "0") {
+			t.GrossAmount = FormatAmount(n)
+		}
+	}
+	return nil
+}
+
+func isJSONNumber(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9')
+}
+
+func quoteJSON(v json.RawMessage) json.RawMessage {
+	b, _ := json.Marshal(string(bytes.TrimSpace(v)))
+	return b
 }
 
 // Refund is one refund or chargeback of a transaction. Midtrans notifies
@@ -222,6 +301,7 @@ func (c *Client) CreateTransaction(ctx context.Context, p CreateTransactionParam
 		CustomField1       string           `json:"custom_field1,omitempty"`
 		CustomField2       string           `json:"custom_field2,omitempty"`
 		CustomField3       string           `json:"custom_field3,omitempty"`
+		ImposedFee         *feeToggle       `json:"customer_imposed_payment_fee,omitempty"`
 	}{
 		TransactionDetails: details{OrderID: p.OrderID, GrossAmount: p.GrossAmount},
 		CustomerDetails:    p.Customer,
@@ -233,6 +313,9 @@ func (c *Client) CreateTransaction(ctx context.Context, p CreateTransactionParam
 	}
 	if p.FinishURL != "" {
 		body.Callbacks = &callbacks{Finish: p.FinishURL}
+	}
+	if !p.AllowFeeImposition {
+		body.ImposedFee = &feeToggle{Enable: false}
 	}
 	h := http.Header{}
 	if len(p.OverrideNotificationURLs) > 0 {

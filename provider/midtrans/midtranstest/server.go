@@ -43,6 +43,13 @@ type Options struct {
 	// body (404 unknown order, 412, 414, 406) with that HTTP status too.
 	// By default they come with HTTP 200, as observed for unknown orders.
 	CoreErrorsWithHTTPStatus bool
+	// ImposedFee turns on Automatic Fee Imposition as the dashboard's
+	// Snap Preference does (opt-in): every transaction whose create
+	// request does not send "customer_imposed_payment_fee":{"enable":false}
+	// charges the customer the order's amount plus ImposedFee; its
+	// gross_amount (signed) includes the fee, and its
+	// metadata.extra_info.gross_amount_info has the breakdown.
+	ImposedFee int64
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 }
@@ -64,14 +71,17 @@ type Server struct {
 	auth string
 	now  func() time.Time
 
-	mu       sync.Mutex
-	orders   map[string]*order // by order id
-	byToken  map[string]*order
-	byTxID   map[string]*order
-	faults   []Fault
-	notify   notifyState
-	closed   chan struct{}
-	inflight sync.WaitGroup
+	mu      sync.Mutex
+	orders  map[string]*order // by order id
+	byToken map[string]*order
+	byTxID  map[string]*order
+	faults  []Fault
+	notify  notifyState
+
+	refundFailure  RefundFailure
+	refundFailures int
+	closed         chan struct{}
+	inflight       sync.WaitGroup
 }
 
 // order is a Snap session and, once the customer picks a method, its
@@ -85,7 +95,8 @@ type order struct {
 	customFields [3]string
 	notifyURLs   []string
 	created      time.Time
-	canceled     bool // the Snap session was cancelled
+	fee          int64 // the imposed fee (Options.ImposedFee unless the request turned it off)
+	canceled     bool  // the Snap session was cancelled
 	tx           *transaction
 }
 
@@ -104,6 +115,7 @@ type transaction struct {
 	paymentType string
 	bank        string
 	vaNumber    string
+	gross       int64 // what the customer is charged: the order's amount, plus a fee, less a promo
 	time        time.Time
 	settled     time.Time
 	expiry      time.Time
@@ -347,6 +359,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		Callbacks    struct {
 			Finish string `json:"finish"`
 		} `json:"callbacks"`
+		CustomerImposedPaymentFee *struct {
+			Enable *bool `json:"enable"`
+		} `json:"customer_imposed_payment_fee"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error_messages": []string{"Request body is not a valid JSON"}})
@@ -416,6 +431,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		customFields: [3]string{req.CustomField1, req.CustomField2, req.CustomField3},
 		notifyURLs:   notificationURLs(r.Header, s.opts.NotificationURL),
 		created:      s.now(),
+	}
+	if f := req.CustomerImposedPaymentFee; s.opts.ImposedFee > 0 && (f == nil || f.Enable == nil || *f.Enable) {
+		o.fee = s.opts.ImposedFee
 	}
 	s.mu.Lock()
 	if _, taken := s.orders[orderID]; taken {
@@ -578,13 +596,26 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
+	switch s.takeRefundFailure() {
+	case RefundDeniedByBank:
+		body := s.refundAnswer(o, "202", "Refund denied by the bank", 0, "")
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+		return
+	case RefundInsufficientFunds:
+		s.mu.Unlock()
+		s.coreError(w, 414, "Refund request is rejected due to merchant insufficient funds", nil)
+		return
+	}
+	before := o.tx.refunded
 	code, msg := s.refund(o, amount, req.RefundKey, req.Reason)
 	if code != 200 {
 		s.mu.Unlock()
 		s.coreError(w, code, msg, nil)
 		return
 	}
-	body := s.statusBody(o, "Success, refund request is approved")
+	body := s.refundAnswer(o, "200", "Success, refund request is approved", o.tx.refunded-before, req.RefundKey)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)

@@ -180,9 +180,36 @@ func TestStatusAPIAndLifecycle(t *testing.T) {
 	if m["status_code"] != "414" {
 		t.Fatalf("refund too large: %v", m)
 	}
+	// The refund answer's refund_amount is this refund's; the status
+	// API's is cumulative.
 	_, m = call(t, s, "POST", "/v2/c-1/refund", key, `{}`)
-	if m["transaction_status"] != "refund" || m["refund_amount"] != "10000.00" {
+	if m["transaction_status"] != "refund" || m["refund_amount"] != "6000.00" || m["refunds"] != nil {
 		t.Fatalf("full refund: %v", m)
+	}
+	if _, m = call(t, s, "GET", "/v2/c-1/status", key, ""); m["refund_amount"] != "10000.00" {
+		t.Fatalf("status after the refunds: %v", m)
+	}
+	// A card captured today is not refunded: 412 (it must be cancelled).
+	call(t, s, "POST", "/snap/v1/transactions", key, `{"transaction_details":{"order_id":"c-2","gross_amount":10000}}`)
+	if _, err := s.Pay(ctx, "c-2", midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, m = call(t, s, "POST", "/v2/c-2/refund", key, `{}`); m["status_code"] != "412" {
+		t.Fatalf("refund of a capture: %v", m)
+	}
+	// Opt-in refusals: the bank declines, the merchant's balance is short.
+	s.Settle(ctx, "c-2")
+	s.FailRefunds(midtranstest.RefundDeniedByBank, 1)
+	if _, m = call(t, s, "POST", "/v2/c-2/refund", key, `{"amount":1000}`); m["status_code"] != "202" ||
+		m["status_message"] != "Refund denied by the bank" || m["refund_amount"] != "0.00" || m["transaction_status"] != "settlement" {
+		t.Fatalf("refund denied by the bank: %v", m)
+	}
+	s.FailRefunds(midtranstest.RefundInsufficientFunds, 1)
+	if _, m = call(t, s, "POST", "/v2/c-2/refund", key, `{"refund_key":"k","amount":1000}`); m["status_code"] != "414" {
+		t.Fatalf("insufficient funds: %v", m)
+	}
+	if _, m = call(t, s, "POST", "/v2/c-2/refund", key, `{"refund_key":"k","amount":1000}`); m["status_code"] != "200" {
+		t.Fatalf("the same key after insufficient funds: %v", m)
 	}
 	// A VA payment cannot be refunded.
 	call(t, s, "POST", "/snap/v1/transactions", key, `{"transaction_details":{"order_id":"d-1","gross_amount":10000}}`)

@@ -31,6 +31,12 @@ type PayOptions struct {
 	// Fraud is the fraud_status of a credit_card capture: "accept"
 	// (default) or "challenge". Other methods settle with "accept".
 	Fraud string
+	// Promo is a promo discount the customer applies on the page (opt-in):
+	// the transaction's gross_amount becomes the order's amount (plus any
+	// imposed fee) less Promo, and its metadata.extra_info.gross_amount_info
+	// shows the original_amount. Midtrans documents no field naming the
+	// discount, and the fake sends none.
+	Promo int64
 }
 
 // Transaction is a snapshot of an order's transaction, as the status API
@@ -128,6 +134,7 @@ type wireTx struct {
 	CustomField1      string     `json:"custom_field1,omitempty"`
 	CustomField2      string     `json:"custom_field2,omitempty"`
 	CustomField3      string     `json:"custom_field3,omitempty"`
+	Metadata          any        `json:"metadata,omitempty"`
 }
 
 type vaNumber struct {
@@ -148,7 +155,7 @@ func (s *Server) wire(o *order, status, code, msg string) wireTx {
 		PaymentType:       tx.paymentType,
 		OrderID:           o.id,
 		MerchantID:        s.opts.MerchantID,
-		GrossAmount:       amount(o.gross),
+		GrossAmount:       amount(tx.gross),
 		FraudStatus:       tx.fraud,
 		Currency:          "IDR",
 		CustomField1:      o.customFields[0],
@@ -164,6 +171,15 @@ func (s *Server) wire(o *order, status, code, msg string) wireTx {
 	}
 	if tx.refunded > 0 {
 		w.RefundAmount = amount(tx.refunded)
+	}
+	if tx.gross != o.gross {
+		// As real payloads carry it (the doc sample has it at the top
+		// level, extra_info.gross_amount_info), types mixed.
+		info := map[string]any{"original_amount": strconv.FormatInt(o.gross, 10), "gross_amount": tx.gross}
+		if o.fee > 0 {
+			info["customer_imposed_payment_fee"] = strconv.FormatInt(o.fee, 10)
+		}
+		w.Metadata = map[string]any{"extra_info": map[string]any{"gross_amount_info": info}}
 	}
 	switch tx.paymentType {
 	case "bank_transfer":
@@ -201,7 +217,8 @@ func (s *Server) choose(o *order, m Method) {
 	if m.PaymentType == "" {
 		m.PaymentType = "bank_transfer"
 	}
-	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now, expiry: now.Add(24 * time.Hour)}
+	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now, expiry: now.Add(24 * time.Hour),
+		gross: o.gross + o.fee}
 	switch m.PaymentType {
 	case "bank_transfer":
 		if tx.bank == "" {
@@ -247,7 +264,9 @@ func (s *Server) move(o *order, to, fraud string) {
 // s.mu. It returns Midtrans's code and message.
 func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 	tx := o.tx
-	if tx.status != "settlement" && tx.status != "partial_refund" && !(tx.status == "capture" && tx.fraud == "accept") {
+	// Refunds are for settled transactions only: a card captured today
+	// must be cancelled (Midtrans answers 412 to its refund).
+	if tx.status != "settlement" && tx.status != "partial_refund" {
 		return 412, "Merchant cannot modify the status of the transaction"
 	}
 	switch tx.paymentType {
@@ -259,7 +278,7 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 			return 406, "Duplicate refund ID"
 		}
 	}
-	rest := o.gross - tx.refunded
+	rest := tx.gross - tx.refunded
 	if amt == 0 {
 		amt = rest
 	}
@@ -270,7 +289,7 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 	tx.refunds = append(tx.refunds, refund{ID: int64(len(tx.refunds) + 1), Amount: amount(amt),
 		At: s.now().In(wib).Format(timeLayout), Reason: reason, Key: key})
 	status := "partial_refund"
-	if tx.refunded == o.gross {
+	if tx.refunded == tx.gross {
 		status = "refund"
 	}
 	s.move(o, status, "")
@@ -299,7 +318,7 @@ func (s *Server) sim(ctx context.Context, orderID string, step func(o *order) er
 		return &Transaction{OrderID: o.id, GrossAmount: o.gross}, nil
 	}
 	return &Transaction{OrderID: o.id, TransactionID: o.tx.id, TransactionStatus: o.tx.status, FraudStatus: o.tx.fraud,
-		PaymentType: o.tx.paymentType, GrossAmount: o.gross, RefundAmount: o.tx.refunded}, nil
+		PaymentType: o.tx.paymentType, GrossAmount: o.tx.gross, RefundAmount: o.tx.refunded}, nil
 }
 
 func (s *Server) to(o *order, to, fraud string) error {
@@ -342,6 +361,12 @@ func (s *Server) Pay(ctx context.Context, orderID string, opts PayOptions) (*Tra
 		}
 		if o.tx == nil {
 			s.choose(o, opts.Method)
+		}
+		if opts.Promo > 0 {
+			if opts.Promo >= o.tx.gross {
+				return fmt.Errorf("%w: a promo of %d on %d", ErrWrongState, opts.Promo, o.tx.gross)
+			}
+			o.tx.gross -= opts.Promo
 		}
 		if o.tx.paymentType == "credit_card" {
 			fraud := opts.Fraud
@@ -416,7 +441,7 @@ func (s *Server) Chargeback(ctx context.Context, orderID string, amt int64) (*Tr
 		if o.tx == nil || !canMove(o.tx.status, "chargeback") {
 			return fmt.Errorf("%w: chargeback", ErrWrongState)
 		}
-		rest := o.gross - o.tx.refunded
+		rest := o.tx.gross - o.tx.refunded
 		if amt == 0 || amt >= rest {
 			amt = rest
 		}
@@ -424,7 +449,7 @@ func (s *Server) Chargeback(ctx context.Context, orderID string, amt int64) (*Tr
 		o.tx.refunds = append(o.tx.refunds, refund{ID: int64(len(o.tx.refunds) + 1), Amount: amount(amt),
 			At: s.now().In(wib).Format(timeLayout), Reason: "chargeback"})
 		status := "partial_chargeback"
-		if o.tx.refunded == o.gross {
+		if o.tx.refunded == o.tx.gross {
 			status = "chargeback"
 		}
 		s.move(o, status, "")
@@ -441,4 +466,64 @@ func (s *Server) Token(orderID string) (string, bool) {
 		return "", false
 	}
 	return o.token, true
+}
+
+// RefundFailure is a way Midtrans refuses a refund request, for
+// [Server.FailRefunds].
+type RefundFailure int
+
+// The refund failures.
+const (
+	// RefundDeniedByBank: HTTP 200 with status_code "202", "Refund denied
+	// by the bank", refund_amount "0.00", the transaction unchanged (a
+	// partial_refund stays partial_refund). Nothing is refunded.
+	RefundDeniedByBank RefundFailure = iota + 1
+	// RefundInsufficientFunds: 414 "Refund request is rejected due to
+	// merchant insufficient funds", which Midtrans calls retriable with
+	// the same refund_key. The key is not used up.
+	RefundInsufficientFunds
+)
+
+// FailRefunds makes the next n refund requests to the API fail as f
+// (opt-in; the simulation method [Server.Refund] is not affected).
+func (s *Server) FailRefunds(f RefundFailure, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refundFailure, s.refundFailures = f, n
+}
+
+// takeRefundFailure returns the failure of the next refund request, if
+// any; the caller holds s.mu.
+func (s *Server) takeRefundFailure() RefundFailure {
+	if s.refundFailures <= 0 {
+		return 0
+	}
+	s.refundFailures--
+	return s.refundFailure
+}
+
+// refundAnswer is the refund API's documented answer: the transaction
+// after the refund, with this refund's refund_chargeback_id,
+// refund_amount (the amount of this refund: the docs' "total amount to be
+// refunded"; the status API's is cumulative) and refund_key, and no
+// refunds[]. The caller holds s.mu.
+func (s *Server) refundAnswer(o *order, code, msg string, amt int64, key string) []byte {
+	tx := o.tx
+	body := map[string]any{
+		"status_code": code, "status_message": msg, "transaction_id": tx.id, "order_id": o.id,
+		"gross_amount": amount(tx.gross), "currency": "IDR", "payment_type": tx.paymentType,
+		"transaction_time": tx.time.In(wib).Format(timeLayout), "transaction_status": tx.status,
+		"refund_amount": amount(amt),
+	}
+	if tx.fraud != "" {
+		body["fraud_status"] = tx.fraud
+	}
+	if code == "200" {
+		body["refund_chargeback_id"] = len(tx.refunds)
+		if key != "" {
+			body["refund_key"] = key
+		}
+	}
+	b, _ := json.Marshal(body)
+	return b
 }
