@@ -20,5 +20,8 @@
 // same base serves Snap under /snap and the Core API under /v2) and stops
 // on SIGINT or SIGTERM. The routes are documented in package
 // midtranstest; the hosted Snap page is /snap/v2/vtweb/{token}, whose
-// buttons pay, deny or expire the order.
+// buttons pay, deny or expire the order. API calls must send Accept:
+// application/json and, with a body, Content-Type: application/json, as
+// Midtrans requires. The README lists the fake's modes and which of them
+// the standalone server exposes.
 package main

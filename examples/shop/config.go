@@ -71,6 +71,9 @@ type config struct {
 	midtransClientKey string
 	// midtransEnv is sandbox or production (MIDTRANS_ENV).
 	midtransEnv midtrans.Environment
+	// midtransBaseURL replaces both Midtrans hosts, Snap's and the Core
+	// API's (MIDTRANS_BASE_URL): a stand-in such as examples/fakemidtrans.
+	midtransBaseURL string
 	// midtransFakeKey is the offline fake Midtrans's server key
 	// (MIDTRANSTEST_SERVER_KEY, random when empty).
 	midtransFakeKey string
@@ -163,10 +166,10 @@ var errNoSecretKey = errors.New("FLIP_SECRET_KEY is required with FLIP_ENV=produ
 var errUnknownProvider = errors.New(`PAYMENT_PROVIDER must be "flip" (the default) or "midtrans"`)
 
 // errNoServerKey is returned when the configuration asks for the real
-// Midtrans (a client key, or the production environment) without the
-// server key that signs its notifications: rather than falling back to
-// the offline fake, the shop refuses to start.
-var errNoServerKey = errors.New("MIDTRANS_SERVER_KEY is required with MIDTRANS_CLIENT_KEY or MIDTRANS_ENV=production: " +
+// Midtrans (a client key, the production environment, or an API base of
+// its own) without the server key that signs its notifications: rather
+// than falling back to the offline fake, the shop refuses to start.
+var errNoServerKey = errors.New("MIDTRANS_SERVER_KEY is required with MIDTRANS_CLIENT_KEY, MIDTRANS_ENV=production or MIDTRANS_BASE_URL: " +
 	"copy the server key from Midtrans's dashboard (Settings > Access Keys); " +
 	"it authenticates the shop and verifies every payment notification")
 
@@ -190,6 +193,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		midtransServerKey:     get("MIDTRANS_SERVER_KEY"),
 		midtransClientKey:     get("MIDTRANS_CLIENT_KEY"),
 		midtransEnv:           midtrans.Environment(cmp.Or(get("MIDTRANS_ENV"), string(midtrans.Sandbox))),
+		midtransBaseURL:       strings.TrimRight(get("MIDTRANS_BASE_URL"), "/"),
 		midtransFakeKey:       get("MIDTRANSTEST_SERVER_KEY"),
 		consoleUser:           get("PAYLINK_CONSOLE_USER"),
 		// A password is taken as it is, spaces included.
@@ -233,6 +237,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if c.midtransServerKey != "" {
 			errs = append(errs, errors.New("MIDTRANS_SERVER_KEY is set but PAYMENT_PROVIDER is flip: set PAYMENT_PROVIDER=midtrans to use Midtrans"))
 		}
+		if c.midtransBaseURL != "" {
+			errs = append(errs, errors.New("MIDTRANS_BASE_URL is set but PAYMENT_PROVIDER is flip: set PAYMENT_PROVIDER=midtrans to use Midtrans"))
+		}
 	case providerMidtrans:
 		if c.flipEnv == flip.Production {
 			errs = append(errs, errors.New("FLIP_ENV=production is set but PAYMENT_PROVIDER is midtrans: use MIDTRANS_ENV=production (with MIDTRANS_SERVER_KEY) for Midtrans"))
@@ -240,7 +247,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if c.midtransEnv != midtrans.Sandbox && c.midtransEnv != midtrans.Production {
 			errs = append(errs, fmt.Errorf("MIDTRANS_ENV must be %q or %q, not %q", midtrans.Sandbox, midtrans.Production, c.midtransEnv))
 		}
-		if c.offline() && (c.midtransClientKey != "" || c.midtransEnv == midtrans.Production) {
+		if c.offline() && (c.midtransClientKey != "" || c.midtransEnv == midtrans.Production || c.midtransBaseURL != "") {
 			errs = append(errs, errNoServerKey)
 		}
 		if c.midtransEnv == midtrans.Production && strings.HasPrefix(c.midtransServerKey, "SB-") {
@@ -260,6 +267,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.flipBaseURL != "" {
 		if u, err := url.Parse(c.flipBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, errors.New("FLIP_BASE_URL must be an absolute http(s) URL"))
+		}
+	}
+	if c.midtransBaseURL != "" {
+		if u, err := url.Parse(c.midtransBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			errs = append(errs, errors.New("MIDTRANS_BASE_URL must be an absolute http(s) URL without credentials"))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -46,6 +46,7 @@
 //	MIDTRANS_SERVER_KEY  set: use the real Midtrans; unset: the offline fake Midtrans
 //	MIDTRANS_CLIENT_KEY  Midtrans's client key (for Snap.js; needs the server key)
 //	MIDTRANS_ENV         "sandbox" (default) or "production" (needs the server key)
+//	MIDTRANS_BASE_URL    replaces both Midtrans hosts, e.g. examples/fakemidtrans's URL (needs the server key)
 //	MIDTRANSTEST_SERVER_KEY  offline, the fake Midtrans's server key (random when unset)
 //	OTEL_EXPORTER_OTLP_ENDPOINT  set: also push metrics and traces over OTLP/HTTP
 //	OTEL_SERVICE_NAME    service.name of the telemetry (default "paylink-shop")

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paylinkgo/paylink/provider/midtrans"
+	"github.com/paylinkgo/paylink/provider/midtrans/midtranstest"
 )
 
 // testMidtransKey is the offline fake Midtrans's server key in these
@@ -242,6 +245,10 @@ func TestRefusesToStart(t *testing.T) {
 			map[string]string{"PAYMENT_PROVIDER": "flip", "FLIP_ENV": "production"}, errNoSecretKey, "FLIP_SECRET_KEY"},
 		{"a Flip API base without a secret key",
 			map[string]string{"FLIP_BASE_URL": "https://bigflip.id/api"}, errNoSecretKey, "FLIP_SECRET_KEY"},
+		// Without the key the shop would not reach the Midtrans at
+		// MIDTRANS_BASE_URL but run the offline fake.
+		{"a Midtrans API base without a server key",
+			map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_BASE_URL": "http://127.0.0.1:9091"}, errNoServerKey, "MIDTRANS_SERVER_KEY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -284,5 +291,67 @@ func TestMidtransOrderIDsSurviveADatabaseReset(t *testing.T) {
 	}
 	if reset := linkOfFirstOrder(t.TempDir()); strings.HasPrefix(reset, prefix) {
 		t.Errorf("a fresh database's first order id %q reuses the prefix %q of another database", reset, prefix)
+	}
+}
+
+// TestMidtransBaseURL runs the shop on "real" Midtrans at
+// MIDTRANS_BASE_URL, here a midtranstest server standing in for it as
+// examples/fakemidtrans would: the shop creates the Snap page there,
+// and the stand-in's signed settlement notification, sent to the
+// dashboard URL, makes the order PAID.
+func TestMidtransBaseURL(t *testing.T) {
+	t.Parallel()
+	const key = "SB-Mid-server-stand-in"
+	// The stand-in's dashboard notification URL must exist before the
+	// shop has an address: a relay forwards to the shop once it has.
+	var shopNotifications atomic.Pointer[string]
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := shopNotifications.Load()
+		if to == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, *to, r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+	}))
+	t.Cleanup(relay.Close)
+	standIn := midtranstest.NewServer(midtranstest.Options{ServerKey: key, NotificationURL: relay.URL,
+		RetryDelays: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}})
+	t.Cleanup(standIn.Close)
+
+	env := map[string]string{
+		"ADDR":                "127.0.0.1:0",
+		"SHOP_SQLITE_PATH":    filepath.Join(t.TempDir(), "shop.db"),
+		"PAYMENT_PROVIDER":    "midtrans",
+		"MIDTRANS_SERVER_KEY": key,
+		"MIDTRANS_BASE_URL":   standIn.URL + "/",
+	}
+	s := startShop(t, env)
+	notifyURL := s.base + midtransNotificationPath
+	shopNotifications.Store(&notifyURL)
+	if !strings.Contains(s.logs.String(), "Midtrans sandbox at "+standIn.URL) || strings.Contains(s.logs.String(), "fake Midtrans") {
+		t.Errorf("the start banner does not name the Midtrans at MIDTRANS_BASE_URL:\n%s", s.logs)
+	}
+	o := s.createOrder(coffee())
+	if token, ok := standIn.Token(o.Payment.LinkID); !ok || o.Payment.LinkURL != standIn.PageURL(token) {
+		t.Fatalf("order's payment %+v, want the stand-in's Snap page", o.Payment)
+	}
+	if _, err := standIn.Pay(t.Context(), o.Payment.LinkID, midtranstest.PayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitOrder(o.ID, "PAID", func(o orderView) bool { return o.Status == OrderPaid })
+	if strings.Contains(s.logs.String(), key) {
+		t.Error("the shop's output contains the server key")
 	}
 }

@@ -126,6 +126,7 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger, tel *telemetr
 	if !cfg.offline() {
 		client, err := midtrans.NewClient(cfg.midtransServerKey, midtrans.Options{
 			Environment: cfg.midtransEnv,
+			BaseURL:     cfg.midtransBaseURL,
 			HTTPClient:  tel.httpClient(midtrans.DefaultTimeout),
 			Logger:      mlog,
 		})
@@ -136,6 +137,9 @@ func newMidtrans(cfg config, callbackURL string, log *slog.Logger, tel *telemetr
 			provider:      midtrans.NewProvider(client, midtrans.ProviderOptions{Logger: mlog, OrderIDPrefix: cfg.midtransOrderPrefix}),
 			reconcilePaid: midtransReturnWindow,
 			describe: func(callbackURL string) string {
+				if cfg.midtransBaseURL != "" {
+					return fmt.Sprintf("Midtrans %s at %s; set its Payment Notification URL to %s", cfg.midtransEnv, cfg.midtransBaseURL, callbackURL)
+				}
 				return fmt.Sprintf("Midtrans %s; set the Payment Notification URL in Midtrans's dashboard to %s", cfg.midtransEnv, callbackURL)
 			},
 			close: func() {},

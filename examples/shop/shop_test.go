@@ -595,6 +595,20 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{
+			name: "real Midtrans at a stand-in's base URL",
+			env: map[string]string{
+				"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "fakemidtrans-key-345", "MIDTRANS_BASE_URL": "http://localhost:9091",
+			},
+			check: func(t *testing.T, c config) {
+				if !c.midtrans() || c.offline() || c.midtransEnv != "sandbox" || c.midtransBaseURL != "http://localhost:9091" {
+					t.Errorf("config = %+v", c)
+				}
+				if strings.Contains(c.String(), "fakemidtrans-key-345") {
+					t.Errorf("String() = %q leaks the server key", c.String())
+				}
+			},
+		},
+		{
 			name: "Flip by default, Flip's callback path",
 			env:  map[string]string{"PAYMENT_PROVIDER": "flip"},
 			check: func(t *testing.T, c config) {
@@ -618,6 +632,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "non-postgres DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: "DATABASE_URL"},
 		{name: "relative public URL", env: map[string]string{"SHOP_PUBLIC_URL": "shop.example"}, wantErr: "SHOP_PUBLIC_URL"},
 		{name: "bad Flip base URL", env: map[string]string{"FLIP_BASE_URL": "bigflip.id/api"}, wantErr: "FLIP_BASE_URL"},
+		{name: "Midtrans base URL without a server key", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_BASE_URL": "http://localhost:9091"}, wantErr: "MIDTRANS_SERVER_KEY"},
+		{name: "Midtrans production at a base URL without a server key", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_ENV": "production", "MIDTRANS_BASE_URL": "https://api.midtrans.example"}, wantErr: "MIDTRANS_SERVER_KEY"},
+		{name: "bad Midtrans base URL", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "k", "MIDTRANS_BASE_URL": "localhost:9091"}, wantErr: "MIDTRANS_BASE_URL"},
+		{name: "Midtrans base URL with credentials", env: map[string]string{"PAYMENT_PROVIDER": "midtrans", "MIDTRANS_SERVER_KEY": "k", "MIDTRANS_BASE_URL": "http://user:pw@localhost:9091"}, wantErr: "without credentials"},
+		{name: "Midtrans base URL while Flip is chosen", env: map[string]string{"MIDTRANS_BASE_URL": "http://localhost:9091"}, wantErr: "MIDTRANS_BASE_URL is set but PAYMENT_PROVIDER is flip"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

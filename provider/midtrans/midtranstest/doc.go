@@ -20,7 +20,12 @@
 //	POST /snap/v2/vtweb/{token}/{action}       pay, pay-card, deny, expire, refund
 //
 // A wrong key gets Snap's 401 body with its two error_messages, or the
-// Core API's {"status_code":"401",...}. Snap create validates as Midtrans
+// Core API's {"status_code":"401",...}. Every API request must send
+// Accept: application/json (a wildcard does not do), and one with a body
+// Content-Type: application/json, as Midtrans requires: without the first
+// the answer is 403 with Midtrans's message for its code 403, without the
+// second 415 "Content-Type must be application/json" (Midtrans documents
+// neither answer's HTTP status nor the second one at all). Snap create validates as Midtrans
 // documents and answers 400 {"error_messages":[...]}: order_id required,
 // gross_amount required and a number, Σ price×quantity = gross_amount,
 // quantity ≥ 1, and "transaction_details.order_id has already been taken"

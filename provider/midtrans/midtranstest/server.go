@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -268,8 +269,47 @@ func (s *Server) api(snap bool, h http.HandlerFunc) http.HandlerFunc {
 				"status_message": "Transaction cannot be authorized with the current client/server key."})
 			return
 		}
+		if status, msg := checkHeaders(r); status != 0 {
+			if snap {
+				writeJSON(w, status, map[string]any{"error_messages": []string{msg}})
+				return
+			}
+			writeJSON(w, status, map[string]any{"status_code": strconv.Itoa(status), "status_message": msg})
+			return
+		}
 		h(w, r)
 	}
+}
+
+// checkHeaders enforces the headers Midtrans requires of every API
+// request: Accept: application/json, and Content-Type: application/json
+// on a request with a body. A missing or other Accept gets 403, Midtrans's
+// code for it, with its message; the HTTP status is not documented. What
+// Midtrans answers to a missing Content-Type is not documented: the fake
+// answers 415 in its own words.
+func checkHeaders(r *http.Request) (int, string) {
+	if !acceptsJSON(r.Header.Values("Accept")) {
+		return http.StatusForbidden, "The requested resource is not capable of generating content in the format specified in the request headers."
+	}
+	if r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return http.StatusUnsupportedMediaType, "Content-Type must be application/json"
+		}
+	}
+	return 0, ""
+}
+
+// acceptsJSON reports whether an Accept header names application/json;
+// a wildcard such as */* does not count.
+func acceptsJSON(values []string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "application/json" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeFault answers an injected failure with Midtrans's body for it.

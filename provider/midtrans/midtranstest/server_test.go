@@ -66,6 +66,7 @@ func call(t *testing.T, s *midtranstest.Server, method, path, auth, body string)
 	t.Helper()
 	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
 	if auth != "" {
 		req.SetBasicAuth(auth, "")
 	}
@@ -274,6 +275,8 @@ func TestOverrideNotificationAndHostedPage(t *testing.T) {
 	req, _ := http.NewRequest("POST", s.URL+"/snap/v1/transactions",
 		strings.NewReader(`{"transaction_details":{"order_id":"g-1","gross_amount":10000},"callbacks":{"finish":"https://shop.example.com/done"}}`))
 	req.SetBasicAuth(key, "")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Override-Notification", override.srv.URL)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
