@@ -102,14 +102,22 @@ type midtransE2E struct {
 // starts the Service until the test ends.
 func newMidtransE2E(t *testing.T, b backend, register func(*provider.Service) error) *midtransE2E {
 	t.Helper()
+	return newMidtransE2EWith(t, b, midtranstest.Options{}, midtrans.ProviderOptions{}, register)
+}
+
+// newMidtransE2EWith is newMidtransE2E with the fake's options (its
+// ServerKey and NotificationURL are the harness's) and the provider's.
+func newMidtransE2EWith(t *testing.T, b backend, fo midtranstest.Options, po midtrans.ProviderOptions, register func(*provider.Service) error) *midtransE2E {
+	t.Helper()
 	e := &midtransE2E{notes: &notifications{more: make(chan struct{}, 1)}}
 	app := httptest.NewServer(e.notes)
 	t.Cleanup(app.Close)
-	e.fake = midtranstest.NewServer(midtranstest.Options{ServerKey: e2eKey, NotificationURL: app.URL})
+	fo.ServerKey, fo.NotificationURL = e2eKey, app.URL
+	e.fake = midtranstest.NewServer(fo)
 	t.Cleanup(e.fake.Close)
 	e.store = migrated(t, b.open(t))
 	svc, err := provider.NewService(e.store, provider.ServiceOptions{
-		Providers:  []provider.Provider{midtrans.NewProvider(e.fake.Client(), midtrans.ProviderOptions{})},
+		Providers:  []provider.Provider{midtrans.NewProvider(e.fake.Client(), po)},
 		HookPolicy: provider.HookPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Millisecond }},
 	})
 	if err != nil {
