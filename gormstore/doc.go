@@ -48,8 +48,10 @@
 //
 // # A callback in two statements
 //
-// [Store.LoadApply] reads the link, the payment and the payment's claimed
-// events in one SELECT, without locks. [Store.Apply] writes what the
+// [Store.LoadApply] reads the link, the payment, the payment's claimed
+// events and, for a SINGLE link, another paid payment of it, without
+// locks: one SELECT on PostgreSQL, three or four short ones on SQLite
+// (in process, there is no round trip to save). [Store.Apply] writes what the
 // Service decided. On PostgreSQL it is one statement: each write (callback,
 // event claim, payment, status change, link status, hook runs) is a CTE,
 // and a final CASE calls paylink_write_conflict(), which raises and so

@@ -120,7 +120,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	case cfg.links < 1:
 		return cfg, fmt.Errorf("-links must be at least 1")
 	case cfg.pool < 2:
-		return cfg, fmt.Errorf("-pool must be at least 2 (gormstore.Migrate holds one connection)")
+		return cfg, fmt.Errorf("-pool must be at least 2 (the hook runner and the callbacks share the pool)")
 	case cfg.cellTime <= 0 || cfg.timeout <= 0 || cfg.drain < 0 || cfg.sustain < 0 || cfg.rate < 0:
 		return cfg, fmt.Errorf("durations and -rate must be positive")
 	}
