@@ -144,9 +144,11 @@ func (p *Provider) CheckCallbackConfig() error {
 // CreateLink creates a Snap transaction. The order id, which is also the
 // link's id, is OrderIDPrefix followed by params.IdempotencyKey when set
 // (together a valid Midtrans order id: at most 50 of A-Z a-z 0-9 - _ ~ .),
-// else by a random id; Midtrans refuses an order id it has seen, so a
-// retried create with the same key fails with CodeConflict instead of
-// creating a second payment.
+// else by a random id. Midtrans refuses an order id it has seen; a
+// create whose key's order id is taken finds the order made before with
+// the key through the status API (an order with a transaction for the
+// same amount and title is returned as the link) and fails with CodeConflict only
+// when that order is for other parameters.
 //
 // The title is required; it is sent as custom_field1 (so that the status
 // API returns it) and as the name of the one item. Only SINGLE links at
@@ -233,6 +235,19 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		}
 	}
 	st, err := p.c.CreateTransaction(ctx, cp)
+	if err != nil && params.IdempotencyKey != "" && errors.Is(err, provider.CodeConflict) {
+		// The key's order id is taken: an earlier create with this key
+		// made it and its answer was lost.
+		l, ferr := p.keyOrder(ctx, cp.OrderID, params, now)
+		if l != nil || ferr != nil {
+			return l, ferr
+		}
+		// A Snap page without a transaction: Snap will not answer for it
+		// again, and its URL may have been handed out, so a second page
+		// would be a second way to pay.
+		return nil, &provider.Error{Code: provider.CodeConflict, Op: op, Err: err,
+			Message: fmt.Sprintf("order id %q of idempotency key %q is a Snap page with no transaction yet; Midtrans does not answer for it again: use the link created first, or another key", cp.OrderID, params.IdempotencyKey)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +273,38 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		Raw:            raw,
 	}
 	return &l, nil
+}
+
+// keyOrder reads order id, taken at Snap by an earlier create with the
+// same idempotency key, through the status API. An order with a
+// transaction for params (same gross_amount and custom_field1) is the
+// link that create made, returned as GetLink would (without URL: the
+// status API does not tell the Snap page). An order without a
+// transaction gives nil, nil; one for other parameters CodeConflict.
+func (p *Provider) keyOrder(ctx context.Context, orderID string, params provider.CreateLinkParams, now time.Time) (*provider.Link, error) {
+	const op = "midtrans.CreateLink"
+	t, err := p.c.GetStatus(ctx, orderID)
+	if errors.Is(err, provider.CodeNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeOf(err), Op: op, Err: err,
+			Message: fmt.Sprintf("order id %q is taken at Midtrans; reading it failed", orderID)}
+	}
+	title := strings.TrimSpace(params.Title)
+	amount, _, aerr := p.amounts(t)
+	if aerr != nil || t.OrderID != orderID || amount != params.Amount.Amount || t.CustomField1 != "" && t.CustomField1 != title {
+		return nil, provider.Errorf(provider.CodeConflict, op,
+			"order id %q of idempotency key %q is taken at Midtrans by an order for other parameters", orderID, params.IdempotencyKey)
+	}
+	stored := &provider.Link{ID: orderID, Title: title, Step: cmp.Or(params.Step, provider.StepInputData), Customer: params.Customer,
+		RedirectURL: params.RedirectURL, IdempotencyKey: params.IdempotencyKey, CreatedAt: now}
+	l, err := p.link(t, stored)
+	if err != nil {
+		return nil, err
+	}
+	l.UpdatedAt = now
+	return l, nil
 }
 
 // ValidOrderID reports whether id is a valid Snap order id: 1 to 50 of
