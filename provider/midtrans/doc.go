@@ -149,6 +149,32 @@
 //     (strings or numbers) reports Payment.Amount = original_amount; the fee stays in
 //     Payment.Raw, and a refund_amount that covers the fee counts as all
 //     of the order refunded.
+//   - An order whose transaction ended unpaid (deny, expire, cancel,
+//     failure) takes a new attempt on the same Snap page and order_id:
+//     Midtrans reuses an expired order_id "for the same or different
+//     payment methods" and lets a customer retry after a denied card.
+//     So DeactivateLink, once the transaction is final (already, or after
+//     it expires a pending one or cancels an authorized one), also
+//     cancels the Snap session with the token of the link's Raw; "token
+//     already canceled" and "token not found" (page expired) count as
+//     done. GetLink keeps that token in the Raw it returns, so a link
+//     stored again after a refresh can still be deactivated. A link
+//     without a token is CodeFailedPrecondition: cancel its page on the
+//     dashboard. Whether Snap accepts cancelling a session after a final
+//     transaction is undocumented; if it answers "Transaction is on
+//     progress", DeactivateLink returns that error.
+//   - A crash between Snap create and the store loses the Snap token.
+//     Midtrans lists no orders and provider.LinkQuery carries no
+//     idempotency key, so the Provider is no provider.LinkFinder (the
+//     contract and the conformance suite want links found by title):
+//     the Service still refuses the key after its LinkIntentWindow. A
+//     direct CreateLink with the same key, told the order id is taken,
+//     reads it through the status API: with a transaction for the same
+//     amount and title it returns it as the link (no second page, no
+//     URL); without one (Snap answers a second create "has already been
+//     taken", per apps' reports) it is CodeConflict, since a second page
+//     could be a second way to pay. A Key in LinkQuery would let
+//     FindLinks answer exactly.
 //   - A promo lowers gross_amount. Midtrans documents no breakdown field
 //     naming a promo discount, so a lower amount is reported as charged
 //     and flagged amount_mismatch, with or without AllowFeeImposition: a

@@ -152,6 +152,20 @@ func (e *APIError) insufficientFunds() bool {
 	return strings.Contains(l, "insufficient")
 }
 
+// sessionGone reports whether Snap refused to cancel a session because
+// it is cancelled already ("token already canceled") or unknown ("token
+// not found": its page expired). Midtrans documents the messages, not
+// their HTTP statuses.
+func (e *APIError) sessionGone() bool {
+	for _, m := range e.Messages {
+		l := strings.ToLower(m)
+		if strings.Contains(l, "already canceled") || strings.Contains(l, "already cancelled") || strings.Contains(l, "token not found") {
+			return true
+		}
+	}
+	return false
+}
+
 // transient reports whether repeating the request may succeed.
 func (e *APIError) transient() bool {
 	c := e.code()

@@ -1,6 +1,7 @@
 package midtrans
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -143,9 +144,11 @@ func (p *Provider) CheckCallbackConfig() error {
 // CreateLink creates a Snap transaction. The order id, which is also the
 // link's id, is OrderIDPrefix followed by params.IdempotencyKey when set
 // (together a valid Midtrans order id: at most 50 of A-Z a-z 0-9 - _ ~ .),
-// else by a random id; Midtrans refuses an order id it has seen, so a
-// retried create with the same key fails with CodeConflict instead of
-// creating a second payment.
+// else by a random id. Midtrans refuses an order id it has seen; a
+// create whose key's order id is taken finds the order made before with
+// the key through the status API (an order with a transaction for the
+// same amount and title is returned as the link) and fails with CodeConflict only
+// when that order is for other parameters.
 //
 // The title is required; it is sent as custom_field1 (so that the status
 // API returns it) and as the name of the one item. Only SINGLE links at
@@ -232,6 +235,19 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		}
 	}
 	st, err := p.c.CreateTransaction(ctx, cp)
+	if err != nil && params.IdempotencyKey != "" && errors.Is(err, provider.CodeConflict) {
+		// The key's order id is taken: an earlier create with this key
+		// made it and its answer was lost.
+		l, ferr := p.keyOrder(ctx, cp.OrderID, params, now)
+		if l != nil || ferr != nil {
+			return l, ferr
+		}
+		// A Snap page without a transaction: Snap will not answer for it
+		// again, and its URL may have been handed out, so a second page
+		// would be a second way to pay.
+		return nil, &provider.Error{Code: provider.CodeConflict, Op: op, Err: err,
+			Message: fmt.Sprintf("order id %q of idempotency key %q is a Snap page with no transaction yet; Midtrans does not answer for it again: use the link created first, or another key", cp.OrderID, params.IdempotencyKey)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +273,38 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		Raw:            raw,
 	}
 	return &l, nil
+}
+
+// keyOrder reads order id, taken at Snap by an earlier create with the
+// same idempotency key, through the status API. An order with a
+// transaction for params (same gross_amount and custom_field1) is the
+// link that create made, returned as GetLink would (without URL: the
+// status API does not tell the Snap page). An order without a
+// transaction gives nil, nil; one for other parameters CodeConflict.
+func (p *Provider) keyOrder(ctx context.Context, orderID string, params provider.CreateLinkParams, now time.Time) (*provider.Link, error) {
+	const op = "midtrans.CreateLink"
+	t, err := p.c.GetStatus(ctx, orderID)
+	if errors.Is(err, provider.CodeNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &provider.Error{Code: provider.CodeOf(err), Op: op, Err: err,
+			Message: fmt.Sprintf("order id %q is taken at Midtrans; reading it failed", orderID)}
+	}
+	title := strings.TrimSpace(params.Title)
+	amount, _, aerr := p.amounts(t)
+	if aerr != nil || t.OrderID != orderID || amount != params.Amount.Amount || t.CustomField1 != "" && t.CustomField1 != title {
+		return nil, provider.Errorf(provider.CodeConflict, op,
+			"order id %q of idempotency key %q is taken at Midtrans by an order for other parameters", orderID, params.IdempotencyKey)
+	}
+	stored := &provider.Link{ID: orderID, Title: title, Step: cmp.Or(params.Step, provider.StepInputData), Customer: params.Customer,
+		RedirectURL: params.RedirectURL, IdempotencyKey: params.IdempotencyKey, CreatedAt: now}
+	l, err := p.link(t, stored)
+	if err != nil {
+		return nil, err
+	}
+	l.UpdatedAt = now
+	return l, nil
 }
 
 // ValidOrderID reports whether id is a valid Snap order id: 1 to 50 of
@@ -302,6 +350,27 @@ func snapToken(link *provider.Link) string {
 	return st.Token
 }
 
+// withSnapToken adds the Snap token a stored link's Raw held to raw, a
+// status answer, so that a link stored again after a read still lets
+// DeactivateLink cancel its Snap page.
+func withSnapToken(raw []byte, token string) []byte {
+	if token == "" || len(raw) == 0 || raw[0] != '{' {
+		return raw
+	}
+	var has struct {
+		Token *json.RawMessage `json:"token"`
+	}
+	if json.Unmarshal(raw, &has) != nil || has.Token != nil {
+		return raw
+	}
+	tok, _ := json.Marshal(token)
+	out := append([]byte(`{"token":`), tok...)
+	if rest := bytes.TrimSpace(raw[1:]); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, raw[1:]...)
+}
+
 // GetLink reads an order through the status API.
 //
 // Midtrans has no API that reads a Snap page: until the customer picks a
@@ -313,7 +382,8 @@ func snapToken(link *provider.Link) string {
 // and after a restart. Once the order has a transaction, the link is
 // what the status API says, with what only the stored link knows (URL,
 // step, customer, redirect URL, idempotency key, creation time) carried
-// over, and Raw the status API's answer.
+// over, and Raw the status API's answer with the stored link's Snap
+// token added as "token" (DeactivateLink needs it to cancel the page).
 func (p *Provider) GetLink(ctx context.Context, link *provider.Link) (*provider.Link, error) {
 	t, err := p.c.GetStatus(ctx, link.ID)
 	if errors.Is(err, provider.CodeNotFound) && snapToken(link) != "" {
@@ -350,6 +420,7 @@ func (p *Provider) link(t *Transaction, stored *provider.Link) (*provider.Link, 
 	if s := stored; s != nil && s.ID == t.OrderID {
 		l.URL, l.Title, l.Step, l.Customer = s.URL, cmp.Or(l.Title, s.Title), cmp.Or(s.Step, l.Step), s.Customer
 		l.RedirectURL, l.IdempotencyKey, l.CreatedAt = s.RedirectURL, s.IdempotencyKey, s.CreatedAt
+		l.Raw = withSnapToken(l.Raw, snapToken(s))
 	}
 	if exp := Time(t.ExpiryTime); !exp.IsZero() {
 		l.ExpiresAt = exp
@@ -457,7 +528,47 @@ func (p *Provider) DeactivateLink(ctx context.Context, link *provider.Link) (*pr
 			return nil, err
 		}
 	}
+	if retryable(t.TransactionStatus) {
+		// Snap lets the customer make a new attempt on the same order_id
+		// after one that ended unpaid: only a cancelled session stops it.
+		if err := p.cancelSession(ctx, link); err != nil {
+			return nil, err
+		}
+	}
 	return p.link(t, link)
+}
+
+// retryable reports whether an order whose current transaction is in
+// status takes a new attempt on its Snap page: one that ended without
+// payment (deny, expire, cancel, failure). Midtrans reuses an expired
+// order_id "for the same or different payment methods", lets a cancelled
+// one be reused, and a customer retries after a denied card.
+func retryable(status TransactionStatus) bool {
+	switch TransactionStatus(strings.ToLower(strings.TrimSpace(string(status)))) {
+	case StatusDeny, StatusExpire, StatusCancel, StatusFailure:
+		return true
+	}
+	return false
+}
+
+// cancelSession cancels the Snap session of link, whose last attempt is
+// over, so that its page takes no new one. A session cancelled before,
+// or one Snap no longer knows (its page expired), is done. A link whose
+// Raw holds no token (one created by something else, or only a callback
+// named) is CodeFailedPrecondition: its page may still take a new
+// attempt, and only the dashboard can stop it.
+func (p *Provider) cancelSession(ctx context.Context, link *provider.Link) error {
+	token := snapToken(link)
+	if token == "" {
+		return &provider.Error{Code: provider.CodeFailedPrecondition, Op: "midtrans.DeactivateLink",
+			Message: fmt.Sprintf("order %q ended unpaid, and Snap lets its page take a new attempt; the link's Raw holds no Snap token to cancel the page (store links as CreateLink returns them)", link.ID)}
+	}
+	err := p.c.CancelSnapSession(ctx, token)
+	var apiErr *APIError
+	if err == nil || errors.As(err, &apiErr) && apiErr.sessionGone() {
+		return nil
+	}
+	return err
 }
 
 // payment converts a transaction to the order's payment.

@@ -56,6 +56,18 @@
 // sends the customer to callbacks.finish with order_id, status_code and
 // transaction_status.
 //
+// An order_id whose last attempt is over without payment (deny, expire,
+// cancel, failure) takes a new attempt on the same Snap page, as at
+// Midtrans (an expired order_id "can be reused for the same or different
+// payment methods"; a customer retries after a denied card): [Server.Choose],
+// [Server.Pay], [Server.Deny] and [Server.Expire] start a new transaction
+// (new transaction_id, a "201" notification) on it. Only cancelling the
+// Snap session (POST /snap/v1/transactions/{token}/cancel, which the fake
+// accepts once the last attempt is over, and answers "Transaction is on
+// progress" while one is pending or paid) stops that. A second Snap create
+// with the same order_id is "transaction_details.order_id has already
+// been taken" whether or not the customer picked a method.
+//
 // # Notifications
 //
 // Every status change is POSTed as JSON (User-Agent "Veritrans"), signed

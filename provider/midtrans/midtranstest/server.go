@@ -526,7 +526,9 @@ func (s *Server) handleCancelSession(w http.ResponseWriter, r *http.Request) {
 		msg = "token not found"
 	case o.canceled:
 		msg = "token already canceled"
-	case o.tx != nil:
+	case o.tx != nil && !retryable(o.tx.status):
+		// A page whose last attempt is over (deny, expire, cancel) can be
+		// cancelled, so that it takes no new attempt.
 		msg = "Transaction is on progress"
 	default:
 		o.canceled = true

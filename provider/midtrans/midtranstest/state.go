@@ -335,32 +335,58 @@ func (s *Server) to(o *order, to, fraud string) error {
 
 // Choose makes the customer pick a payment method on the Snap page: the
 // order gets a pending transaction (and a "201" notification). Until
-// then the status API does not know the order.
+// then the status API does not know the order. After a final attempt
+// (deny, expire, cancel, failure) it is a new attempt on the same
+// order_id, with a new transaction_id, unless the Snap session was
+// cancelled (see the package doc).
 func (s *Server) Choose(ctx context.Context, orderID string, m Method) (*Transaction, error) {
 	return s.sim(ctx, orderID, func(o *order) error {
-		if o.canceled {
-			return fmt.Errorf("%w: the Snap session was cancelled", ErrWrongState)
+		if o.tx != nil && o.tx.status == "pending" {
+			return nil
 		}
-		if o.tx != nil && o.tx.status != "pending" {
-			return fmt.Errorf("%w: %s", ErrWrongState, o.tx.status)
-		}
-		if o.tx == nil {
-			s.choose(o, m)
-		}
-		return nil
+		return s.newAttempt(o, m)
 	})
 }
 
+// retryable reports whether a transaction in status is over without
+// payment, so that Snap lets the customer make a new attempt on the same
+// order_id: Midtrans reuses an expired order_id ("the expired order_id can
+// be reused for the same or different payment methods"), lets a pending
+// one be cancelled and reused, and lets a customer retry after a denied
+// card.
+func retryable(status string) bool {
+	switch status {
+	case "deny", "expire", "cancel", "failure":
+		return true
+	}
+	return false
+}
+
+// newAttempt makes the customer pick a method on the Snap page: the first
+// transaction of the order, or a new attempt after a final one (deny,
+// expire, cancel, failure) while the Snap session is not cancelled; the
+// caller holds s.mu.
+func (s *Server) newAttempt(o *order, m Method) error {
+	switch {
+	case o.canceled:
+		return fmt.Errorf("%w: the Snap session was cancelled", ErrWrongState)
+	case o.tx != nil && !retryable(o.tx.status):
+		return fmt.Errorf("%w: %s", ErrWrongState, o.tx.status)
+	}
+	s.choose(o, m)
+	return nil
+}
+
 // Pay pays an order: it picks opts.Method first if the customer has not
-// picked one (a pending notification), then settles (a credit_card is
-// captured with opts.Fraud instead).
+// picked one (a pending notification), or makes a new attempt after a
+// final one, unless the Snap session was cancelled, then settles (a
+// credit_card is captured with opts.Fraud instead).
 func (s *Server) Pay(ctx context.Context, orderID string, opts PayOptions) (*Transaction, error) {
 	return s.sim(ctx, orderID, func(o *order) error {
-		if o.canceled {
-			return fmt.Errorf("%w: the Snap session was cancelled", ErrWrongState)
-		}
-		if o.tx == nil {
-			s.choose(o, opts.Method)
+		if o.tx == nil || retryable(o.tx.status) {
+			if err := s.newAttempt(o, opts.Method); err != nil {
+				return err
+			}
 		}
 		if opts.Promo > 0 {
 			if opts.Promo >= o.tx.gross {
@@ -390,8 +416,10 @@ func (s *Server) Settle(ctx context.Context, orderID string) (*Transaction, erro
 // not picked a method picks the default one first.
 func (s *Server) Deny(ctx context.Context, orderID string) (*Transaction, error) {
 	return s.sim(ctx, orderID, func(o *order) error {
-		if o.tx == nil {
-			s.choose(o, Method{})
+		if o.tx == nil || retryable(o.tx.status) {
+			if err := s.newAttempt(o, Method{}); err != nil {
+				return err
+			}
 		}
 		fraud := ""
 		if o.tx.fraud == "challenge" {
@@ -407,8 +435,10 @@ func (s *Server) Deny(ctx context.Context, orderID string) (*Transaction, error)
 // page expires.
 func (s *Server) Expire(ctx context.Context, orderID string) (*Transaction, error) {
 	return s.sim(ctx, orderID, func(o *order) error {
-		if o.tx == nil {
-			s.choose(o, Method{})
+		if o.tx == nil || retryable(o.tx.status) {
+			if err := s.newAttempt(o, Method{}); err != nil {
+				return err
+			}
 		}
 		return s.to(o, "expire", "")
 	})
