@@ -36,7 +36,9 @@ const maxApplyConflicts = 8
 // not errors: the callback was handled and the provider should stop
 // retrying. A payment paid for the first time runs the success hooks once,
 // whichever paid status it first reaches (a refund reported before the
-// success included).
+// success included), REVERSED excepted. A paid payment reported CANCELLED
+// or FAILED is a reversal: applied as [PaymentReversed], all of its
+// amount returned (see docs/state-machine.md, Reversals).
 //
 // By default (unless ServiceOptions.InsecureSkipVerify, and always for
 // [UnsignedCallbacks] providers), a callback that would change a payment,
