@@ -52,7 +52,7 @@ const (
 
 // paidStatusesSQL lists the statuses provider.PaymentStatus.Paid holds,
 // for LoadApply's question "did another payment pay this SINGLE link?".
-const paidStatusesSQL = "'SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK'"
+const paidStatusesSQL = "'SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK', 'REVERSED'"
 
 // linkScan and paymentScan hold one row of LoadApply while it is scanned.
 // pgtype's nullable types scan natively on pgx and as sql.Scanners on

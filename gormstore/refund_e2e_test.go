@@ -331,12 +331,18 @@ func TestAForgedRefundNotificationChangesNothing(t *testing.T) {
 // is flagged failed_after_paid and the flagged hook runs once, however
 // often Midtrans repeats it: a person looks at money that may have gone
 // back, instead of it passing as a stale callback.
-func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
+func TestASettlementReversalIsAppliedOverMidtrans(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
 			var hooks hookCalls
 			e := newMidtransE2E(t, b, func(svc *provider.Service) error {
+				if err := svc.On("reversed", provider.When(provider.PaymentReversed), hooks.record("reversed")); err != nil {
+					return err
+				}
+				if err := svc.On("paid", provider.When(provider.PaymentSuccessful), hooks.record("paid")); err != nil {
+					return err
+				}
 				return svc.On("look", provider.WhenFlagged(), hooks.record("look"))
 			})
 			fake, notes, store, l := e.fake, e.notes, e.store, e.link
@@ -362,25 +368,32 @@ func TestASettlementReversalIsFlaggedOverMidtrans(t *testing.T) {
 				t.Fatalf("the reversal: %v", err)
 			}
 			deny := notes.take(t, l.ID, "deny", "")
-			for i := range 2 {
-				if v := deliver(deny); v != provider.VerdictFailedAfterPaid {
-					t.Fatalf("deny after settlement, delivery %d: verdict %s, want failed_after_paid", i+1, v)
+			for i, want := range []provider.Verdict{provider.VerdictApplied, provider.VerdictDuplicate} {
+				if v := deliver(deny); v != want {
+					t.Fatalf("deny after settlement, delivery %d: verdict %s, want %s", i+1, v, want)
 				}
 			}
-			if p, err := store.GetPayment(ctx, "midtrans", l.ID); err != nil || p.Status != provider.PaymentSuccessful {
-				t.Fatalf("payment after the reversal: %+v, %v; want it still SUCCESSFUL", p, err)
+			p, err := store.GetPayment(ctx, "midtrans", l.ID)
+			if err != nil || p.Status != provider.PaymentReversed || p.RefundedAmount.Amount != p.Amount.Amount || p.Amount.Amount == 0 {
+				t.Fatalf("payment after the reversal: %+v, %v; want it REVERSED with all of it returned", p, err)
 			}
+			all := fmt.Sprintf("%d/%d", p.Amount.Amount, p.Amount.Amount)
+			want := []string{"paid SUCCESSFUL 0/0", "reversed REVERSED " + all}
 			deadline := time.Now().Add(10 * time.Second)
-			for len(hooks.list()) == 0 && time.Now().Before(deadline) {
+			for len(hooks.list()) < len(want) && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			time.Sleep(50 * time.Millisecond) // a second run, if one were queued, would be due by now
-			if got := hooks.list(); !slices.Equal(got, []string{"look FAILED 0/0"}) {
-				t.Fatalf("flagged hook calls = %v, want one for the FAILED report", got)
+			if got := hooks.list(); !slices.Equal(got, want) {
+				t.Fatalf("hook calls = %v, want %v: the reversal hook once, no flagged hook", got, want)
 			}
 			flagged, err := store.ListCallbacks(ctx, provider.CallbackFilter{Flagged: true})
-			if err != nil || len(flagged) != 2 || flagged[0].Verdict != provider.VerdictFailedAfterPaid {
-				t.Fatalf("flagged callbacks = %+v, %v; want both deliveries of the deny", flagged, err)
+			if err != nil || len(flagged) != 0 {
+				t.Fatalf("flagged callbacks = %+v, %v; want none", flagged, err)
+			}
+			hist, err := store.ListStatusChanges(ctx, "midtrans", l.ID)
+			if err != nil || len(hist) == 0 || hist[len(hist)-1].From != provider.PaymentSuccessful || hist[len(hist)-1].To != provider.PaymentReversed {
+				t.Fatalf("history = %+v, %v; want SUCCESSFUL -> REVERSED last", hist, err)
 			}
 		})
 	}

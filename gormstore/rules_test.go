@@ -83,15 +83,18 @@ func TestServiceRulesOnEachDatabase(t *testing.T) {
 				}{
 					{provider.PaymentSuccessful, provider.VerdictApplied},
 					{provider.PaymentPending, provider.VerdictStale},
-					{provider.PaymentCancelled, provider.VerdictFailedAfterPaid},
-					{provider.PaymentFailed, provider.VerdictFailedAfterPaid},
+					// A cancellation of a paid payment is a reversal; the
+					// failure after it the same reversal again.
+					{provider.PaymentCancelled, provider.VerdictApplied},
+					{provider.PaymentFailed, provider.VerdictDuplicate},
+					{provider.PaymentRefunded, provider.VerdictStale},
 				} {
 					if got := apply(t, svc, l.ID, "P1", step.st, 45000); got != step.want {
 						t.Errorf("%s: verdict %s, want %s", step.st, got, step.want)
 					}
 				}
-				if st := statusOf(t, store, "P1"); st != provider.PaymentSuccessful {
-					t.Fatalf("payment is %s, want SUCCESSFUL", st)
+				if st := statusOf(t, store, "P1"); st != provider.PaymentReversed {
+					t.Fatalf("payment is %s, want REVERSED", st)
 				}
 				// The other order: the cancellation arrives first, the success later.
 				apply(t, svc, l.ID, "P2", provider.PaymentCancelled, 45000)

@@ -36,7 +36,9 @@ const maxApplyConflicts = 8
 // not errors: the callback was handled and the provider should stop
 // retrying. A payment paid for the first time runs the success hooks once,
 // whichever paid status it first reaches (a refund reported before the
-// success included).
+// success included), REVERSED excepted. A paid payment reported CANCELLED
+// or FAILED is a reversal: applied as [PaymentReversed], all of its
+// amount returned (see docs/state-machine.md, Reversals).
 //
 // By default (unless ServiceOptions.InsecureSkipVerify, and always for
 // [UnsignedCallbacks] providers), a callback that would change a payment,
@@ -279,7 +281,7 @@ func (d *decision) needsConfirmation() bool {
 		return true
 	}
 	switch d.out.Verdict {
-	case VerdictAmountMismatch, VerdictFailedAfterPaid, VerdictLinkMismatch, VerdictSecondPayment:
+	case VerdictAmountMismatch, VerdictLinkMismatch, VerdictSecondPayment:
 		return true
 	}
 	return false
@@ -308,29 +310,34 @@ func callbackRecord(ev *Event, v Verdict) *CallbackRecord {
 // place they live.
 func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, error) {
 	d := &decision{}
+	sent := ev // the callback record and flags keep the status as reported
 	verdict := func(v Verdict) {
 		d.out.Verdict = v
-		d.write.Callback = callbackRecord(ev, v)
+		d.write.Callback = callbackRecord(sent, v)
 	}
 	link, cur := st.Link, st.Payment
+	if rev := reversal(ev, cur); rev != nil {
+		ev = rev
+	}
 	normalizeReturned(&ev.Payment, cur)
 	firstPaid := ev.Payment.Status.Paid() && (cur == nil || !cur.Status.Paid())
 	switch {
 	case !ev.Payment.Status.Valid():
-		return d, s.flag(d, ev, st, VerdictUnknownStatus, now, verdict)
+		return d, s.flag(d, sent, st, VerdictUnknownStatus, now, verdict)
 	case cur != nil && cur.LinkID != ev.Payment.LinkID:
 		// A payment never moves to another link: one that did would pay
 		// the wrong order.
-		return d, s.flag(d, ev, st, VerdictLinkMismatch, now, verdict)
+		return d, s.flag(d, sent, st, VerdictLinkMismatch, now, verdict)
 	case link == nil:
-		return d, s.flag(d, ev, st, VerdictUnknownLink, now, verdict)
+		return d, s.flag(d, sent, st, VerdictUnknownLink, now, verdict)
 	case ev.Payment.Status.Paid() && !amountMatches(link, ev.Payment.Amount),
-		!refundMatches(ev.Payment):
-		return d, s.flag(d, ev, st, VerdictAmountMismatch, now, verdict)
+		!refundMatches(ev.Payment),
+		ev.Payment.Status.Reversed() && cur != nil && cur.Status.Paid() && ev.Payment.Amount.Amount != cur.Amount.Amount:
+		return d, s.flag(d, sent, st, VerdictAmountMismatch, now, verdict)
 	case firstPaid && link.Type == LinkSingle && st.LinkPaidBy != "":
 		// A SINGLE link takes one payment; another paid it already. Money
 		// on it now is a second payment: kept for a human, never applied.
-		return d, s.flag(d, ev, st, VerdictSecondPayment, now, verdict)
+		return d, s.flag(d, sent, st, VerdictSecondPayment, now, verdict)
 	}
 
 	key := ev.Key()
@@ -350,9 +357,6 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 		return d, nil
 	}
 	if cur != nil && !cur.State().CanTransition(ev.Payment.State()) {
-		if cur.Status.Paid() && (ev.Payment.Status == PaymentCancelled || ev.Payment.Status == PaymentFailed) {
-			return d, s.flag(d, ev, st, VerdictFailedAfterPaid, now, verdict)
-		}
 		d.write.Claim = &key // claimed: a repeat of stale news is a duplicate
 		verdict(VerdictStale)
 		return d, nil
@@ -375,10 +379,12 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 	}
 	verdict(VerdictApplied)
 	names := s.hooksFor(next.Status, false)
-	if firstPaid && next.Status != PaymentSuccessful {
+	if firstPaid && next.Status != PaymentSuccessful && !next.Status.Reversed() {
 		// A payment first seen past SUCCESSFUL (its success notification
 		// was lost, then a refund came) was paid all the same: the
-		// success hooks run once, with this event.
+		// success hooks run once, with this event. Not for a payment
+		// first seen REVERSED: it was taken back before anything was
+		// delivered, and the goods must not be.
 		for _, n := range s.hooksFor(PaymentSuccessful, false) {
 			if !slices.Contains(names, n) {
 				names = append(names, n)
@@ -398,6 +404,28 @@ func (s *Service) decide(ev *Event, st *ApplyState, now time.Time) (*decision, e
 		}
 	}
 	return d, nil
+}
+
+// reversal returns the event a CANCELLED or FAILED report of a paid
+// payment stands for, or nil: the provider took the payment back
+// (Midtrans: settlement → deny, capture → cancel), so it moves to
+// REVERSED with all of its amount returned (an amount of 0 is the stored
+// payment's). It is the one place this mapping lives. Unless
+// InsecureSkipVerify, the report is confirmed with the provider first
+// (the provider's answer is what reaches here the second time); with it,
+// the callback as sent is mapped alike. ev is not changed: the copy is.
+func reversal(ev *Event, cur *Payment) *Event {
+	if cur == nil || !cur.Status.Paid() ||
+		ev.Payment.Status != PaymentCancelled && ev.Payment.Status != PaymentFailed {
+		return nil
+	}
+	rev := *ev
+	rev.Payment.Status = PaymentReversed
+	if rev.Payment.Amount.Amount == 0 {
+		rev.Payment.Amount = cur.Amount
+	}
+	rev.Payment.RefundedAmount = Money{Amount: rev.Payment.Amount.Amount, Currency: rev.Payment.Amount.Currency}
+	return &rev
 }
 
 // normalizeReturned completes what a refund or chargeback report may

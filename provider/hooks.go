@@ -62,13 +62,17 @@ type Trigger struct {
 //
 // A hook selected by [PaymentSuccessful] runs once, the first time a
 // payment is paid, whichever paid status it lands on (a payment first seen
-// PARTIALLY_REFUNDED was paid all the same). Partial statuses
+// PARTIALLY_REFUNDED was paid all the same), REVERSED excepted: a payment
+// first seen reversed was taken back before any delivery. Partial statuses
 // (PARTIALLY_REFUNDED, PARTIALLY_CHARGED_BACK) run the hook once for each
 // new cumulative amount: ev.RefundedDelta is what this refund or
 // chargeback returned, ev.Payment.RefundedAmount what all of them did.
 // So When(PaymentPartiallyRefunded, PaymentRefunded) selects every refund
-// of a payment, and When(PaymentPartiallyChargedBack, PaymentChargedBack)
-// every chargeback.
+// of a payment, When(PaymentPartiallyChargedBack, PaymentChargedBack)
+// every chargeback, and When(PaymentReversed) the reversal of a paid
+// payment the provider reported CANCELLED or FAILED (once; ev.RefundedDelta
+// is what had not gone back yet). When(PaymentCancelled, PaymentFailed)
+// does not select a reversal.
 //
 // [Service.On] refuses a status that is not one of [PaymentStatuses].
 func When(statuses ...PaymentStatus) Trigger {

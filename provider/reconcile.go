@@ -130,8 +130,9 @@ func (s *Service) visit(ctx context.Context, p Provider, link *Link, rep *Reconc
 	return true
 }
 
-// mayStillBeReturned lists the statuses of a paid payment that a refund or
-// chargeback may still move: SUCCESSFUL and the partial ones.
+// mayStillBeReturned lists the statuses of a paid payment that a refund,
+// chargeback or reversal may still move: SUCCESSFUL and the partial ones
+// (REFUNDED, CHARGED_BACK and REVERSED are absorbing).
 func mayStillBeReturned() []PaymentStatus {
 	var out []PaymentStatus
 	for _, st := range PaymentStatuses() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -47,8 +48,9 @@ func (h *hookLog) snapshot() []string {
 
 // Every pair of states of the ladder, through the Service: the second
 // event is applied exactly when the ladder allows the move, a repeat is a
-// duplicate, a cancellation or failure of a paid payment is flagged, and
-// anything else is stale; neither of the last two changes anything.
+// duplicate, a cancellation or failure of a paid payment is a reversal
+// (REVERSED, all of it returned, by the same rules), and anything else is
+// stale and changes nothing.
 func TestApplyEventWalksTheLadderForEveryPairOfStates(t *testing.T) {
 	f := newFixture(t, provider.ServiceOptions{})
 	for i, from := range ladder {
@@ -60,13 +62,14 @@ func TestApplyEventWalksTheLadderForEveryPairOfStates(t *testing.T) {
 			}
 			out := f.apply(t, returned(l.ID, id, to.Status, to.Refunded))
 			want, after := provider.VerdictStale, from
+			if from.Status.Paid() && (to.Status == provider.PaymentCancelled || to.Status == provider.PaymentFailed) {
+				to = provider.PaymentState{Status: provider.PaymentReversed, Refunded: 10000} // a reversal
+			}
 			switch {
 			case from == to:
 				want = provider.VerdictDuplicate
 			case from.CanTransition(to):
 				want, after = provider.VerdictApplied, to
-			case from.Status.Paid() && (to.Status == provider.PaymentCancelled || to.Status == provider.PaymentFailed):
-				want = provider.VerdictFailedAfterPaid // changes nothing, but a human should look
 			}
 			p, err := f.store.GetPayment(t.Context(), "mem", id)
 			must(t, err)
@@ -335,5 +338,39 @@ func TestRefundWithoutTheCapabilityIsUnsupported(t *testing.T) {
 	_, err := provider.Refund(t.Context(), p, "PAY", provider.RefundParams{})
 	if !errors.Is(err, provider.CodeUnimplemented) || !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("provider.Refund without the capability: %v", err)
+	}
+}
+
+// A reversal with InsecureSkipVerify: the callback as sent is mapped the
+// same way. After a partial refund it returns the whole amount (the delta
+// is the rest); a payment first seen REVERSED was never delivered, so the
+// success hooks do not run for it (unlike a payment first seen refunded).
+func TestAReversalRunsItsHookOnceAndNeverTheSuccessHooksForAFirstSeenReversal(t *testing.T) {
+	f := newFixture(t, provider.ServiceOptions{Logger: slog.New(slog.DiscardHandler)})
+	log := &hookLog{}
+	must(t, f.svc.On("paid", provider.When(provider.PaymentSuccessful), log.hook("paid")))
+	must(t, f.svc.On("reversed", provider.When(provider.PaymentReversed), log.hook("reversed")))
+	must(t, f.svc.On("flag", provider.WhenFlagged(), log.hook("flag")))
+	must(t, f.svc.Start(t.Context()))
+	l := f.link(t, 10000, provider.LinkMultiple)
+
+	f.apply(t, event(l.ID, "A", provider.PaymentSuccessful, 10000))
+	f.apply(t, returned(l.ID, "A", provider.PaymentPartiallyRefunded, 3000))
+	if out := f.apply(t, event(l.ID, "A", provider.PaymentFailed, 0)); out.Verdict != provider.VerdictApplied ||
+		out.Payment.State() != (provider.PaymentState{Status: provider.PaymentReversed, Refunded: 10000}) {
+		t.Fatalf("reversal after a partial refund: %+v", out)
+	}
+	if out := f.apply(t, event(l.ID, "A", provider.PaymentCancelled, 9000)); out.Verdict != provider.VerdictAmountMismatch {
+		t.Fatalf("reversal of another amount: %s, want amount_mismatch", out.Verdict)
+	}
+	if out := f.apply(t, returned(l.ID, "B", provider.PaymentReversed, 10000)); out.Verdict != provider.VerdictApplied {
+		t.Fatalf("first seen REVERSED: %s", out.Verdict)
+	}
+	f.settleRuns(t)
+	got := log.snapshot()
+	slices.Sort(got)
+	want := []string{"flag CANCELLED 0/0", "paid SUCCESSFUL 0/0", "reversed REVERSED 10000/10000", "reversed REVERSED 7000/10000"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("hooks ran %v, want %v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,7 @@ func newSafeFixture(t *testing.T) (*fixture, *reversingProvider, *hookLog) {
 	log := &hookLog{}
 	must(t, svc.On("paid", provider.When(provider.PaymentSuccessful), log.hook("paid")))
 	must(t, svc.On("refund", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded), log.hook("refund")))
+	must(t, svc.On("reversed", provider.When(provider.PaymentReversed), log.hook("reversed")))
 	must(t, svc.On("flag", provider.WhenFlagged(), log.hook("flag")))
 	must(t, svc.Start(t.Context()))
 	t.Cleanup(func() { _ = svc.Stop(context.Background()) })
@@ -151,7 +153,7 @@ func TestAFlaggedAmountIsConfirmedAndItsHookRunsOncePerPayment(t *testing.T) {
 	}
 }
 
-func TestAReversalIsFlaggedOnlyWhenTheProviderShowsIt(t *testing.T) {
+func TestAReversalIsAppliedOnlyWhenTheProviderShowsIt(t *testing.T) {
 	f, rp, log := newSafeFixture(t)
 	l := f.link(t, 10000, provider.LinkMultiple)
 	pay, err := f.mem.Settle(l.ID, provider.PaymentSuccessful, 0)
@@ -163,20 +165,31 @@ func TestAReversalIsFlaggedOnlyWhenTheProviderShowsIt(t *testing.T) {
 	if out := f.apply(t, event(l.ID, pay.ID, provider.PaymentCancelled, 10000)); out.Verdict != provider.VerdictDuplicate || out.HookRuns != 0 {
 		t.Fatalf("forged reversal: %+v, want a duplicate of the success, no hook", out)
 	}
-	// The bank reverses it: confirmed, flagged, one flagged hook.
+	// The bank reverses it: confirmed, applied as REVERSED, one hook run.
 	rp.reverse(pay.ID)
-	if out := f.apply(t, event(l.ID, pay.ID, provider.PaymentCancelled, 10000)); out.Verdict != provider.VerdictFailedAfterPaid || out.HookRuns != 1 {
-		t.Fatalf("real reversal: %+v, want failed_after_paid with one hook run", out)
+	out := f.apply(t, event(l.ID, pay.ID, provider.PaymentCancelled, 10000))
+	if out.Verdict != provider.VerdictApplied || out.HookRuns != 1 || out.Payment.Status != provider.PaymentReversed {
+		t.Fatalf("real reversal: %+v, want applied REVERSED with one hook run", out)
 	}
-	if out := f.apply(t, event(l.ID, pay.ID, provider.PaymentCancelled, 10000)); out.HookRuns != 0 {
-		t.Fatalf("the reversal reported again: %d hook runs, want none", out.HookRuns)
+	for _, st := range []provider.PaymentStatus{provider.PaymentCancelled, provider.PaymentFailed} {
+		if out := f.apply(t, event(l.ID, pay.ID, st, 10000)); out.Verdict != provider.VerdictDuplicate || out.HookRuns != 0 {
+			t.Fatalf("the reversal reported again as %s: %+v, want a duplicate with no hook", st, out)
+		}
 	}
-	if got := f.status(t, pay.ID); got != provider.PaymentSuccessful {
-		t.Fatalf("reversed payment is %s, want SUCCESSFUL (the ladder never goes back)", got)
+	// A refund after the reversal is stale: nothing is left to return.
+	if out := f.apply(t, returned(l.ID, pay.ID, provider.PaymentRefunded, 10000)); out.Verdict != provider.VerdictStale || out.HookRuns != 0 {
+		t.Fatalf("refund after the reversal: %+v, want stale", out)
+	}
+	p, err := f.store.GetPayment(t.Context(), "mem", pay.ID)
+	must(t, err)
+	if p.State() != (provider.PaymentState{Status: provider.PaymentReversed, Refunded: 10000}) {
+		t.Fatalf("reversed payment is %s, want REVERSED 10000", p.State())
 	}
 	f.settleRuns(t)
-	if got := log.snapshot(); len(got) != 2 {
-		t.Fatalf("hooks ran %v, want the success and one flagged", got)
+	got := log.snapshot()
+	slices.Sort(got)
+	if want := []string{"paid SUCCESSFUL 0/0", "reversed REVERSED 10000/10000"}; !slices.Equal(got, want) {
+		t.Fatalf("hooks ran %v, want %v (the success hook once, the reversal hook once, no flagged hook)", got, want)
 	}
 }
 

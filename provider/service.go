@@ -465,8 +465,10 @@ func (s *Service) pull(ctx context.Context, p Provider, link *Link, src Source) 
 		known[sp.ID] = sp.State()
 	}
 	for _, pay := range pays {
-		if st, ok := known[pay.ID]; ok && st.Status == pay.Status &&
-			(st.Refunded == pay.RefundedAmount.Amount || !pay.Status.Partial()) {
+		if st, ok := known[pay.ID]; ok && (st.Status == pay.Status &&
+			(st.Refunded == pay.RefundedAmount.Amount || !pay.Status.Partial()) ||
+			// a reversal the provider still shows as deny or cancel
+			st.Status == PaymentReversed && (pay.Status == PaymentCancelled || pay.Status == PaymentFailed)) {
 			continue
 		}
 		pay.Provider = p.Name()

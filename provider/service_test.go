@@ -125,13 +125,21 @@ func TestApplyEventMovesAPaymentForwardOnly(t *testing.T) {
 			{provider.PaymentPending, provider.VerdictApplied, provider.PaymentPending},
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
 		}},
-		{"a late CANCELLED never undoes SUCCESSFUL, and is flagged", []step{
+		{"a CANCELLED after SUCCESSFUL is a reversal", []step{
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
-			{provider.PaymentCancelled, provider.VerdictFailedAfterPaid, provider.PaymentSuccessful},
+			{provider.PaymentCancelled, provider.VerdictApplied, provider.PaymentReversed},
+			{provider.PaymentFailed, provider.VerdictDuplicate, provider.PaymentReversed},
+			{provider.PaymentRefunded, provider.VerdictStale, provider.PaymentReversed},
 		}},
-		{"a late FAILED never undoes SUCCESSFUL, and is flagged", []step{
+		{"a FAILED after SUCCESSFUL is a reversal", []step{
 			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
-			{provider.PaymentFailed, provider.VerdictFailedAfterPaid, provider.PaymentSuccessful},
+			{provider.PaymentFailed, provider.VerdictApplied, provider.PaymentReversed},
+			{provider.PaymentSuccessful, provider.VerdictDuplicate, provider.PaymentReversed}, // its key is claimed
+		}},
+		{"a CANCELLED after a full refund changes nothing", []step{
+			{provider.PaymentSuccessful, provider.VerdictApplied, provider.PaymentSuccessful},
+			{provider.PaymentRefunded, provider.VerdictApplied, provider.PaymentRefunded},
+			{provider.PaymentCancelled, provider.VerdictStale, provider.PaymentRefunded},
 		}},
 		{"a late PENDING changes nothing", []step{
 			{provider.PaymentCancelled, provider.VerdictApplied, provider.PaymentCancelled},

@@ -9,7 +9,8 @@ import "fmt"
 //	PENDING ──► CANCELLED ─┐
 //	   │    └─► FAILED ────┤
 //	   └───────────────────┴──► SUCCESSFUL ──► PARTIALLY_REFUNDED ─────┬──► REFUNDED
-//	                                       └─► PARTIALLY_CHARGED_BACK ─┴──► CHARGED_BACK
+//	                                  │    └─► PARTIALLY_CHARGED_BACK ─┼──► CHARGED_BACK
+//	                                  └────────────────────────────────┴──► REVERSED
 //
 // A payment starts PENDING (or arrives already final). A final status
 // never goes back to PENDING. CANCELLED and FAILED are final for the
@@ -22,9 +23,16 @@ import "fmt"
 // merchant asked for, or a chargeback the customer's bank forced. The
 // partial states (some of the amount went back) may follow each other
 // while the amount returned grows (see [PaymentState.CanTransition]); the
-// full states (all of it went back) are absorbing, and REFUNDED and
-// CHARGED_BACK never replace each other. Only the statuses are compared
-// here; [PaymentState] adds the amount.
+// full states (all of it went back) are absorbing, and REFUNDED,
+// CHARGED_BACK and REVERSED never replace each other. Only the statuses
+// are compared here; [PaymentState] adds the amount.
+//
+// REVERSED is the provider taking back a payment it had reported paid
+// (Midtrans: settlement → deny for Permata VA, Mandiri bill and
+// Indomaret; a card capture → cancel): "treat the transaction as not
+// paid". No provider reports it as such: [Service] makes a paid payment
+// that the provider reports (and, unless InsecureSkipVerify, confirms)
+// CANCELLED or FAILED REVERSED, with all of its amount returned.
 type PaymentStatus string
 
 // The portable payment statuses.
@@ -44,13 +52,18 @@ const (
 	// PaymentChargedBack: the payment succeeded, then all of it was
 	// charged back.
 	PaymentChargedBack PaymentStatus = "CHARGED_BACK"
+	// PaymentReversed: the payment succeeded, then the provider reversed
+	// it (a paid payment reported CANCELLED or FAILED): all of it went
+	// back, and the goods must not be delivered. Absorbing, on the rung
+	// of REFUNDED and CHARGED_BACK.
+	PaymentReversed PaymentStatus = "REVERSED"
 )
 
 // PaymentStatuses lists every portable payment status, in the order of
 // the ladder.
 func PaymentStatuses() []PaymentStatus {
 	return []PaymentStatus{PaymentPending, PaymentCancelled, PaymentFailed, PaymentSuccessful,
-		PaymentPartiallyRefunded, PaymentPartiallyChargedBack, PaymentRefunded, PaymentChargedBack}
+		PaymentPartiallyRefunded, PaymentPartiallyChargedBack, PaymentRefunded, PaymentChargedBack, PaymentReversed}
 }
 
 // Valid reports whether s is one of the portable statuses.
@@ -60,11 +73,12 @@ func (s PaymentStatus) Valid() bool { return s.rank() >= 0 }
 func (s PaymentStatus) Final() bool { return s.Valid() && s != PaymentPending }
 
 // Paid reports whether the customer paid: SUCCESSFUL, or any status in
-// which some or all of the money went back since.
+// which some or all of the money went back since (REVERSED included: the
+// payment was reported paid before it was taken back).
 func (s PaymentStatus) Paid() bool { return s.rank() >= 2 }
 
 // Returned reports whether some or all of the payment went back to the
-// customer: a refund or chargeback status, partial or full.
+// customer: a refund or chargeback status, partial or full, or REVERSED.
 func (s PaymentStatus) Returned() bool { return s.rank() >= 3 }
 
 // Partial reports whether s is a partial refund or chargeback status: the
@@ -83,6 +97,9 @@ func (s PaymentStatus) ChargeBack() bool {
 	return s == PaymentPartiallyChargedBack || s == PaymentChargedBack
 }
 
+// Reversed reports whether s is REVERSED.
+func (s PaymentStatus) Reversed() bool { return s == PaymentReversed }
+
 // rank is the rung of s on the ladder; -1 for an unknown status.
 func (s PaymentStatus) rank() int {
 	switch s {
@@ -94,7 +111,7 @@ func (s PaymentStatus) rank() int {
 		return 2
 	case PaymentPartiallyRefunded, PaymentPartiallyChargedBack:
 		return 3
-	case PaymentRefunded, PaymentChargedBack:
+	case PaymentRefunded, PaymentChargedBack, PaymentReversed:
 		return 4
 	}
 	return -1
@@ -137,8 +154,11 @@ func (p *Payment) State() PaymentState {
 //     PARTIALLY_CHARGED_BACK) a move is allowed only when the amount
 //     returned grows: a second partial refund, or a partial chargeback
 //     after a partial refund, is news; the same amount again is not;
-//   - nothing else is: REFUNDED and CHARGED_BACK are absorbing and never
-//     replace each other, like CANCELLED and FAILED.
+//   - nothing else is: REFUNDED, CHARGED_BACK and REVERSED are absorbing
+//     and never replace each other, like CANCELLED and FAILED (a refund
+//     or chargeback after a reversal is stale, and so is a reversal
+//     after a full refund or chargeback; a reversal after a partial
+//     refund or chargeback is a move up, returning the whole amount).
 func (s PaymentState) CanTransition(next PaymentState) bool {
 	if !s.Status.Valid() || !next.Status.Valid() || next.Refunded < s.Refunded {
 		return false

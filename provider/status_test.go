@@ -8,7 +8,7 @@ import (
 )
 
 // ladder is every state of a payment of 10000 the tests below walk: each
-// status, the partial ones at two cumulative amounts.
+// status, the partial ones at two cumulative amounts (11 states).
 var ladder = []provider.PaymentState{
 	{Status: provider.PaymentPending},
 	{Status: provider.PaymentCancelled},
@@ -20,6 +20,7 @@ var ladder = []provider.PaymentState{
 	{Status: provider.PaymentPartiallyChargedBack, Refunded: 7000},
 	{Status: provider.PaymentRefunded, Refunded: 10000},
 	{Status: provider.PaymentChargedBack, Refunded: 10000},
+	{Status: provider.PaymentReversed, Refunded: 10000},
 }
 
 func TestPaymentStateTransitions(t *testing.T) {
@@ -27,21 +28,22 @@ func TestPaymentStateTransitions(t *testing.T) {
 	allowed := map[string]bool{}
 	for _, moves := range [][]string{
 		{"PENDING", "CANCELLED", "FAILED", "SUCCESSFUL", "PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000",
-			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
+			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
 		// A success report always wins over a cancellation: money moved.
 		// So does a refund of a success that was never reported.
 		{"CANCELLED", "SUCCESSFUL", "PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000",
-			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
+			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
 		{"FAILED", "SUCCESSFUL", "PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000",
-			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
+			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
 		{"SUCCESSFUL", "PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000",
-			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
+			"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
 		// Among partial states, only a larger cumulative amount is news.
-		{"PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
-		{"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_REFUNDED 7000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
-		{"PARTIALLY_REFUNDED 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
-		{"PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000"},
-		// REFUNDED and CHARGED_BACK are absorbing.
+		{"PARTIALLY_REFUNDED 3000", "PARTIALLY_REFUNDED 7000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
+		{"PARTIALLY_CHARGED_BACK 3000", "PARTIALLY_REFUNDED 7000", "PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
+		{"PARTIALLY_REFUNDED 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
+		{"PARTIALLY_CHARGED_BACK 7000", "REFUNDED 10000", "CHARGED_BACK 10000", "REVERSED 10000"},
+		// REFUNDED, CHARGED_BACK and REVERSED are absorbing: a reversal
+		// never follows a full refund or chargeback, nor they it.
 	} {
 		for _, to := range moves[1:] {
 			allowed[moves[0]+" -> "+to] = true
@@ -118,14 +120,15 @@ func TestStatusKinds(t *testing.T) {
 		{provider.PaymentPartiallyChargedBack, true, true, true},
 		{provider.PaymentRefunded, true, true, false},
 		{provider.PaymentChargedBack, true, true, false},
+		{provider.PaymentReversed, true, true, false},
 	} {
 		if c.s.Paid() != c.paid || c.s.Returned() != c.returned || c.s.Partial() != c.partial {
 			t.Errorf("%s: Paid, Returned, Partial = %v, %v, %v; want %v, %v, %v",
 				c.s, c.s.Paid(), c.s.Returned(), c.s.Partial(), c.paid, c.returned, c.partial)
 		}
 	}
-	if len(provider.PaymentStatuses()) != 8 {
-		t.Errorf("PaymentStatuses lists %d statuses, want 8", len(provider.PaymentStatuses()))
+	if len(provider.PaymentStatuses()) != 9 {
+		t.Errorf("PaymentStatuses lists %d statuses, want 9", len(provider.PaymentStatuses()))
 	}
 }
 

@@ -267,11 +267,13 @@ const (
 	// does not know. Recorded and flagged, never applied; the raw status is
 	// in the callback's body.
 	VerdictUnknownStatus Verdict = "unknown_status"
-	// VerdictFailedAfterPaid: the provider reported a paid payment (SUCCESSFUL,
-	// or partly or fully returned since) CANCELLED or FAILED. The ladder
-	// never goes back, so nothing changes, but money may have: Midtrans
-	// reports a bank's reversal of a settled card payment as deny. Recorded
-	// and flagged for a human, never applied.
+	// VerdictFailedAfterPaid: no longer produced; kept so that callbacks
+	// recorded by earlier releases still read (and count as flagged). It
+	// was the verdict of a paid payment reported CANCELLED or FAILED,
+	// recorded and flagged with nothing changed. Such a report (a
+	// reversal: Midtrans's settlement → deny, capture → cancel) is now
+	// applied: the payment moves to [PaymentReversed], with the whole
+	// amount returned, and the When(PaymentReversed) hooks run once.
 	VerdictFailedAfterPaid Verdict = "failed_after_paid"
 	// VerdictLinkMismatch: the event names a payment this store keeps
 	// under another link. A payment never moves between links (it would

@@ -13,7 +13,7 @@ import (
 )
 
 // triggers are one hook per way of selecting events: the six that replaced
-// the old On* methods (named after them), and two that only When can say.
+// the old On* methods (named after them), and three that only When can say.
 var triggers = []struct {
 	hook string
 	trig provider.Trigger
@@ -23,6 +23,7 @@ var triggers = []struct {
 	{"failed", provider.When(provider.PaymentFailed)},
 	{"refunded", provider.When(provider.PaymentPartiallyRefunded, provider.PaymentRefunded)},
 	{"charged-back", provider.When(provider.PaymentPartiallyChargedBack, provider.PaymentChargedBack)},
+	{"reversed", provider.When(provider.PaymentReversed)},
 	{"every", provider.When()},
 	{"flagged", provider.WhenFlagged()},
 	{"pending", provider.When(provider.PaymentPending)},
@@ -70,7 +71,9 @@ func TestEachTriggerSelectsExactlyItsEvents(t *testing.T) {
 		{name: "stale news", before: []news{{status: succeeded}}, news: news{status: pending}, want: nil},
 		{name: "flagged: an underpayment", news: news{status: succeeded, amount: 4000}, want: []string{"flagged"}},
 		{name: "flagged: an unknown link", link: "NO-SUCH-LINK", news: news{status: succeeded}, want: []string{"flagged"}},
-		{name: "flagged: failed after paid", before: []news{{status: succeeded}}, news: news{status: failed}, want: []string{"flagged"}},
+		{name: "FAILED after paid: a reversal", before: []news{{status: succeeded}}, news: news{status: failed}, want: []string{"reversed", "every"}},
+		{name: "CANCELLED after paid: a reversal", before: []news{{status: succeeded}, {status: partRef, refunded: 3000}}, news: news{status: cancelled}, want: []string{"reversed", "every"}},
+		{name: "first seen REVERSED: never delivered", news: news{status: provider.PaymentReversed, refunded: 10000}, want: []string{"reversed", "every"}},
 		{name: "flagged again, same kind", before: []news{{status: succeeded, amount: 4000}}, news: news{status: succeeded, amount: 3000}, want: nil},
 	}
 	for _, c := range cases {

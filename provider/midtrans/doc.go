@@ -191,8 +191,18 @@
 //     the customer paid and everything went back, the ladder's
 //     SUCCESSFUL → REFUNDED (CANCELLED would say the payment was never
 //     made). A part of a capture is CodeFailedPrecondition. The cancel
-//     notification that follows reads CANCELLED and is flagged
-//     failed_after_paid against the REFUNDED payment, changing nothing.
+//     notification that follows reads CANCELLED; against the REFUNDED
+//     payment it would be a reversal, which never replaces a full
+//     refund: it is stale and changes nothing.
+//   - Reversals: settlement → deny (Permata VA, Mandiri bill, Indomaret,
+//     within minutes) and a card capture → cancel mean, in Midtrans's
+//     words, "treat the transaction as not paid". The table maps deny to
+//     FAILED and cancel to CANCELLED whatever came before (a mapping sees
+//     one transaction, not its history); the Service, which knows the
+//     payment was paid, confirms the report with the status API and moves
+//     the payment to provider.PaymentReversed with all of it returned,
+//     running the When(PaymentReversed) hooks once. An unpaid payment
+//     denied or cancelled stays FAILED or CANCELLED.
 //   - The refund answer's refund_amount is "total amount to be
 //     refunded" on one Midtrans page and cumulative on another; Refund
 //     reads the cumulative amount from the status API after the refund.

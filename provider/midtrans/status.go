@@ -49,7 +49,10 @@ type StatusMapping struct {
 }
 
 // statusTable is the one table. Rows with a fraud status come before the
-// row of the same transaction status without one.
+// row of the same transaction status without one. deny and cancel of a
+// payment that was paid (a reversal) map to FAILED and CANCELLED here
+// too: the Service, which knows the payment was paid, makes it
+// provider.PaymentReversed (see the package documentation).
 var statusTable = [...]StatusMapping{
 	{StatusPending, "", provider.PaymentPending},
 	{StatusAuthorize, "", provider.PaymentPending},

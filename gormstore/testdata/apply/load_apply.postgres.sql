@@ -11,7 +11,7 @@ SELECT
  p.method_bank, p.method_type, p.va_number, p.payment_url, p.provider_created_at, p.completed_at, p.updated_at,
  (SELECT string_agg(e.status, ',') FROM paylink_events e WHERE e.provider = $1 AND e.payment_id = $3),
  CASE WHEN l.type = 'SINGLE' THEN (SELECT o.payment_id FROM paylink_payments o WHERE o.provider = $1 AND o.link_id = $2
-  AND o.payment_id <> $3 AND o.status IN ('SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK') LIMIT 1) END
+  AND o.payment_id <> $3 AND o.status IN ('SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK', 'REVERSED') LIMIT 1) END
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN paylink_links l ON l.provider = $1 AND l.link_id = $2
 LEFT JOIN paylink_payments p ON p.provider = $1 AND p.payment_id = $3;

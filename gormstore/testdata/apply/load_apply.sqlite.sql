@@ -19,4 +19,4 @@ SELECT group_concat(status, ',')
 -- paid by (SINGLE links only)
 SELECT payment_id
   FROM paylink_payments
-  WHERE provider = ? AND link_id = ? AND payment_id <> ? AND status IN ('SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK') LIMIT 1;
+  WHERE provider = ? AND link_id = ? AND payment_id <> ? AND status IN ('SUCCESSFUL', 'PARTIALLY_REFUNDED', 'REFUNDED', 'PARTIALLY_CHARGED_BACK', 'CHARGED_BACK', 'REVERSED') LIMIT 1;
