@@ -86,15 +86,7 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 	if ev.Source == "" {
 		ev.Source = SourceCallback
 	}
-	if ev.Payment.Provider == "" {
-		ev.Payment.Provider = ev.Provider
-	}
-	if ev.Payment.Amount.Currency == "" {
-		ev.Payment.Amount.Currency = IDR
-	}
-	if ev.Payment.RefundedAmount.Currency == "" && ev.Payment.RefundedAmount.Amount != 0 {
-		ev.Payment.RefundedAmount.Currency = ev.Payment.Amount.Currency
-	}
+	paymentDefaults(ev)
 	confirmed := ev.Source != SourceCallback || !s.verify && !callbacksUnsigned(p)
 	for conflicts := 0; ; conflicts++ {
 		st, err := s.store.LoadApply(ctx, ev.Provider, ev.Payment.LinkID, ev.Payment.ID)
@@ -118,6 +110,7 @@ func (s *Service) applyEvent(ctx context.Context, ev *Event) (Outcome, error) {
 			// never the callback's unsigned fields.
 			ev.Payment = *got
 			cleanEvent(ev) // the provider's text is cleaned like the callback's
+			paymentDefaults(ev)
 			confirmed = true
 			if d, err = s.decide(ev, st, s.now()); err != nil {
 				return Outcome{}, err
@@ -570,4 +563,18 @@ func mergePayment(cur *Payment, upd Payment, now time.Time) *Payment {
 func callbacksUnsigned(p Provider) bool {
 	u, ok := p.(UnsignedCallbacks)
 	return ok && u.CallbacksUnsigned()
+}
+
+// paymentDefaults fills what an event's payment may leave out: its
+// provider, and the currency of its amounts (IDR).
+func paymentDefaults(ev *Event) {
+	if ev.Payment.Provider == "" {
+		ev.Payment.Provider = ev.Provider
+	}
+	if ev.Payment.Amount.Currency == "" {
+		ev.Payment.Amount.Currency = IDR
+	}
+	if ev.Payment.RefundedAmount.Currency == "" && ev.Payment.RefundedAmount.Amount != 0 {
+		ev.Payment.RefundedAmount.Currency = ev.Payment.Amount.Currency
+	}
 }

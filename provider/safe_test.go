@@ -517,3 +517,32 @@ func TestAPaymentOnADeactivatedSingleLinkIsApplied(t *testing.T) {
 		t.Fatalf("payment of a deactivated SINGLE link: %s, want applied", out.Verdict)
 	}
 }
+
+// noCurrencyProvider answers confirmations without a currency, as a
+// gateway that speaks only rupiah may.
+type noCurrencyProvider struct{ *providertest.MemProvider }
+
+func (n noCurrencyProvider) ListLinkPayments(ctx context.Context, link *provider.Link) ([]provider.Payment, error) {
+	pays, err := n.MemProvider.ListLinkPayments(ctx, link)
+	for i := range pays {
+		pays[i].Amount.Currency = ""
+	}
+	return pays, err
+}
+
+// The provider's answer gets the defaults a callback gets: an answer
+// without a currency is rupiah, and pays a rupiah link.
+func TestAConfirmationWithoutACurrencyIsRupiah(t *testing.T) {
+	mem := providertest.NewMemProvider("mem", "tok")
+	store := providertest.NewMemStore()
+	svc, err := provider.NewService(store, provider.ServiceOptions{Providers: []provider.Provider{noCurrencyProvider{mem}}, Logger: slog.New(slog.DiscardHandler)})
+	must(t, err)
+	l, err := svc.CreateLink(t.Context(), "", provider.CreateLinkParams{Title: "Order", Amount: provider.Rupiah(10000)})
+	must(t, err)
+	pay, err := mem.Settle(l.ID, provider.PaymentSuccessful, 0)
+	must(t, err)
+	out, err := svc.ApplyEvent(t.Context(), event(l.ID, pay.ID, provider.PaymentSuccessful, 10000))
+	if err != nil || out.Verdict != provider.VerdictApplied || out.Payment.Amount != provider.Rupiah(10000) {
+		t.Fatalf("outcome %+v, %v; want applied, IDR 10000", out, err)
+	}
+}
