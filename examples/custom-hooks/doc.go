@@ -20,7 +20,7 @@
 // and put it back in the queue:
 //
 //	GET  /admin/hook-runs?state=failed   svc.ListHookRuns
-//	POST /admin/hook-runs/:id/retry      svc.RetryHookRun
+//	POST /admin/hook-runs/:id/retry      svc.Act (ActionRetryHookRun)
 //	GET  /admin/outbox                   the mails, with sent_at
 //	GET  /admin/audit                    the audit hook's rows
 //

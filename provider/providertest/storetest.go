@@ -111,7 +111,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"StatusHistoryOrder", storeTestStatusHistory},
 		{"CallbacksRecordedAndFiltered", storeTestCallbacks},
 		{"FlaggedFilterKnowsEveryFlaggedVerdict", storeTestFlaggedFilter},
-		{"CallbackByID", storeTestGetCallback},
+		{"CallbackByID", storeTestCallbackByID},
 		{"CallbacksByVerdictAndPages", storeTestCallbackPages},
 		{"PruneRemovesOldCallbacksAndKeepsTheLedger", storeTestPruneCallbacks},
 		{"PruneKeepsTheKeptVerdictsUntilKeptBefore", storeTestPruneKeepsVerdicts},
@@ -395,7 +395,7 @@ func storeTestListLinks(t *testing.T, s suiteStore) {
 			}
 			// The reconciler hands these links to the provider: whole.
 			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
-				t.Fatalf("ListOpenLinks returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+				t.Fatalf("ListLinks (active) returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
 			}
 		}
 		return storeLinkIDs(links)
@@ -458,7 +458,7 @@ func storeTestListLinksWithPayments(t *testing.T, s suiteStore) {
 		}
 		for _, l := range links {
 			if want := storeLink(l.ID).Raw; !bytes.Equal(l.Raw, want) {
-				t.Fatalf("ListLinksWithPayments returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
+				t.Fatalf("ListLinks (by payment status) returned %s with Raw %s, want %s (the link as GetLink reads it)", l.ID, l.Raw, want)
 			}
 		}
 		return storeLinkIDs(links)

@@ -17,7 +17,7 @@ import (
 // What the operator console reads and writes: single callbacks, pages of
 // the inbox, the hook runs of one payment and the action log.
 
-func storeTestGetCallback(t *testing.T, s suiteStore) {
+func storeTestCallbackByID(t *testing.T, s suiteStore) {
 	ctx := storeCtx(t)
 	rec := provider.CallbackRecord{
 		Provider: "test", PaymentID: "g1", LinkID: "gl", Status: provider.PaymentSuccessful,
@@ -29,12 +29,12 @@ func storeTestGetCallback(t *testing.T, s suiteStore) {
 		t.Fatalf("ListCallbacks(ID %d): %v", rec.ID, err)
 	}
 	if !got.ReceivedAt.Equal(rec.ReceivedAt) || string(got.Body) != string(rec.Body) {
-		t.Errorf("GetCallback: got %+v, want %+v", got, rec)
+		t.Errorf("callback by ID: got %+v, want %+v", got, rec)
 	}
 	g, w := *got, rec
 	g.ReceivedAt, w.ReceivedAt, g.Body, w.Body = time.Time{}, time.Time{}, nil, nil
 	if !reflect.DeepEqual(g, w) {
-		t.Errorf("GetCallback:\n got %+v\nwant %+v", g, w)
+		t.Errorf("callback by ID:\n got %+v\nwant %+v", g, w)
 	}
 	if none, err := s.ListCallbacks(ctx, provider.CallbackFilter{ID: rec.ID + 1000}); err != nil || len(none) != 0 {
 		t.Errorf("ListCallbacks of an unknown id: %v, %v; want none", none, err)
