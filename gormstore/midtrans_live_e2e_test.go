@@ -332,3 +332,40 @@ func TestANumberWhereAStringWasExpectedIsAppliedOverMidtrans(t *testing.T) {
 		})
 	}
 }
+
+// A deactivated order cannot be paid: after a denied attempt (the payment
+// FAILED), the Service deactivates the link, which cancels the Snap
+// session too, so the customer's second attempt on the same order is
+// refused; the link is stored INACTIVE and the payment stays FAILED.
+func TestADeactivatedOrderTakesNoSecondAttemptOverMidtrans(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			e := newMidtransE2E(t, b, func(*provider.Service) error { return nil })
+			fake, l := e.fake, e.link
+			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}, Fraud: "challenge"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fake.Deny(ctx, l.ID); err != nil {
+				t.Fatal(err)
+			}
+			if out := e.deliver(t, e.notes.take(t, l.ID, "deny", "")); out.Verdict != provider.VerdictApplied || out.Payment.Status != provider.PaymentFailed {
+				t.Fatalf("the denied attempt: %+v, want applied, FAILED", out)
+			}
+			got, err := e.svc.DeactivateLink(ctx, "midtrans", l.ID)
+			if err != nil || got.Status != provider.LinkInactive {
+				t.Fatalf("DeactivateLink: %+v, %v; want INACTIVE", got, err)
+			}
+			if _, err := fake.Pay(ctx, l.ID, midtranstest.PayOptions{}); !errors.Is(err, midtranstest.ErrWrongState) {
+				t.Fatalf("a second attempt on the deactivated order: %v, want it refused", err)
+			}
+			stored, err := e.store.GetLink(ctx, "midtrans", l.ID)
+			if err != nil || stored.Status != provider.LinkInactive {
+				t.Fatalf("stored link %+v, %v; want INACTIVE", stored, err)
+			}
+			if p, err := e.store.GetPayment(ctx, "midtrans", l.ID); err != nil || p.Status != provider.PaymentFailed {
+				t.Fatalf("payment %+v, %v; want FAILED", p, err)
+			}
+		})
+	}
+}
