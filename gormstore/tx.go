@@ -24,8 +24,7 @@ func (s *Store) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
 	}
 	var refused error
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		t := &storeTx{s: s, db: db}
-		existing, found, err := t.findLink(s.dialect.lock(db), w.Provider, w.ID)
+		existing, found, err := findLink(s.dialect.lock(db), w.Provider, w.ID)
 		if err != nil {
 			return s.wrap(op, err)
 		}
@@ -38,7 +37,7 @@ func (s *Store) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
 			stamp = existing.UpdatedAt.Add(time.Microsecond) // every write is a new version
 		}
 		if w.Link != nil {
-			if err := t.putLink(w.Link, stamp); err != nil {
+			if err := s.putLink(db, w.Link, existing, found, stamp); err != nil {
 				refused = err
 				return err
 			}
@@ -69,20 +68,14 @@ func (s *Store) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
 	return s.wrap(op, err)
 }
 
-// storeTx writes a link inside SaveLink's transaction.
-type storeTx struct {
-	s  *Store
-	db *gorm.DB
-}
-
-// putLink inserts a link, or replaces every field of the stored link with
-// the same (Provider, ID) except CreatedAt when link.CreatedAt is zero and
-// the reconciliation time, stamped updated at stamp. It sets
-// link.CreatedAt (when zero) and link.UpdatedAt to what it stored. An
-// IdempotencyKey used by another link is CodeConflict.
-func (t *storeTx) putLink(link *provider.Link, stamp time.Time) error {
+// putLink inserts a link, or replaces every field of the stored link
+// existing (read by SaveLink, under its lock on PostgreSQL; found says
+// whether there was one) except CreatedAt when link.CreatedAt is zero and
+// the reconciliation time, stamped updated at stamp, on db, SaveLink's
+// transaction. It sets link.CreatedAt (when zero) and link.UpdatedAt to
+// what it stored. An IdempotencyKey used by another link is CodeConflict.
+func (s *Store) putLink(db *gorm.DB, link *provider.Link, existing LinkRecord, found bool, stamp time.Time) error {
 	const op = "SaveLink"
-	db := t.db
 	rec := linkToRecord(link)
 	if rec.IdempotencyKey != nil {
 		var n int64
@@ -90,17 +83,13 @@ func (t *storeTx) putLink(link *provider.Link, stamp time.Time) error {
 			Where("idempotency_key = ? AND NOT (provider = ? AND link_id = ?)", *rec.IdempotencyKey, rec.Provider, rec.LinkID).
 			Count(&n).Error
 		if err != nil {
-			return t.s.wrap(op, err)
+			return s.wrap(op, err)
 		}
 		if n > 0 {
 			return provider.Errorf(provider.CodeConflict, "gormstore."+op, "idempotency key already used by another link")
 		}
 	}
 	rec.UpdatedAt = stamp
-	existing, found, err := t.findLink(db, rec.Provider, rec.LinkID)
-	if err != nil {
-		return t.s.wrap(op, err)
-	}
 	if !found {
 		if rec.CreatedAt.IsZero() {
 			rec.CreatedAt = stamp
@@ -110,15 +99,16 @@ func (t *storeTx) putLink(link *provider.Link, stamp time.Time) error {
 			DoNothing: true,
 		}).Create(&rec)
 		if res.Error != nil {
-			return t.s.wrap(op, res.Error)
+			return s.wrap(op, res.Error)
 		}
 		if res.RowsAffected == 1 {
 			link.CreatedAt, link.UpdatedAt = rec.CreatedAt, rec.UpdatedAt
 			return nil
 		}
 		// A concurrent transaction inserted the link first: update it.
-		if existing, found, err = t.findLink(db, rec.Provider, rec.LinkID); err != nil {
-			return t.s.wrap(op, err)
+		var err error
+		if existing, found, err = findLink(db, rec.Provider, rec.LinkID); err != nil {
+			return s.wrap(op, err)
 		} else if !found {
 			return provider.Errorf(provider.CodeConflict, "gormstore."+op, "link changed concurrently")
 		}
@@ -129,13 +119,13 @@ func (t *storeTx) putLink(link *provider.Link, stamp time.Time) error {
 		rec.CreatedAt = existing.CreatedAt
 	}
 	if err := db.Select("*").Updates(&rec).Error; err != nil {
-		return t.s.wrap(op, err)
+		return s.wrap(op, err)
 	}
 	link.CreatedAt, link.UpdatedAt = rec.CreatedAt.UTC(), rec.UpdatedAt
 	return nil
 }
 
-func (t *storeTx) findLink(db *gorm.DB, providerName, linkID string) (LinkRecord, bool, error) {
+func findLink(db *gorm.DB, providerName, linkID string) (LinkRecord, bool, error) {
 	var rec LinkRecord
 	res := db.Where("provider = ? AND link_id = ?", providerName, linkID).Limit(1).Find(&rec)
 	return rec, res.RowsAffected > 0, res.Error
