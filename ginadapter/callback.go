@@ -102,7 +102,7 @@ func newCallbackHandler(svc *provider.Service, cfg Config) (*callbackHandler, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := providerNamed(svc, cfg.Provider)
+	p, err := provider.Named(svc.Providers(), cfg.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -308,18 +308,4 @@ func restoreBody(r *http.Request, raw []byte) {
 			r.Form[k] = append(r.Form[k], v...)
 		}
 	}
-}
-
-// providerNamed returns svc's provider called name; "" names the only one.
-func providerNamed(svc *provider.Service, name string) (provider.Provider, error) {
-	ps := svc.Providers()
-	for _, p := range ps {
-		if p.Name() == name || name == "" && len(ps) == 1 {
-			return p, nil
-		}
-	}
-	if name == "" {
-		return nil, provider.Errorf(provider.CodeInvalidArgument, "ginadapter.Mount", "the service has %d providers: Config.Provider must name one", len(ps))
-	}
-	return nil, provider.Errorf(provider.CodeNotFound, "ginadapter.Mount", "no provider named %q", name)
 }

@@ -237,3 +237,19 @@ func Refund(ctx context.Context, p Provider, paymentID string, params RefundPara
 	}
 	return nil, Unsupported(p.Name() + ".Refund")
 }
+
+// Named returns the provider of ps called name; an empty name selects the
+// only one when ps holds exactly one. Adapters use it with
+// [Service.Providers]. An empty name among several is CodeInvalidArgument,
+// an unknown one CodeNotFound.
+func Named(ps []Provider, name string) (Provider, error) {
+	for _, p := range ps {
+		if p.Name() == name || name == "" && len(ps) == 1 {
+			return p, nil
+		}
+	}
+	if name == "" {
+		return nil, Errorf(CodeInvalidArgument, "provider.Named", "%d providers: the name must say which", len(ps))
+	}
+	return nil, Errorf(CodeNotFound, "provider.Named", "no provider named %q", name)
+}

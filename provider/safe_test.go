@@ -546,3 +546,19 @@ func TestAConfirmationWithoutACurrencyIsRupiah(t *testing.T) {
 		t.Fatalf("outcome %+v, %v; want applied, IDR 10000", out, err)
 	}
 }
+
+func TestNamedPicksAProviderByName(t *testing.T) {
+	a, b := providertest.NewMemProvider("a", "t"), providertest.NewMemProvider("b", "t")
+	if p, err := provider.Named([]provider.Provider{a, b}, "b"); err != nil || p != provider.Provider(b) {
+		t.Fatalf("Named(b) = %v, %v", p, err)
+	}
+	if p, err := provider.Named([]provider.Provider{a}, ""); err != nil || p != provider.Provider(a) {
+		t.Fatalf("Named(\"\") of one = %v, %v; want it", p, err)
+	}
+	if _, err := provider.Named([]provider.Provider{a, b}, ""); !errors.Is(err, provider.CodeInvalidArgument) {
+		t.Fatalf("Named(\"\") of two: %v, want CodeInvalidArgument", err)
+	}
+	if _, err := provider.Named([]provider.Provider{a, b}, "c"); !errors.Is(err, provider.CodeNotFound) {
+		t.Fatalf("Named(c): %v, want CodeNotFound", err)
+	}
+}

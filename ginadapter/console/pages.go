@@ -463,10 +463,9 @@ func (con *console) providerNames() []string {
 
 // providerOf returns the service's provider called name.
 func (con *console) providerOf(name string) (provider.Provider, bool) {
-	for _, p := range con.svc.Providers() {
-		if p.Name() == name {
-			return p, true
-		}
+	if name == "" {
+		return nil, false
 	}
-	return nil, false
+	p, err := provider.Named(con.svc.Providers(), name)
+	return p, err == nil
 }

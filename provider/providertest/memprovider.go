@@ -379,14 +379,9 @@ func (m *MemProvider) String() string { return fmt.Sprintf("providertest.MemProv
 // applied, the callback observed once whatever becomes of it. Tests and
 // adapters other than ginadapter use it.
 func Deliver(ctx context.Context, svc *provider.Service, providerName string, r *http.Request) (*provider.Event, provider.Outcome, error) {
-	var p provider.Provider
-	for _, q := range svc.Providers() {
-		if q.Name() == providerName || providerName == "" && len(svc.Providers()) == 1 {
-			p = q
-		}
-	}
-	if p == nil {
-		return nil, provider.Outcome{}, provider.Errorf(provider.CodeNotFound, "providertest.Deliver", "no provider named %q", providerName)
+	p, err := provider.Named(svc.Providers(), providerName)
+	if err != nil {
+		return nil, provider.Outcome{}, err
 	}
 	ctx, end := svc.ObserveCallback(ctx, p.Name())
 	ev, err := p.ParseCallback(ctx, r)
