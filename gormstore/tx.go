@@ -22,6 +22,20 @@ func (s *Store) SaveLink(ctx context.Context, w *provider.LinkWrite) error {
 	if w.Link != nil && (w.Link.Provider != w.Provider || w.Link.ID != w.ID) {
 		return provider.Errorf(provider.CodeInvalidArgument, "gormstore."+op, "the link is %s/%s, the write names %s/%s", w.Link.Provider, w.Link.ID, w.Provider, w.ID)
 	}
+	// A concurrent SaveLink of the same new link can commit between this
+	// one's read and its insert; the insert then fails on a unique index
+	// (the idempotency key's, on PostgreSQL, before the primary one's ON
+	// CONFLICT sees the row). Once more sees the committed row and
+	// updates it, or reports a key used by another link as CodeConflict.
+	err := s.saveLink(ctx, w)
+	if duplicateKey(err) {
+		err = s.saveLink(ctx, w)
+	}
+	return err
+}
+
+func (s *Store) saveLink(ctx context.Context, w *provider.LinkWrite) error {
+	const op = "SaveLink"
 	var refused error
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		existing, found, err := findLink(s.dialect.lock(db), w.Provider, w.ID)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +55,9 @@ type suiteStore interface {
 //     the refunded amount as well as the status;
 //   - SaveLink is all or nothing: a refused part (an intent of another
 //     link, a stale PreviousUpdatedAt) leaves the link as it was;
+//   - concurrent SaveLinks of one new link with an idempotency key (the
+//     call that made it and one that recovered it) all succeed: one
+//     inserts, the others update;
 //   - a claimed hook run comes with the event bytes Apply stored, and
 //     counts the claim as an attempt; only the lease holder's outcome counts;
 //   - a Requeue of an unknown id is CodeNotFound, and a failed Requeue
@@ -118,6 +123,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"SaveLinkRefusesAWriteOverAChangedLink", storeTestSaveLinkPrecondition},
 		{"LoadApplyNamesTheLinksOtherPaidPayment", storeTestLoadApplyNamesTheLinksOtherPaidPayment},
 		{"SaveLinkIsAllOrNothing", storeTestSaveLinkAllOrNothing},
+		{"SaveLinkConcurrentSavesOfOneNewLink", storeTestSaveLinkConcurrentNew},
 		{"LinkIntentStoredOncePerKey", storeTestLinkIntentPutOnce},
 		{"LinkIntentConcurrentPutsStoreOne", storeTestLinkIntentConcurrent},
 		{"LinkIntentCompletedOnce", storeTestLinkIntentComplete},
@@ -329,6 +335,31 @@ func storeTestIdempotencyKey(t *testing.T, s suiteStore) {
 	storePutLinks(t, s, a)
 	if got, err := s.GetLinkByIdempotencyKey(ctx, "order-1"); err != nil || got.Title != "renamed" {
 		t.Fatalf("after re-put: got %+v, %v; want title %q", got, err, "renamed")
+	}
+}
+
+func storeTestSaveLinkConcurrentNew(t *testing.T, s suiteStore) {
+	const n = 8
+	for round := range 5 {
+		id := fmt.Sprintf("race-%d", round)
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				l := storeLink(id)
+				l.IdempotencyKey = "order-" + id
+				errs[i] = s.SaveLink(storeCtx(t), &provider.LinkWrite{Provider: l.Provider, ID: l.ID, Link: &l})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, save %d of one new link: %v", round, i, err)
+			}
+		}
+		if got, err := s.GetLinkByIdempotencyKey(storeCtx(t), "order-"+id); err != nil || got.ID != id {
+			t.Fatalf("round %d: link under the key: %+v, %v; want %s", round, got, err, id)
+		}
 	}
 }
 
