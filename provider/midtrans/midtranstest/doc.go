@@ -49,7 +49,8 @@
 // # Simulation
 //
 // [Server.Pay] (settlement, or capture with a fraud status for cards),
-// [Server.Settle], [Server.Deny] (also the settlement → deny reversal),
+// [Server.Settle], [Server.Approve] (a challenged card),
+// [Server.Deny] (also the settlement → deny reversal),
 // [Server.Expire], [Server.Cancel], [Server.Refund] (full or partial) and
 // [Server.Chargeback] move an order as the customer, the bank or
 // Midtrans would; the hosted page has a button for most of them and then
@@ -91,6 +92,25 @@
 // pending after settlement); [Server.InjectFault] makes API calls fail
 // (500, 503, 429, slow replies).
 //
-// Not faithful yet: Idempotency-Key replay, Snap page and payment expiry
-// on a clock, and the settlement notification's bank_confirmed_at.
+// # Deadlines and refund limits (opt-in)
+//
+// Midtrans's deadlines pass on Options.Now: a test moves its clock on,
+// and the next API request, page view or simulation call applies what
+// has come due ([Server.Tick] does it without a request, for a server on
+// the wall clock). Options.ExpireOnClock expires a pending payment at
+// its expiry_time (24 hours from the pick, Options.PendingExpiry, or the
+// create request's expiry), with its "202" expire notification, and a
+// Snap page at its page expiry (24 hours, or the request's page_expiry
+// or expiry) silently, after which it takes no payment.
+// Options.CancelUnapprovedChallenges cancels a challenged card capture
+// the merchant did not approve ([Server.Approve]) at the settlement
+// cut-off, 16:00 WIB the next day, and [Server.Settle] cancels it
+// instead of settling it. Options.RefundLimits refuses a refund after
+// the method's refund window (412) and a partial refund of ShopeePay or
+// OVO (414). Each option's doc says which of Midtrans's readings the
+// fake takes where its documentation is unsure.
+//
+// Not faithful yet: Idempotency-Key replay, the settlement
+// notification's bank_confirmed_at, per-method default payment expiries
+// and the 8-day expiry_time of card captures.
 package midtranstest

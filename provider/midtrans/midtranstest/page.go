@@ -25,6 +25,7 @@ type pageAction struct{ Action, Label string }
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	s.mu.Lock()
+	s.dueLocked()
 	o, ok := s.byToken[token]
 	var data struct {
 		OrderID, Status, Base string
@@ -39,6 +40,9 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		}
 		if o.canceled {
 			data.Status = "cancelled"
+		}
+		if s.pageExpired(o) && (o.tx == nil || retryable(o.tx.status)) {
+			data.Status = "expired"
 		}
 	}
 	s.mu.Unlock()

@@ -51,8 +51,50 @@ type Options struct {
 	// gross_amount (signed) includes the fee, and its
 	// metadata.extra_info.gross_amount_info has the breakdown.
 	ImposedFee int64
-	// Now returns the current time; default time.Now.
+	// Now returns the current time; default time.Now. The opt-in modes
+	// below let Midtrans's deadlines pass on this clock: a test moves it
+	// on, and the next API request, page view or simulation call (or
+	// [Server.Tick]) applies what has come due.
 	Now func() time.Time
+	// ExpireOnClock lets pending payments and Snap pages expire on the
+	// clock (opt-in). A pending transaction expires at its expiry_time,
+	// with a "202" expire notification, as if nobody paid; a Snap page
+	// expires at its page expiry, silently (Midtrans sends no
+	// notification for it), and then takes no new attempt. The create
+	// request's expiry (a blanket expiry of the page and the payment,
+	// counted from its start_time, or for the payment from when the
+	// customer picks a method) and page_expiry (the page only) set them;
+	// without either the page lives 24 hours from creation (Midtrans's
+	// page_expiry default) and a payment PendingExpiry.
+	ExpireOnClock bool
+	// PendingExpiry is how long a pending payment lasts when the create
+	// request sends no expiry; default 24 hours, Midtrans's documented
+	// default for virtual accounts. Midtrans's defaults for other methods
+	// are not in our notes: the fake uses it for every method.
+	PendingExpiry time.Duration
+	// CancelUnapprovedChallenges leaves challenged cards to expire
+	// (opt-in): a card capture with fraud_status "challenge" that the
+	// merchant does not approve ([Server.Approve]) is cancelled at the
+	// settlement cut-off, 16:00 WIB the day after the capture, with a
+	// "202" cancel notification, and [Server.Settle] cancels it instead
+	// of settling it. Midtrans says a challenge is "denied, or cancelled
+	// at settlement" if nobody acts; the fake takes the second reading,
+	// which its lifecycle page states.
+	CancelUnapprovedChallenges bool
+	// RefundLimits refuses what Midtrans refuses by payment method
+	// (opt-in): a refund after the method's refund window, counted from
+	// settlement (OVO 7 days, Kredivo 14, DANA 45, GoPay 45, ShopeePay
+	// 365, QRIS 7; cards and Akulaku have none documented), and a partial
+	// refund of a method refunded in full only (ShopeePay, OVO).
+	// Midtrans documents neither answer: the fake answers a late refund
+	// 412 "Merchant cannot modify the status of the transaction" (its
+	// code for a transaction that cannot take the change, as for a
+	// refund of a capture) and a partial one 414 "Refund request is
+	// rejected due to invalid amount". The windows are the shortest
+	// Midtrans documents for each method where they vary (GoPay's
+	// deeplink and QRIS on-us 45 days, tokenization 180; QRIS off-us 7;
+	// OVO regular merchants 7, travel agents 180).
+	RefundLimits bool
 }
 
 // DefaultRetryDelays is Midtrans's notification retry schedule: at most
@@ -98,6 +140,9 @@ type order struct {
 	created      time.Time
 	fee          int64 // the imposed fee (Options.ImposedFee unless the request turned it off)
 	canceled     bool  // the Snap session was cancelled
+	pageExpiry   time.Time
+	payStart     time.Time     // the create request's expiry.start_time, if any
+	payLifetime  time.Duration // the create request's expiry, if any
 	tx           *transaction
 }
 
@@ -119,6 +164,7 @@ type transaction struct {
 	gross       int64 // what the customer is charged: the order's amount, plus a fee, less a promo
 	time        time.Time
 	settled     time.Time
+	captured    time.Time
 	expiry      time.Time
 	refunded    int64
 	refunds     []refund
@@ -277,6 +323,7 @@ func (s *Server) api(snap bool, h http.HandlerFunc) http.HandlerFunc {
 			writeJSON(w, status, map[string]any{"status_code": strconv.Itoa(status), "status_message": msg})
 			return
 		}
+		s.due()
 		h(w, r)
 	}
 }
@@ -402,6 +449,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		CustomerImposedPaymentFee *struct {
 			Enable *bool `json:"enable"`
 		} `json:"customer_imposed_payment_fee"`
+		Expiry     *expiryRequest `json:"expiry"`
+		PageExpiry *expiryRequest `json:"page_expiry"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error_messages": []string{"Request body is not a valid JSON"}})
@@ -454,6 +503,13 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if grossOK && len(req.ItemDetails) > 0 && sum != gross {
 		msgs = append(msgs, "transaction_details.gross_amount is not equal to the sum of item_details")
 	}
+	o := &order{
+		id: orderID, token: newUUID(), gross: gross, items: items, finishURL: req.Callbacks.Finish,
+		customFields: [3]string{req.CustomField1, req.CustomField2, req.CustomField3},
+		notifyURLs:   notificationURLs(r.Header, s.opts.NotificationURL),
+		created:      s.now(),
+	}
+	msgs = append(msgs, o.applyExpiry(req.Expiry, req.PageExpiry)...)
 	if len(msgs) == 0 {
 		s.mu.Lock()
 		_, taken := s.orders[orderID]
@@ -465,12 +521,6 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if len(msgs) > 0 {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error_messages": msgs})
 		return
-	}
-	o := &order{
-		id: orderID, token: newUUID(), gross: gross, items: items, finishURL: req.Callbacks.Finish,
-		customFields: [3]string{req.CustomField1, req.CustomField2, req.CustomField3},
-		notifyURLs:   notificationURLs(r.Header, s.opts.NotificationURL),
-		created:      s.now(),
 	}
 	if f := req.CustomerImposedPaymentFee; s.opts.ImposedFee > 0 && (f == nil || f.Enable == nil || *f.Enable) {
 		o.fee = s.opts.ImposedFee

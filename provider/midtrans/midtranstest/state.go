@@ -217,8 +217,8 @@ func (s *Server) choose(o *order, m Method) {
 	if m.PaymentType == "" {
 		m.PaymentType = "bank_transfer"
 	}
-	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now, expiry: now.Add(24 * time.Hour),
-		gross: o.gross + o.fee}
+	tx := &transaction{id: newUUID(), status: "pending", paymentType: m.PaymentType, bank: m.Bank, time: now,
+		expiry: s.paymentExpiry(o, now), gross: o.gross + o.fee}
 	switch m.PaymentType {
 	case "bank_transfer":
 		if tx.bank == "" {
@@ -253,8 +253,11 @@ func (s *Server) move(o *order, to, fraud string) {
 	if fraud != "" {
 		tx.fraud = fraud
 	}
-	if to == "settlement" {
+	switch to {
+	case "settlement":
 		tx.settled = s.now()
+	case "capture":
+		tx.captured = s.now()
 	}
 	s.enqueue(o)
 }
@@ -277,6 +280,9 @@ func (s *Server) refund(o *order, amt int64, key, reason string) (int, string) {
 		if key != "" && r.Key == key {
 			return 406, "Duplicate refund ID"
 		}
+	}
+	if code, msg := s.refundLimit(tx, amt); code != 0 {
+		return code, msg
 	}
 	rest := tx.gross - tx.refunded
 	if amt == 0 {
@@ -307,6 +313,7 @@ func (s *Server) sim(ctx context.Context, orderID string, step func(o *order) er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dueLocked()
 	o, ok := s.orders[orderID]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownOrder, orderID)
@@ -314,11 +321,17 @@ func (s *Server) sim(ctx context.Context, orderID string, step func(o *order) er
 	if err := step(o); err != nil {
 		return nil, err
 	}
+	t := snapshot(o)
+	return &t, nil
+}
+
+// snapshot describes o's transaction; the caller holds s.mu.
+func snapshot(o *order) Transaction {
 	if o.tx == nil {
-		return &Transaction{OrderID: o.id, GrossAmount: o.gross}, nil
+		return Transaction{OrderID: o.id, GrossAmount: o.gross}
 	}
-	return &Transaction{OrderID: o.id, TransactionID: o.tx.id, TransactionStatus: o.tx.status, FraudStatus: o.tx.fraud,
-		PaymentType: o.tx.paymentType, GrossAmount: o.tx.gross, RefundAmount: o.tx.refunded}, nil
+	return Transaction{OrderID: o.id, TransactionID: o.tx.id, TransactionStatus: o.tx.status, FraudStatus: o.tx.fraud,
+		PaymentType: o.tx.paymentType, GrossAmount: o.tx.gross, RefundAmount: o.tx.refunded}
 }
 
 func (s *Server) to(o *order, to, fraud string) error {
@@ -370,6 +383,8 @@ func (s *Server) newAttempt(o *order, m Method) error {
 	switch {
 	case o.canceled:
 		return fmt.Errorf("%w: the Snap session was cancelled", ErrWrongState)
+	case s.pageExpired(o):
+		return fmt.Errorf("%w: the Snap page expired", ErrWrongState)
 	case o.tx != nil && !retryable(o.tx.status):
 		return fmt.Errorf("%w: %s", ErrWrongState, o.tx.status)
 	}
@@ -406,9 +421,16 @@ func (s *Server) Pay(ctx context.Context, orderID string, opts PayOptions) (*Tra
 }
 
 // Settle settles a captured card payment (or a pending one), as
-// Midtrans does at the end of the day.
+// Midtrans does at the end of the day. With
+// Options.CancelUnapprovedChallenges a capture still challenged is
+// cancelled instead, as Midtrans does at settlement.
 func (s *Server) Settle(ctx context.Context, orderID string) (*Transaction, error) {
-	return s.sim(ctx, orderID, func(o *order) error { return s.to(o, "settlement", "") })
+	return s.sim(ctx, orderID, func(o *order) error {
+		if s.opts.CancelUnapprovedChallenges && o.tx != nil && o.tx.status == "capture" && o.tx.fraud == "challenge" {
+			return s.to(o, "cancel", "")
+		}
+		return s.to(o, "settlement", "")
+	})
 }
 
 // Deny denies an order's payment (the bank or the fraud check refused
