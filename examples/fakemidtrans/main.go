@@ -44,6 +44,23 @@ type config struct {
 	serverKey       string
 	randomKey       bool // serverKey was generated, not configured
 	notificationURL string
+	// pendingExpiry, when set, turns on expiry on the clock
+	// (MIDTRANSTEST_EXPIRY).
+	pendingExpiry    time.Duration
+	cancelChallenges bool // MIDTRANSTEST_CANCEL_CHALLENGES
+	refundLimits     bool // MIDTRANSTEST_REFUND_LIMITS
+}
+
+// options is the fake's configuration for cfg.
+func (cfg config) options() midtranstest.Options {
+	return midtranstest.Options{
+		ServerKey:                  cfg.serverKey,
+		NotificationURL:            cfg.notificationURL,
+		ExpireOnClock:              cfg.pendingExpiry > 0,
+		PendingExpiry:              cfg.pendingExpiry,
+		CancelUnapprovedChallenges: cfg.cancelChallenges,
+		RefundLimits:               cfg.refundLimits,
+	}
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -58,6 +75,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.serverKey == "" {
 		cfg.serverKey = randomKeyPrefix + rand.Text()
 		cfg.randomKey = true
+	}
+	if v := strings.TrimSpace(getenv("MIDTRANSTEST_EXPIRY")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return config{}, fmt.Errorf("MIDTRANSTEST_EXPIRY=%q is not a positive duration such as 24h or 2m", v)
+		}
+		cfg.pendingExpiry = d
+	}
+	for name, dst := range map[string]*bool{
+		"MIDTRANSTEST_CANCEL_CHALLENGES": &cfg.cancelChallenges,
+		"MIDTRANSTEST_REFUND_LIMITS":     &cfg.refundLimits,
+	} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return config{}, fmt.Errorf("%s=%q is not a boolean", name, v)
+			}
+			*dst = on
+		}
 	}
 	if cfg.notificationURL != "" {
 		u, err := url.Parse(cfg.notificationURL)
@@ -81,11 +117,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	// The fake listens on a loopback port of its own; this server puts it
 	// behind ADDR.
-	fake := midtranstest.NewServer(midtranstest.Options{
-		ServerKey:       cfg.serverKey,
-		NotificationURL: cfg.notificationURL,
-	})
+	fake := midtranstest.NewServer(cfg.options())
 	defer fake.Close()
+	if cfg.pendingExpiry > 0 || cfg.cancelChallenges {
+		// Deadlines pass on the wall clock: apply them every second, so
+		// that their notifications go out without a request.
+		tickCtx, stopTicks := context.WithCancel(ctx)
+		ticked := make(chan struct{})
+		defer func() { stopTicks(); <-ticked }()
+		go tick(tickCtx, fake, ticked)
+	}
 	srv := &http.Server{Handler: proxy(fake.URL), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -102,6 +143,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		fmt.Fprintln(stdout, "  notifications: only to X-Override-Notification / X-Append-Notification (MIDTRANS_NOTIFICATION_URL unset)")
 	} else {
 		fmt.Fprintf(stdout, "  notifications: POST %s\n", cfg.notificationURL)
+	}
+	if cfg.pendingExpiry > 0 {
+		fmt.Fprintf(stdout, "  expiry: pending payments after %s (or the create request's expiry), Snap pages after 24h (MIDTRANSTEST_EXPIRY)\n", cfg.pendingExpiry)
+	}
+	if cfg.cancelChallenges {
+		fmt.Fprintln(stdout, "  challenged cards not approved are cancelled at 16:00 WIB the next day (MIDTRANSTEST_CANCEL_CHALLENGES)")
+	}
+	if cfg.refundLimits {
+		fmt.Fprintln(stdout, "  refund windows and full-only methods enforced (MIDTRANSTEST_REFUND_LIMITS)")
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -121,6 +171,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return fmt.Errorf("serving: %w", err)
 	}
 	return nil
+}
+
+// tick applies the fake's deadlines every second until ctx is done, then
+// closes done.
+func tick(ctx context.Context, fake *midtranstest.Server, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = fake.Tick(ctx)
+		}
+	}
 }
 
 // displayURL is the base URL of a listening address, with "localhost"

@@ -253,3 +253,65 @@ func TestRun_RefusesABadNotificationURL(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestExpiry_APendingPaymentExpiresOnTheWallClockWithItsNotification(t *testing.T) {
+	t.Parallel()
+	got := make(chan notification, 8)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n notification
+		_ = json.NewDecoder(r.Body).Decode(&n)
+		got <- n
+	}))
+	defer app.Close()
+	base, out := start(t, map[string]string{
+		"MIDTRANSTEST_SERVER_KEY":   testKey,
+		"MIDTRANS_NOTIFICATION_URL": app.URL,
+		"MIDTRANSTEST_EXPIRY":       "1s",
+	})
+	if !strings.Contains(out.String(), "expiry: pending payments after 1s") {
+		t.Errorf("output %q does not say expiry is on", out.String())
+	}
+	token, _ := snapCreate(t, base, testKey)
+	// The customer picks a virtual account and never pays.
+	if resp, body := call(t, base, "", "POST", "/snap/v2/vtweb/"+token+"/choose", ""); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choose: %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"pending", "expire"} {
+		select {
+		case n := <-got:
+			if n.TransactionStatus != want {
+				t.Errorf("notification %+v, want %s", n, want)
+			}
+		case <-time.After(timeout):
+			t.Fatalf("no %s notification", want)
+		}
+	}
+}
+
+func TestModes_AreReadFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"MIDTRANSTEST_EXPIRY": "24h", "MIDTRANSTEST_CANCEL_CHALLENGES": "true", "MIDTRANSTEST_REFUND_LIMITS": "1"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.options()
+	if !o.ExpireOnClock || o.PendingExpiry != 24*time.Hour || !o.CancelUnapprovedChallenges || !o.RefundLimits {
+		t.Errorf("options = %+v", o)
+	}
+	cfg, _ = loadConfig(func(string) string { return "" })
+	if o := cfg.options(); o.ExpireOnClock || o.CancelUnapprovedChallenges || o.RefundLimits {
+		t.Errorf("modes on by default: %+v", o)
+	}
+	for k, v := range map[string]string{"MIDTRANSTEST_EXPIRY": "soon", "MIDTRANSTEST_REFUND_LIMITS": "maybe"} {
+		if _, err := loadConfig(func(name string) string {
+			if name == k {
+				return v
+			}
+			return ""
+		}); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: err = %v", k, v, err)
+		}
+	}
+}

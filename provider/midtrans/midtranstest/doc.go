@@ -17,7 +17,8 @@
 //	POST /v2/{id}/expire                       pending → expire ("407")
 //	POST /v2/{id}/refund                       settlement → refund / partial_refund
 //	GET  /snap/v2/vtweb/{token}                the hosted page (no auth)
-//	POST /snap/v2/vtweb/{token}/{action}       pay, pay-card, deny, expire, refund
+//	POST /snap/v2/vtweb/{token}/{action}       choose, pay, pay-card, pay-card-challenge,
+//	                                           approve, deny, expire, refund
 //
 // A wrong key gets Snap's 401 body with its two error_messages, or the
 // Core API's {"status_code":"401",...}. Every API request must send

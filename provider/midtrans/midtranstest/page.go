@@ -51,7 +51,8 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Actions = []pageAction{
-		{"pay", "Pay by BCA virtual account"}, {"pay-card", "Pay by card"},
+		{"choose", "Pick BCA virtual account (pay later)"}, {"pay", "Pay by BCA virtual account"}, {"pay-card", "Pay by card"},
+		{"pay-card-challenge", "Pay by card (fraud check: challenge)"}, {"approve", "Approve the challenge (merchant)"},
 		{"deny", "Deny"}, {"expire", "Let it expire"}, {"refund", "Refund (card payments)"},
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -77,10 +78,16 @@ func (s *Server) handlePageAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var err error
 	switch r.PathValue("action") {
+	case "choose":
+		_, err = s.Choose(ctx, orderID, Method{})
 	case "pay":
 		_, err = s.Pay(ctx, orderID, PayOptions{})
 	case "pay-card":
 		_, err = s.Pay(ctx, orderID, PayOptions{Method: Method{PaymentType: "credit_card"}})
+	case "pay-card-challenge":
+		_, err = s.Pay(ctx, orderID, PayOptions{Method: Method{PaymentType: "credit_card"}, Fraud: "challenge"})
+	case "approve":
+		_, err = s.Approve(ctx, orderID)
 	case "deny":
 		_, err = s.Deny(ctx, orderID)
 	case "expire":
