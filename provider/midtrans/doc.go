@@ -163,18 +163,31 @@
 //     dashboard. Whether Snap accepts cancelling a session after a final
 //     transaction is undocumented; if it answers "Transaction is on
 //     progress", DeactivateLink returns that error.
-//   - A crash between Snap create and the store loses the Snap token.
-//     Midtrans lists no orders and provider.LinkQuery carries no
-//     idempotency key, so the Provider is no provider.LinkFinder (the
-//     contract and the conformance suite want links found by title):
-//     the Service still refuses the key after its LinkIntentWindow. A
-//     direct CreateLink with the same key, told the order id is taken,
-//     reads it through the status API: with a transaction for the same
-//     amount and title it returns it as the link (no second page, no
-//     URL); without one (Snap answers a second create "has already been
-//     taken", per apps' reports) it is CodeConflict, since a second page
-//     could be a second way to pay. A Key in LinkQuery would let
-//     FindLinks answer exactly.
+//   - A crash between Snap create and the store loses the Snap token,
+//     and with it the page: Midtrans lists no orders, its status API does
+//     not know a page whose customer has not picked a method, and a
+//     second create of the order id is "has already been taken" (per
+//     apps' reports). No retry can return the page that was made, so a
+//     key whose create crashed is never stored; what is guaranteed is
+//     that it never makes a second page. Through provider.Service (the
+//     gormstore end-to-end tests, on SQLite and PostgreSQL): when storing
+//     fails and the process lives on, the Service deactivates the page it
+//     could not store (DeactivateLink cancels the Snap session, so nobody
+//     can pay it) and frees the key's intent; a retry with the key then
+//     reaches CreateLink, which finds the order id taken and no
+//     transaction, and fails with CodeConflict. When the process dies,
+//     the page stays as it was (unpayable in practice: nobody was given
+//     its URL; it expires with its page expiry) and the intent pending; a
+//     retry is CodeUnavailable within LinkIntentWindow and
+//     CodeFailedPrecondition after it, since the Provider is no
+//     provider.LinkFinder (provider.LinkQuery carries no idempotency key,
+//     and the contract wants links found by title). Either way the
+//     caller creates the order again with another key. A direct
+//     CreateLink with the same key, told the order id is taken, reads it
+//     through the status API: with a transaction for the same amount and
+//     title (a customer who reached the page) it returns it as the link
+//     (no second page, no URL); without one it is CodeConflict, since a
+//     second page could be a second way to pay.
 //   - A promo lowers gross_amount. Midtrans documents no breakdown field
 //     naming a promo discount, so a lower amount is reported as charged
 //     and flagged amount_mismatch, with or without AllowFeeImposition: a
