@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,6 +367,49 @@ func TestADeactivatedOrderTakesNoSecondAttemptOverMidtrans(t *testing.T) {
 			if p, err := e.store.GetPayment(ctx, "midtrans", l.ID); err != nil || p.Status != provider.PaymentFailed {
 				t.Fatalf("payment %+v, %v; want FAILED", p, err)
 			}
+		})
+	}
+}
+
+// A challenged card the merchant never approves is never paid: the
+// capture challenged by the fraud check leaves the payment unpaid, and
+// when Midtrans cancels it at the settlement cut-off (16:00 WIB the next
+// day, on the fake's clock) the payment ends CANCELLED; SUCCESSFUL is
+// never reached and the paid hook never runs.
+func TestAChallengedCardLeftToExpireIsNeverPaidOverMidtrans(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			var offset atomic.Int64
+			now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+			e := newLiveE2E(t, b, midtranstest.Options{CancelUnapprovedChallenges: true, Now: now}, midtrans.ProviderOptions{})
+			id := e.link.ID
+			card := midtranstest.PayOptions{Method: midtranstest.Method{PaymentType: "credit_card"}, Fraud: "challenge"}
+			if _, err := e.fake.Pay(ctx, id, card); err != nil {
+				t.Fatal(err)
+			}
+			for _, status := range []string{"pending", "capture"} {
+				if out := e.deliver(t, e.notes.take(t, id, status, "")); out.Payment != nil && out.Payment.Status == provider.PaymentSuccessful {
+					t.Fatalf("%s: %+v, a challenged card counted as paid", status, out)
+				}
+			}
+			if got, err := e.fake.Tick(ctx); err != nil || len(got) != 0 {
+				t.Fatalf("before the cut-off, Tick changed %+v, %v", got, err)
+			}
+			offset.Store(int64(48 * time.Hour)) // past 16:00 WIB the next day, whenever the test runs
+			if got, err := e.fake.Tick(ctx); err != nil || len(got) != 1 || got[0].TransactionStatus != "cancel" {
+				t.Fatalf("after the cut-off, Tick = %+v, %v; want the capture cancelled", got, err)
+			}
+			if out := e.deliver(t, e.notes.take(t, id, "cancel", "")); out.Verdict != provider.VerdictApplied {
+				t.Fatalf("the cancel: verdict %s, want applied", out.Verdict)
+			}
+			e.wantState(t, "left to expire", provider.PaymentCancelled, 0)
+			for _, c := range e.history(t) {
+				if c.To == provider.PaymentSuccessful {
+					t.Fatalf("status history %+v reaches SUCCESSFUL", e.history(t))
+				}
+			}
+			e.wantHooks(t, "never paid")
 		})
 	}
 }
