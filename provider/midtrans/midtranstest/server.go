@@ -65,7 +65,9 @@ type Options struct {
 	// counted from its start_time, or for the payment from when the
 	// customer picks a method) and page_expiry (the page only) set them;
 	// without either the page lives 24 hours from creation (Midtrans's
-	// page_expiry default) and a payment PendingExpiry.
+	// page_expiry default) and a payment PendingExpiry. The expiry_time
+	// the fake reports follows them with the mode off too; only the
+	// expiring is opt-in.
 	ExpireOnClock bool
 	// PendingExpiry is how long a pending payment lasts when the create
 	// request sends no expiry; default 24 hours, Midtrans's documented
