@@ -183,12 +183,109 @@ const (
 )
 
 // applyPart is one statement of an Apply: a CTE on PostgreSQL, a statement
-// of its own in a transaction on SQLite. mustWrite parts must write exactly
-// one row, or the whole Apply is refused with ErrWriteConflict.
+// of its own in a transaction on SQLite.
 type applyPart struct {
-	name      string
-	sql       string
-	mustWrite bool
+	name string // the CTE's name
+	sql  string
+	role partRole
+}
+
+// partRole is what Apply reads back from a part.
+type partRole int
+
+const (
+	// partPlain: nothing.
+	partPlain partRole = iota
+	// partClaim: the event claim; it must write its row, or the whole
+	// Apply is refused with ErrWriteConflict (and on SQLite it is what a
+	// refused write deletes again).
+	partClaim
+	// partGuarded: the payment's write; it must write exactly one row, or
+	// the whole Apply is refused.
+	partGuarded
+	// partCallback: the callback's row, whose id Apply returns.
+	partCallback
+	// partHookRuns: the hook runs, whose ids Apply returns when they are
+	// inserted leased.
+	partHookRuns
+)
+
+// mustWrite reports whether the part's row decides the write.
+func (r partRole) mustWrite() bool { return r == partClaim || r == partGuarded }
+
+// col is one column Apply writes, with its value: a parameter, or SQL of
+// the store's own (the store's clock) when sql is set.
+type col struct {
+	name string
+	v    any
+	sql  func(q *sqlBuilder) string
+}
+
+// val is a column whose value is a parameter.
+func val(name string, v any) col { return col{name: name, v: v} }
+
+func (c col) value(q *sqlBuilder) string {
+	if c.sql != nil {
+		return c.sql(q)
+	}
+	return q.arg(c.v)
+}
+
+// insertRows writes "INSERT INTO table (columns) VALUES (...), (...)":
+// the columns are the first row's, and every row lists the same ones, so
+// a column and its value are written in one place.
+func insertRows(q *sqlBuilder, table string, rows ...[]col) {
+	q.WriteString("INSERT INTO " + table + " (")
+	for i, c := range rows[0] {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(c.name)
+	}
+	q.WriteString(") VALUES ")
+	for r, row := range rows {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		for i, c := range row {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(c.value(q))
+		}
+		q.WriteString(")")
+	}
+}
+
+// updateRow writes "UPDATE table SET c = v, ... WHERE c = v AND ...".
+func updateRow(q *sqlBuilder, table string, set, where []col) {
+	q.WriteString("UPDATE " + table + " SET ")
+	for i, c := range set {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(c.name + " = " + c.value(q))
+	}
+	q.WriteString(" WHERE ")
+	for i, c := range where {
+		if i > 0 {
+			q.WriteString(" AND ")
+		}
+		q.WriteString(c.name + " = " + c.value(q))
+	}
+}
+
+// paymentCols are the payment columns Apply writes besides the key.
+func paymentCols(p *provider.Payment, stamp time.Time) []col {
+	return []col{
+		val("link_id", p.LinkID), val("amount", p.Amount.Amount), val("currency", string(p.Amount.Currency)),
+		val("status", string(p.Status)), val("raw_status", p.RawStatus), val("refunded_amount", p.RefundedAmount.Amount),
+		val("sender_name", p.Sender.Name), val("sender_email", p.Sender.Email), val("sender_phone", p.Sender.Phone),
+		val("sender_address", p.Sender.Address), val("method_bank", p.Method.Bank), val("method_type", p.Method.Type),
+		val("va_number", p.VANumber), val("payment_url", p.PaymentURL), val("provider_created_at", utcPtr(p.CreatedAt)),
+		val("completed_at", utcPtr(p.CompletedAt)), val("raw", nilIfEmpty(p.Raw)), val("updated_at", stamp),
+	}
 }
 
 // applyParts returns the statements of w, numbered in one sequence, and
@@ -200,110 +297,73 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 	stamp := now()
 	var parts []applyPart
 	shared := sqlBuilder{dry: dry, args: make([]any, 0, 64)}
-	add := func(name string, mustWrite bool, build func(q *sqlBuilder)) {
+	add := func(name string, role partRole, build func(q *sqlBuilder)) {
 		q := sqlBuilder{dry: dry, args: shared.args}
 		build(&q)
 		shared.args = q.args
 		if !dry {
-			parts = append(parts, applyPart{name: name, sql: q.b.String(), mustWrite: mustWrite})
+			parts = append(parts, applyPart{name: name, sql: q.b.String(), role: role})
 		}
 	}
 	if c := w.Claim; c != nil {
-		add("ev", true, func(q *sqlBuilder) {
-			q.WriteString("INSERT INTO paylink_events (event_id, provider, payment_id, status, payload, created_at) VALUES (")
-			q.WriteString(q.list(c.String(), c.Provider, c.PaymentID, eventStatus(*c), nilIfEmpty(w.Event), stamp))
-			q.WriteString(") ON CONFLICT DO NOTHING")
+		add("ev", partClaim, func(q *sqlBuilder) {
+			insertRows(q, "paylink_events", []col{val("event_id", c.String()), val("provider", c.Provider), val("payment_id", c.PaymentID),
+				val("status", eventStatus(*c)), val("payload", nilIfEmpty(w.Event)), val("created_at", stamp)})
+			q.WriteString(" ON CONFLICT DO NOTHING")
 		})
 	}
 	if p := w.Payment; p != nil {
-		add("pay", true, func(q *sqlBuilder) {
-			vals := []any{p.LinkID, p.Amount.Amount, string(p.Amount.Currency), string(p.Status), p.RawStatus, p.RefundedAmount.Amount,
-				p.Sender.Name, p.Sender.Email, p.Sender.Phone, p.Sender.Address, p.Method.Bank, p.Method.Type,
-				p.VANumber, p.PaymentURL, utcPtr(p.CreatedAt), utcPtr(p.CompletedAt), nilIfEmpty(p.Raw), stamp}
+		add("pay", partGuarded, func(q *sqlBuilder) {
 			if w.PreviousStatus == "" {
-				q.WriteString("INSERT INTO paylink_payments (provider, payment_id, recorded_at, ")
-				q.WriteString(paymentColumns)
-				q.WriteString(") VALUES (")
-				q.WriteString(q.list(append([]any{p.Provider, p.ID, stamp}, vals...)...))
-				q.WriteString(") ON CONFLICT (provider, payment_id) DO NOTHING")
+				key := []col{val("provider", p.Provider), val("payment_id", p.ID), val("recorded_at", stamp)}
+				insertRows(q, "paylink_payments", append(key, paymentCols(p, stamp)...))
+				q.WriteString(" ON CONFLICT (provider, payment_id) DO NOTHING")
 				return
 			}
-			q.WriteString("UPDATE paylink_payments SET ")
-			i := 0
-			for col := range strings.SplitSeq(paymentColumns, ", ") {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString(col)
-				q.WriteString(" = ")
-				q.WriteString(q.arg(vals[i]))
-				i++
-			}
-			q.WriteString(" WHERE provider = ")
-			q.WriteString(q.arg(p.Provider))
-			q.WriteString(" AND payment_id = ")
-			q.WriteString(q.arg(p.ID))
-			q.WriteString(" AND status = ")
-			q.WriteString(q.arg(string(w.PreviousStatus)))
-			q.WriteString(" AND refunded_amount = ")
-			q.WriteString(q.arg(w.PreviousRefunded))
+			updateRow(q, "paylink_payments", paymentCols(p, stamp), []col{val("provider", p.Provider), val("payment_id", p.ID),
+				val("status", string(w.PreviousStatus)), val("refunded_amount", w.PreviousRefunded)})
 		})
 	}
 	if c := w.StatusChange; c != nil {
-		add("sc", false, func(q *sqlBuilder) {
+		add("sc", partPlain, func(q *sqlBuilder) {
 			at := c.At
 			if at.IsZero() {
 				at = stamp
 			}
-			q.WriteString("INSERT INTO paylink_status_changes (provider, payment_id, from_status, to_status, refunded, source, at) VALUES (")
-			q.WriteString(q.list(c.Provider, c.PaymentID, string(c.From), string(c.To), c.Refunded, string(c.Source), utc(at)))
-			q.WriteString(")")
+			insertRows(q, "paylink_status_changes", []col{val("provider", c.Provider), val("payment_id", c.PaymentID),
+				val("from_status", string(c.From)), val("to_status", string(c.To)), val("refunded", c.Refunded),
+				val("source", string(c.Source)), val("at", utc(at))})
 		})
 	}
 	if w.LinkStatus != "" && w.Payment != nil {
-		add("lk", false, func(q *sqlBuilder) {
+		add("lk", partPlain, func(q *sqlBuilder) {
 			at := w.LinkUpdatedAt
 			if at.IsZero() {
 				at = stamp
 			}
-			q.WriteString("UPDATE paylink_links SET status = ")
-			q.WriteString(q.arg(string(w.LinkStatus)))
-			q.WriteString(", updated_at = ")
-			q.WriteString(q.arg(utc(at)))
-			q.WriteString(" WHERE provider = ")
-			q.WriteString(q.arg(w.Payment.Provider))
-			q.WriteString(" AND link_id = ")
-			q.WriteString(q.arg(w.Payment.LinkID))
+			updateRow(q, "paylink_links", []col{val("status", string(w.LinkStatus)), val("updated_at", utc(at))},
+				[]col{val("provider", w.Payment.Provider), val("link_id", w.Payment.LinkID)})
 		})
 	}
 	if len(w.HookRuns) > 0 {
-		add("hr", false, func(q *sqlBuilder) {
-			q.WriteString("INSERT INTO paylink_hook_runs (event_id, provider, payment_id, hook, state, attempts, last_error, idempotency_key, lease_token, next_at, created_at, updated_at")
+		add("hr", partHookRuns, func(q *sqlBuilder) {
+			attempts := 0
 			if w.HookLease != "" {
-				q.WriteString(", lease_until")
+				attempts = 1 // leased now: the first attempt, as a claim counts it
 			}
-			q.WriteString(") VALUES ")
+			rows := make([][]col, len(w.HookRuns))
 			for i, r := range w.HookRuns {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(")
-				attempts := 0
+				rows[i] = []col{val("event_id", r.EventID), val("provider", r.Provider), val("payment_id", r.PaymentID),
+					val("hook", r.Hook), val("state", string(provider.HookRunPending)), val("attempts", attempts),
+					val("last_error", ""), val("idempotency_key", r.IdempotencyKey), val("lease_token", w.HookLease),
+					// Due at once on the queue's clock (see queue.go).
+					{name: "next_at", sql: s.storeNow},
+					val("created_at", stamp), val("updated_at", stamp)}
 				if w.HookLease != "" {
-					attempts = 1 // leased now: the first attempt, as a claim counts it
+					rows[i] = append(rows[i], col{name: "lease_until", sql: func(q *sqlBuilder) string { return s.storeNowPlus(q, w.HookLeaseFor) }})
 				}
-				q.WriteString(q.list(r.EventID, r.Provider, r.PaymentID, r.Hook, string(provider.HookRunPending), attempts, "", r.IdempotencyKey, w.HookLease))
-				// Due at once on the queue's clock (see queue.go).
-				if s.dialect == dialectPostgres {
-					q.WriteString(", now(), " + q.list(stamp, stamp))
-				} else {
-					q.WriteString(", " + q.list(stamp, stamp, stamp))
-				}
-				if w.HookLease != "" {
-					q.WriteString(", " + s.storeNowPlus(q, w.HookLeaseFor))
-				}
-				q.WriteString(")")
 			}
+			insertRows(q, "paylink_hook_runs", rows...)
 			q.WriteString(" ON CONFLICT (event_id, hook) DO NOTHING")
 		})
 	}
@@ -311,11 +371,11 @@ func (s *Store) applyParts(w *provider.ApplyWrite, dry bool) ([]applyPart, []any
 		if c.ReceivedAt.IsZero() {
 			c.ReceivedAt = stamp
 		}
-		add("cb", false, func(q *sqlBuilder) {
-			q.WriteString("INSERT INTO paylink_callbacks (provider, payment_id, link_id, status, amount, currency, body, verdict, received_at) VALUES (")
-			q.WriteString(q.list(c.Provider, c.PaymentID, c.LinkID, string(c.Status), c.Amount.Amount, string(c.Amount.Currency),
-				nilIfEmpty(c.Body), string(c.Verdict), utc(c.ReceivedAt)))
-			q.WriteString(")")
+		add("cb", partCallback, func(q *sqlBuilder) {
+			insertRows(q, "paylink_callbacks", []col{val("provider", c.Provider), val("payment_id", c.PaymentID),
+				val("link_id", c.LinkID), val("status", string(c.Status)), val("amount", c.Amount.Amount),
+				val("currency", string(c.Amount.Currency)), val("body", nilIfEmpty(c.Body)),
+				val("verdict", string(c.Verdict)), val("received_at", utc(c.ReceivedAt))})
 		})
 	}
 	return parts, shared.args
@@ -397,10 +457,6 @@ func argIndexes(n int) []any {
 	return idx
 }
 
-// paymentColumns are the payment columns Apply writes besides the key.
-const paymentColumns = "link_id, amount, currency, status, raw_status, refunded_amount, sender_name, sender_email, sender_phone, sender_address, " +
-	"method_bank, method_type, va_number, payment_url, provider_created_at, completed_at, raw, updated_at"
-
 // Apply writes w atomically (see provider.Store). On PostgreSQL it is one
 // statement: every write a CTE, and a final check that raises (rolling
 // the statement back) when the claim or the payment's precondition did
@@ -449,12 +505,12 @@ func postgresSQL(parts []applyPart, leased bool) string {
 		}
 		q.WriteString(p.name + " AS (" + p.sql)
 		switch {
-		case p.name == "cb":
+		case p.role == partCallback:
 			q.WriteString(" RETURNING id)")
-			cbID = "(SELECT id FROM cb)"
-		case p.name == "hr" && leased:
+			cbID = "(SELECT id FROM " + p.name + ")"
+		case p.role == partHookRuns && leased:
 			q.WriteString(" RETURNING id, hook)")
-		case p.mustWrite:
+		case p.role.mustWrite():
 			q.WriteString(" RETURNING 1)")
 			checks = append(checks, "(SELECT count(*) FROM "+p.name+") = 1")
 		default:
@@ -548,11 +604,11 @@ func (s *Store) applySQLite(ctx context.Context, plan *applyPlan, allArgs []any,
 		queries: plan.sqlite, args: make([][]any, n), musts: make([]bool, n)}
 	for i, p := range plan.parts {
 		w.args[i] = allArgs[plan.sqliteFrom[i]:plan.sqliteTo[i]]
-		w.musts[i] = p.mustWrite
-		if p.name == "cb" {
+		w.musts[i] = p.role.mustWrite()
+		if p.role == partCallback {
 			w.cbIndex = i
 		}
-		if p.name == "ev" && i == 0 {
+		if p.role == partClaim && i == 0 {
 			w.claimID = w.args[i][0].(string)
 		}
 	}

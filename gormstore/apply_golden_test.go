@@ -170,7 +170,7 @@ func TestApplyGolden(t *testing.T) {
 				} else {
 					for i, part := range plan.parts {
 						must := ""
-						if part.mustWrite {
+						if part.role.mustWrite() {
 							must = " (must write one row, else ErrWriteConflict)"
 						}
 						fmt.Fprintf(&out, "-- %d. %s%s\n", i+1, part.name, must)
