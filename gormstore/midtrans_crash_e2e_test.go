@@ -22,10 +22,11 @@ import (
 // whose customer has not picked a method (the status API does not know
 // it, a second create of its order id is "has already been taken"), and
 // its token is lost with the process: no retry can return the page that
-// was made. These tests pin what the Service does instead, on each
-// database: never a second page for the key, never a page left payable
-// that nobody stored when it could be cancelled, and an error that says
-// what happened.
+// was made. But nobody was given it either (the Service returns only
+// stored links), so the Service makes the link again under the next
+// order id (key~2). These tests pin that, on each database: the key is
+// never refused for good, one link is stored, the page that was not
+// stored is cancelled where it can be, and the new one takes the payment.
 
 // snapCreates counts the Snap pages a proxy in front of the fake saw made.
 type snapCreates struct{ n atomic.Int32 }
@@ -105,19 +106,25 @@ func newCrashE2E(t *testing.T, b backend, window time.Duration, wrap func(*midtr
 
 var crashParams = provider.CreateLinkParams{Title: "Order 11", Amount: provider.Rupiah(10000), IdempotencyKey: "order-11"}
 
-// wantNothingStored checks that the store holds no link for the key.
-func (e *crashE2E) wantNothingStored(t *testing.T) {
+// wantStoredAndPayable checks that the key's stored link is id and that
+// paying it through the fake is applied to it.
+func (e *crashE2E) wantStoredAndPayable(t *testing.T, got *provider.Link, id string) {
 	t.Helper()
-	if l, err := e.store.GetLinkByIdempotencyKey(t.Context(), crashParams.IdempotencyKey); !errors.Is(err, provider.CodeNotFound) {
-		t.Fatalf("stored for the key: %+v, %v; want nothing", l, err)
+	ctx := t.Context()
+	stored, err := e.store.GetLinkByIdempotencyKey(ctx, crashParams.IdempotencyKey)
+	if err != nil || stored.ID != id || got.ID != id {
+		t.Fatalf("stored for the key: %+v, %v; returned %s; want %s", stored, err, got.ID, id)
+	}
+	if _, err := e.fake.Pay(ctx, id, midtranstest.PayOptions{}); err != nil {
+		t.Fatalf("paying the stored link %s: %v", id, err)
 	}
 }
 
 // When storing the link fails and the process lives on, the Service
-// cancels the Snap page it could not store, so that nobody can pay it;
-// a retry with the same key then makes no second page (Midtrans keeps the
-// order id taken) and is refused as a conflict that names the key.
-func TestAnUnstoredSnapPageIsCancelledAndItsKeyMakesNoSecondPageOverMidtrans(t *testing.T) {
+// cancels the Snap page it could not store, so that nobody can pay it; a
+// retry with the same key makes the link under the next order id, and
+// that one is stored and can be paid.
+func TestAnUnstoredSnapPageIsCancelledAndARetryMakesTheLinkOverMidtrans(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
@@ -129,24 +136,27 @@ func TestAnUnstoredSnapPageIsCancelledAndItsKeyMakesNoSecondPageOverMidtrans(t *
 			if _, err := e.fake.Pay(ctx, crashParams.IdempotencyKey, midtranstest.PayOptions{}); !errors.Is(err, midtranstest.ErrWrongState) {
 				t.Fatalf("paying the page that was not stored: %v, want it refused (the Snap session cancelled)", err)
 			}
-			_, err := e.svc.CreateLink(ctx, "midtrans", crashParams)
-			if !errors.Is(err, provider.CodeConflict) {
-				t.Fatalf("the retry: %v, want a conflict", err)
+			got, err := e.svc.CreateLink(ctx, "midtrans", crashParams)
+			if err != nil {
+				t.Fatalf("the retry: %v, want the link", err)
 			}
-			if n := e.creates.n.Load(); n != 1 {
-				t.Fatalf("%d Snap pages made, want 1", n)
+			e.wantStoredAndPayable(t, got, crashParams.IdempotencyKey+"~2")
+			if again, err := e.svc.CreateLink(ctx, "midtrans", crashParams); err != nil || again.ID != got.ID {
+				t.Fatalf("a later call: %+v, %v; want %s", again, err, got.ID)
 			}
-			e.wantNothingStored(t)
+			if n := e.creates.n.Load(); n != 2 {
+				t.Fatalf("%d Snap pages made, want 2 (the cancelled one and the stored one)", n)
+			}
 		})
 	}
 }
 
 // When the process dies between Snap create and the store (the page is
-// left as it was, and the intent pending), a retry with the same key
-// makes no second page: while the first call may still be running it is
-// CodeUnavailable, after LinkIntentWindow CodeFailedPrecondition (a
-// person checks Midtrans's dashboard: the order id is the key).
-func TestACrashBetweenSnapCreateAndTheStoreMakesNoSecondPageOverMidtrans(t *testing.T) {
+// left as it was, nobody given its URL, and the intent pending), a retry
+// with the same key is CodeUnavailable while the first call may still be
+// running (LinkIntentWindow), and after it makes and stores the link under
+// the next order id; one page more, never two stored.
+func TestACrashBetweenSnapCreateAndTheStoreIsRecoveredOverMidtrans(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := t.Context()
@@ -159,14 +169,18 @@ func TestACrashBetweenSnapCreateAndTheStoreMakesNoSecondPageOverMidtrans(t *test
 			if _, err := e.svc.CreateLink(ctx, "midtrans", crashParams); !errors.Is(err, provider.CodeUnavailable) {
 				t.Fatalf("a retry within the window: %v, want unavailable", err)
 			}
-			time.Sleep(window)
-			if _, err := e.svc.CreateLink(ctx, "midtrans", crashParams); !errors.Is(err, provider.CodeFailedPrecondition) {
-				t.Fatalf("a retry after the window: %v, want failed precondition", err)
-			}
 			if n := e.creates.n.Load(); n != 1 {
-				t.Fatalf("%d Snap pages made, want 1", n)
+				t.Fatalf("%d Snap pages made within the window, want 1", n)
 			}
-			e.wantNothingStored(t)
+			time.Sleep(window)
+			got, err := e.svc.CreateLink(ctx, "midtrans", crashParams)
+			if err != nil {
+				t.Fatalf("a retry after the window: %v, want the link", err)
+			}
+			e.wantStoredAndPayable(t, got, crashParams.IdempotencyKey+"~2")
+			if n := e.creates.n.Load(); n != 2 {
+				t.Fatalf("%d Snap pages made, want 2", n)
+			}
 		})
 	}
 }

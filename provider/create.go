@@ -85,10 +85,12 @@ func (s *Service) recoverIntent(ctx context.Context, p Provider, params CreateLi
 		if running {
 			return nil, s.stillRunning(in, age)
 		}
-		return nil, Errorf(CodeFailedPrecondition, opCreate,
-			"a link was asked of %q with idempotency key %q at %s and never stored: it may exist at the provider, "+
-				"which cannot search its links; check there before creating it again with another key",
-			in.Provider, in.Key, in.CreatedAt.UTC().Format(time.RFC3339))
+		// The earlier call is over, and whatever it made at the provider
+		// was never returned: create the link (the provider is told so,
+		// see CreateLinkParams.KeyNeverReturned).
+		s.log.InfoContext(ctx, "paylink: an unfinished link create stored nothing; creating it again",
+			"provider", p.Name(), "idempotency_key", in.Key)
+		return s.createAndStore(ctx, p, params, in)
 	}
 	q := LinkQuery{Title: in.Title, Type: in.Type, Amount: in.Amount, CreatedFrom: in.CreatedAt.Add(-intentClockSkew)}
 	found, err := finder.FindLinks(ctx, q)
@@ -175,6 +177,11 @@ func (s *Service) createAndStore(ctx context.Context, p Provider, params CreateL
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithTimeout(ctx, s.window/2)
 		defer cancel()
+	}
+	if in != nil {
+		// Only links the store holds are returned, and it holds none for
+		// the key (see CreateLinkParams.KeyNeverReturned).
+		params.KeyNeverReturned = true
 	}
 	link, err := p.CreateLink(callCtx, params)
 	if err != nil {

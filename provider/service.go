@@ -339,9 +339,11 @@ func (s *Service) hookCall(name string) func(context.Context, *HookEvent) error 
 //     may still be running (see ServiceOptions.LinkIntentWindow), which is
 //     CodeUnavailable: retry. Several: CodeFailedPrecondition, naming them,
 //     since picking one might hand the customer another order's link. A
-//     provider that cannot search its links gives CodeFailedPrecondition
-//     too, once the first call cannot be running any more: the link may
-//     exist, and only a look at the provider can tell.
+//     provider that cannot search its links is asked again once the first
+//     call cannot be running any more: whatever that call made was never
+//     returned to anyone, and the provider is told so
+//     (CreateLinkParams.KeyNeverReturned; Midtrans then uses the next
+//     order id).
 //   - A provider's refusal (CodeInvalidArgument, CodeUnauthenticated,
 //     CodePermissionDenied, CodeFailedPrecondition, CodeUnimplemented,
 //     CodeTooLarge, CodeNotFound) means no link was made: the intent is

@@ -209,6 +209,17 @@ type CreateLinkParams struct {
 	// with other parameters (see [CreateLinkParams.Fingerprint] for which
 	// count) is CodeConflict.
 	IdempotencyKey string
+	// KeyNeverReturned is set by the Service on every create with an
+	// IdempotencyKey: it promises that no link an earlier call made with
+	// this key was ever returned to anyone, since the Service returns
+	// only links it has stored and the store has none for the key. A
+	// provider whose link ids come from the key (Midtrans's order id) may
+	// then make the link under another id when the key's is taken by a
+	// link nobody was given, instead of refusing the key for good. A
+	// provider that may have shown an earlier link to the customer itself
+	// (an e-mail, say) must not rely on it. Callers of a Provider
+	// directly leave it false.
+	KeyNeverReturned bool
 }
 
 // EditLinkParams changes a link; nil fields are left as they are.

@@ -167,27 +167,25 @@
 //     and with it the page: Midtrans lists no orders, its status API does
 //     not know a page whose customer has not picked a method, and a
 //     second create of the order id is "has already been taken" (per
-//     apps' reports). No retry can return the page that was made, so a
-//     key whose create crashed is never stored; what is guaranteed is
-//     that it never makes a second page. Through provider.Service (the
-//     gormstore end-to-end tests, on SQLite and PostgreSQL): when storing
-//     fails and the process lives on, the Service deactivates the page it
-//     could not store (DeactivateLink cancels the Snap session, so nobody
-//     can pay it) and frees the key's intent; a retry with the key then
-//     reaches CreateLink, which finds the order id taken and no
-//     transaction, and fails with CodeConflict. When the process dies,
-//     the page stays as it was (unpayable in practice: nobody was given
-//     its URL; it expires with its page expiry) and the intent pending; a
-//     retry is CodeUnavailable within LinkIntentWindow and
-//     CodeFailedPrecondition after it, since the Provider is no
-//     provider.LinkFinder (provider.LinkQuery carries no idempotency key,
-//     and the contract wants links found by title). Either way the
-//     caller creates the order again with another key. A direct
-//     CreateLink with the same key, told the order id is taken, reads it
-//     through the status API: with a transaction for the same amount and
-//     title (a customer who reached the page) it returns it as the link
-//     (no second page, no URL); without one it is CodeConflict, since a
-//     second page could be a second way to pay.
+//     apps' reports). No retry can return the page that was made; but
+//     nobody was given it either, since provider.Service returns only
+//     links it has stored, and it says so on every create with a key
+//     (provider.CreateLinkParams.KeyNeverReturned). Told that, CreateLink
+//     makes the link under the next order id, key~2 (then key~3, up to
+//     key~9; a key with no room left for the suffix within Midtrans's 50
+//     characters is CodeConflict), and the earlier page expires unpaid.
+//     Through provider.Service (the gormstore end-to-end tests, on SQLite
+//     and PostgreSQL): when storing fails and the process lives on, the
+//     Service also cancels the page it could not store, and the retry
+//     stores key~2; when the process dies, a retry is CodeUnavailable
+//     within LinkIntentWindow (the first call may still be running) and
+//     stores key~2 after it. Either way the key is never refused for
+//     good and one link is stored. A direct CreateLink (without the
+//     promise) with a taken key reads the order through the status API:
+//     with a transaction for the same amount and title (a customer who
+//     reached the page) it returns it as the link (no second page, no
+//     URL); without one it is CodeConflict, since a second page could be
+//     a second way to pay.
 //   - A promo lowers gross_amount. Midtrans documents no breakdown field
 //     naming a promo discount, so a lower amount is reported as charged
 //     and flagged amount_mismatch, with or without AllowFeeImposition: a

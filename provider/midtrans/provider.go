@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -235,22 +236,30 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 		}
 	}
 	st, err := p.c.CreateTransaction(ctx, cp)
-	if err != nil && params.IdempotencyKey != "" && errors.Is(err, provider.CodeConflict) {
-		// The key's order id is taken: an earlier create with this key
-		// made it and its answer was lost.
+	for retry := 2; err != nil && params.IdempotencyKey != "" && errors.Is(err, provider.CodeConflict); retry++ {
+		// The order id is taken: an earlier create with this key made it.
 		l, ferr := p.keyOrder(ctx, cp.OrderID, params, now)
 		if l != nil || ferr != nil {
 			return l, ferr
 		}
 		// A Snap page without a transaction: Snap will not answer for it
-		// again, and its URL may have been handed out, so a second page
-		// would be a second way to pay.
-		return nil, &provider.Error{Code: provider.CodeConflict, Op: op, Err: err,
-			Message: fmt.Sprintf("order id %q of idempotency key %q is a Snap page with no transaction yet; Midtrans does not answer for it again: use the link created first, or another key", cp.OrderID, params.IdempotencyKey)}
+		// again. Unless the caller knows its URL was never handed out, a
+		// second page could be a second way to pay.
+		next := orderID + "~" + strconv.Itoa(retry)
+		if !params.KeyNeverReturned || retry > maxKeyRetries || !ValidOrderID(next) {
+			return nil, &provider.Error{Code: provider.CodeConflict, Op: op, Err: err,
+				Message: fmt.Sprintf("order id %q of idempotency key %q is a Snap page with no transaction yet; Midtrans does not answer for it again: use the link created first, or another key", cp.OrderID, params.IdempotencyKey)}
+		}
+		// Nobody was given the earlier page (provider.Service says so: it
+		// returns only stored links, and none is stored for the key): it
+		// expires unpaid. The link is made under the next order id.
+		cp.OrderID = next
+		st, err = p.c.CreateTransaction(ctx, cp)
 	}
 	if err != nil {
 		return nil, err
 	}
+	orderID = cp.OrderID
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return nil, &provider.Error{Code: provider.CodeInternal, Op: op, Message: "encoding Snap's answer", Err: err}
@@ -274,6 +283,10 @@ func (p *Provider) CreateLink(ctx context.Context, params provider.CreateLinkPar
 	}
 	return &l, nil
 }
+
+// maxKeyRetries bounds the order ids one idempotency key may take:
+// key, key~2, ... key~maxKeyRetries (see CreateLink).
+const maxKeyRetries = 9
 
 // keyOrder reads order id, taken at Snap by an earlier create with the
 // same idempotency key, through the status API. An order with a

@@ -135,7 +135,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) provider.Store) {
 		{"CreateLinkAfterACrashBeforeTheRequestCreatesItOnce", createTestCrashBeforeTheProviderMadeTheLink},
 		{"CreateLinkRecoveryIgnoresLinksOfOtherKeys", createTestRecoveryIgnoresOtherKeysLinks},
 		{"CreateLinkRecoveryWithSeveralCandidatesRefuses", createTestAmbiguousRecoveryRefuses},
-		{"CreateLinkRecoveryWithoutLinkFinderRefuses", createTestNoLinkFinderRefuses},
+		{"CreateLinkRecoveryWithoutLinkFinderCreatesAgain", createTestNoLinkFinderCreatesAgain},
 		{"CreateLinkRefusedByTheProviderFreesTheKey", createTestRefusalFreesTheKey},
 		{"CreateLinkConcurrentCallsWithOneKeyMakeOneLink", createTestConcurrentCallsMakeOneLink},
 	}

@@ -43,10 +43,19 @@ type scriptedProvider struct {
 	script []createStep
 	delay  time.Duration // before each call reaches the MemProvider
 	calls  atomic.Int32
+	// unpromised counts calls with a key not marked KeyNeverReturned.
+	unpromised atomic.Int32
 }
+
+// allPromised reports whether every call with an idempotency key came
+// marked KeyNeverReturned.
+func (p *scriptedProvider) allPromised() bool { return p.unpromised.Load() == 0 }
 
 func (p *scriptedProvider) CreateLink(ctx context.Context, params provider.CreateLinkParams) (*provider.Link, error) {
 	n := int(p.calls.Add(1))
+	if params.IdempotencyKey != "" && !params.KeyNeverReturned {
+		p.unpromised.Add(1)
+	}
 	step := createNormally
 	if n <= len(p.script) {
 		step = p.script[n-1]
@@ -337,11 +346,14 @@ func createTestAmbiguousRecoveryRefuses(t *testing.T, s suiteStore) {
 	}
 }
 
-// A provider that cannot search its links cannot recover: the retry says
-// so, clearly, rather than risk a second link.
-func createTestNoLinkFinderRefuses(t *testing.T, s suiteStore) {
+// A provider that cannot search its links: while the first call may
+// still run, a retry is CodeUnavailable; after the window, the link the
+// first call may have made was never returned to anyone, so the Service
+// asks again, telling the provider so (KeyNeverReturned), and stores
+// the one link it returns: the key is never refused for good.
+func createTestNoLinkFinderCreatesAgain(t *testing.T, s suiteStore) {
 	f := newCreateFixture(s, dieAfter)
-	blind := blindProvider{f.p}
+	blind := blindProvider{Provider: f.p}
 	if _, ok := any(blind).(provider.LinkFinder); ok {
 		t.Fatal("blindProvider is a LinkFinder")
 	}
@@ -351,18 +363,26 @@ func createTestNoLinkFinderRefuses(t *testing.T, s suiteStore) {
 	f.clock.Advance(time.Second)
 	_, err := f.service(t, blind).CreateLink(storeCtx(t), "", createParams("order-1"))
 	storeWantCode(t, "a retry while the first call may still run", err, provider.CodeUnavailable)
+	if n := f.p.calls.Load(); n != 1 {
+		t.Fatalf("the provider was asked to create %d times within the window, want once", n)
+	}
 
 	f.clock.Advance(createWindow)
-	_, err = f.service(t, blind).CreateLink(storeCtx(t), "", createParams("order-1"))
-	storeWantCode(t, "a retry after the window", err, provider.CodeFailedPrecondition)
-	for _, want := range []string{`"order-1"`, "may exist"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the error does not say %s: %v", want, err)
-		}
+	got, err := f.service(t, blind).CreateLink(storeCtx(t), "", createParams("order-1"))
+	if err != nil {
+		t.Fatalf("a retry after the window: %v, want the link", err)
 	}
-	f.wantLinksAtProvider(t, 1)
-	if n := f.p.calls.Load(); n != 1 {
-		t.Fatalf("the provider was asked to create %d times, want once", n)
+	f.wantLinksAtProvider(t, 2)
+	f.wantStoredUnderKey(t, "order-1", got.ID)
+	if !f.p.allPromised() {
+		t.Fatal("a create with an idempotency key was not marked KeyNeverReturned")
+	}
+	again, err := f.service(t, blind).CreateLink(storeCtx(t), "", createParams("order-1"))
+	if err != nil || again.ID != got.ID {
+		t.Fatalf("a later call: %+v, %v; want link %s", again, err, got.ID)
+	}
+	if n := f.p.calls.Load(); n != 2 {
+		t.Fatalf("the provider was asked to create %d times, want twice", n)
 	}
 }
 
