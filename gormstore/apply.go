@@ -133,7 +133,7 @@ func (s *Store) LoadApply(ctx context.Context, providerName, linkID, paymentID s
 	q := s.querier(ctx)
 	if s.dialect == dialectPostgres {
 		dest := append(append(append([]any{&hasLink}, ls.dest()...), ps.dest()...), &claimed, &paidBy)
-		err := s.pgxRow(ctx, loadApplySQL, []any{providerName, linkID, paymentID}, dest)
+		err := s.pgxRow(ctx, loadApplySQL, s.replanned(providerName, linkID, paymentID), dest)
 		if err != nil {
 			return nil, s.wrap("LoadApply", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/paylinkgo/paylink/provider"
@@ -75,6 +76,7 @@ func (s *Store) ClaimHookRuns(ctx context.Context, hooks []string, limit int, le
 	}
 	q.WriteString(") RETURNING " + hookRunColumns + ", (SELECT e.payload FROM paylink_events e WHERE e.event_id = paylink_hook_runs.event_id)")
 	query, args := rebind(s.dialect, q.b.String(), q.args)
+	args = s.replanned(args...)
 	var out []provider.ClaimedHookRun
 	claim := func(ctx context.Context, db querier) error {
 		out = out[:0]
@@ -120,7 +122,7 @@ func (s *Store) ExtendHookLeases(ctx context.Context, leases []provider.HookLeas
 			ids[i], tokens[i] = l.ID, l.Token
 		}
 		_, err := s.sqlDB.ExecContext(ctx, `UPDATE paylink_hook_runs AS r SET lease_until = now() + $1::bigint * interval '1 microsecond'
-FROM unnest($2::bigint[], $3::text[]) AS v(id, token) WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> ''`, lease.Microseconds(), ids, tokens)
+FROM unnest($2::bigint[], $3::text[]) AS v(id, token) WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> ''`, s.replanned(lease.Microseconds(), ids, tokens)...)
 		return s.wrap("ExtendHookLeases", err)
 	}
 	until := utc(now().Add(lease))
@@ -215,7 +217,7 @@ func finishPostgres(ctx context.Context, db querier, results []provider.HookResu
 	rows, err := db.QueryContext(ctx, `UPDATE paylink_hook_runs AS r SET state = v.state, last_error = v.err,
  attempts = r.attempts - v.rel, next_at = now() + v.delay * interval '1 microsecond', lease_until = NULL, lease_token = '', updated_at = now()
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS v(id, token, state, err, rel, delay)
-WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`, ids, tokens, states, errs, rel, delay)
+WHERE r.id = v.id AND r.lease_token = v.token AND v.token <> '' RETURNING r.id`, pgx.QueryExecModeCacheDescribe, ids, tokens, states, errs, rel, delay) // planned per call: see replanned
 	if err != nil {
 		return err
 	}
